@@ -1,0 +1,45 @@
+// `houqin <command>`: serve (the service), parse (messages → intents). Each command lives in its own file
+// and is imported lazily so `houqin parse` starts without loading Koa or BullMQ.
+const [command, ...args] = process.argv.slice(2);
+
+const usage = `usage: houqin <command>
+  serve                 run the service (npm start)
+  parse [--jsonl]       read messages on stdin, print one JSON intent per line
+  outbox list|replay    show or re-send outgoing messages that failed for good`;
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'serve': {
+      const { serveCommand } = await import('./serve.js');
+      return serveCommand(args);
+    }
+    case 'parse': {
+      const { parseCommand } = await import('./parse.js');
+      return parseCommand(args, process.stdin, process.stdout, process.env);
+    }
+    case 'outbox': {
+      const { outboxCommand } = await import('./outbox.js');
+      return outboxCommand(args, process.env);
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage + '\n');
+      return command ? 0 : 2;
+    default:
+      process.stderr.write(`unknown command "${command}"\n${usage}\n`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    // serve keeps running; the others set an exit code and let stdout drain.
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

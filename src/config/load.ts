@@ -1,0 +1,117 @@
+// Settings come from one function of (environment, config file path), so tests pass their own and never
+// touch process.env (probot's createProbot({ env }) habit).
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { ConfigError } from '../errors.js';
+
+export type Env = Record<string, string | undefined>;
+
+export interface WecomSettings {
+  apiBase: string;
+  corpId?: string;
+  aibot?: { token: string; aesKey: string };
+  app?: { token: string; aesKey: string; secret: string; agentId: number };
+}
+
+export interface Settings {
+  port: number;
+  host: string;
+  redisUrl: string;
+  configPath: string;
+  config: Config;
+  wecom: WecomSettings;
+  /** Max age of a signed callback before it is refused as stale. */
+  maxSkewMs: number;
+  bodyLimitBytes: number;
+  adminToken?: string;
+  logLevel: string;
+}
+
+const DEFAULT_CONFIG = 'config/example.yaml';
+
+/** Replaces ${NAME} in every string of the parsed YAML with env[NAME] ('' when unset). */
+function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\$\{([A-Z0-9_]+)\}$/.exec(value);
+    if (whole) {
+      const v = env[whole[1]];
+      if (v === undefined || v === '') missing.add(whole[1]);
+      return v === undefined || v === '' ? undefined : v;
+    }
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => env[name] ?? '');
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env, missing));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, missing);
+    return out;
+  }
+  return value;
+}
+
+export function formatZodError(err: z.ZodError, file: string): string {
+  const lines = err.issues.map((i) => {
+    const path = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+    return `  ${path}: ${i.message}`;
+  });
+  return `invalid configuration in ${file}:\n${lines.join('\n')}`;
+}
+
+export function parseConfig(text: string, env: Env, file = '<inline>'): { config: Config; missingEnv: string[] } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`cannot read YAML in ${file}: ${(e as Error).message}`);
+  }
+  const missing = new Set<string>();
+  const result = configSchema.safeParse(interpolate(raw, env, missing));
+  if (!result.success) throw new ConfigError(formatZodError(result.error, file));
+  return { config: result.data, missingEnv: [...missing] };
+}
+
+function int(env: Env, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`environment variable ${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT_CONFIG): Settings & { missingEnv: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`);
+  }
+  const { config, missingEnv } = parseConfig(text, env, configPath);
+  const set = (n: string) => env[n] !== undefined && env[n] !== '';
+  const wecom: WecomSettings = { apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''), corpId: env.WECOM_CORP_ID || undefined };
+  if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {
+    wecom.aibot = { token: env.WECOM_AIBOT_TOKEN!, aesKey: env.WECOM_AIBOT_AES_KEY! };
+  }
+  if (set('WECOM_APP_TOKEN') && set('WECOM_APP_AES_KEY')) {
+    if (!wecom.corpId) throw new ConfigError('WECOM_APP_TOKEN is set but WECOM_CORP_ID is not: the app callback needs the corp id');
+    const agentId = int(env, 'WECOM_APP_AGENT_ID', 0);
+    wecom.app = { token: env.WECOM_APP_TOKEN!, aesKey: env.WECOM_APP_AES_KEY!, secret: env.WECOM_APP_SECRET ?? '', agentId };
+  }
+  for (const [name, key] of [['WECOM_AIBOT_AES_KEY', wecom.aibot?.aesKey], ['WECOM_APP_AES_KEY', wecom.app?.aesKey]] as const) {
+    if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key)) throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
+  }
+  return {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST || '0.0.0.0',
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    configPath,
+    config,
+    wecom,
+    maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,
+    bodyLimitBytes: int(env, 'HOUQIN_BODY_LIMIT', 64 * 1024),
+    adminToken: env.HOUQIN_ADMIN_TOKEN || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    missingEnv,
+  };
+}
