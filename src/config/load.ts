@@ -88,6 +88,8 @@ export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT
     throw new ConfigError(`cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`);
   }
   const { config, missingEnv } = parseConfig(text, env, configPath);
+  // Tests and side-by-side deployments on one Redis keep apart by prefix.
+  if (env.HOUQIN_KEY_PREFIX) config.redis.keyPrefix = env.HOUQIN_KEY_PREFIX;
   const set = (n: string) => env[n] !== undefined && env[n] !== '';
   const wecom: WecomSettings = { apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''), corpId: env.WECOM_CORP_ID || undefined };
   if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {

@@ -1,0 +1,104 @@
+// The composition root: builds every part from Settings and wires them. Tests start the same thing.
+import type { Server } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { Channel } from './channels/channel.js';
+import type { Envelope } from './channels/envelope.js';
+import type { Ingress } from './channels/ingress.js';
+import { WecomChannel } from './channels/wecom/sender.js';
+import { createParser } from './commands/parser.js';
+import type { Settings } from './config/load.js';
+import { Dispatcher } from './domain/dispatch.js';
+import { Roster } from './domain/roster.js';
+import { TaskService } from './domain/service.js';
+import { createHttpApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { Queues } from './queues/runtime.js';
+import { checkPersistence, connect } from './store/redis.js';
+import { keys } from './store/keys.js';
+import { SideStore } from './store/side.js';
+import { TaskStore } from './store/tasks.js';
+
+export interface Houqin {
+  settings: Settings;
+  redis: Redis;
+  queues: Queues;
+  tasks: TaskStore;
+  roster: Roster;
+  service: TaskService;
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+}
+
+export function createHouqin(settings: Settings, log: Logger): Houqin {
+  const { config } = settings;
+  const prefix = config.redis.keyPrefix;
+  const k = keys(prefix);
+  const redis = connect(settings.redisUrl);
+  // The request path shares one auto-pipelined connection: concurrent callbacks' writes leave as one batch.
+  const fast = connect(settings.redisUrl, { enableAutoPipelining: true });
+  const roster = new Roster(config);
+  const tasks = new TaskStore(redis, prefix);
+  const side = new SideStore(redis, k);
+  const service = new TaskService(tasks, side, roster, createParser(config));
+  const dispatcher = new Dispatcher(tasks, roster);
+
+  const channels: Channel[] = [];
+  const w = settings.wecom;
+  if (config.channels.wecom.enabled && (w.aibot || w.app)) channels.push(new WecomChannel(w, roster, redis, k, log));
+  const queues = new Queues(fast, prefix, channels, log, k);
+
+  const ingress: Ingress = {
+    accept: (env: Envelope) => queues.accept(env),
+    async click(env: Envelope) {
+      // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
+      if ((await redis.set(`${prefix}:seen:${env.id}`, '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
+      const outcome = await service.handle(env);
+      await queues.apply(outcome, env.id);
+      return outcome.clickedCard;
+    },
+    firstSight: async (key, ttlMs) => (await fast.set(`${prefix}:nonce:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK',
+    forget: async (key) => void (await fast.del(`${prefix}:nonce:${key}`)),
+    maxSkewMs: settings.maxSkewMs,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    log,
+    now: () => Date.now(),
+  };
+
+  let server: Server | undefined;
+  return {
+    settings, redis, queues, tasks, roster, service,
+    async start() {
+      await checkPersistence(redis, log);
+      logChannels(settings, log);
+      queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
+      const app = createHttpApp({ settings, ingress, queues, redis });
+      server = app.listen(settings.port, settings.host);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('listening', resolve);
+        server!.once('error', reject);
+      });
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      log.info({ port, prefix }, `houqin listening on port ${port}`);
+      return { port };
+    },
+    async stop() {
+      // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      await queues.close();
+      for (const c of channels) await c.close?.();
+      await Promise.allSettled([redis.quit(), fast.quit()]);
+    },
+  };
+}
+
+function logChannels(s: Settings, log: Logger): void {
+  const w = s.wecom;
+  if (!s.config.channels.wecom.enabled) log.info('wecom channel disabled in config');
+  else {
+    if (w.aibot) log.info('wecom AI bot callback on /wecom/aibot');
+    else log.info('wecom AI bot off: set WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY to receive group messages');
+    if (w.app) log.info({ agentId: w.app.agentId }, 'wecom app callback on /wecom/app');
+    else log.info('wecom app off: set WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID to send DMs and cards');
+  }
+}

@@ -1,0 +1,20 @@
+// What a receiver may do with a verified message: hand it off durably, or (card clicks, which must be answered
+// with the new card inside the platform's deadline) have it handled at once.
+import type { Card } from '../domain/messages.js';
+import type { Logger } from '../log.js';
+import type { Envelope } from './envelope.js';
+
+export interface Ingress {
+  /** Durable hand-off; resolves once the message is safe in Redis. */
+  accept(env: Envelope): Promise<void>;
+  /** Handles a button click now; returns the card the clicker should see, if any. */
+  click(env: Envelope): Promise<Card | undefined>;
+  /** true the first time a signed request is seen within ttl; false for a replay. */
+  firstSight(key: string, ttlMs: number): Promise<boolean>;
+  /** Forget a request (its hand-off failed, so the platform's retry must be let in). */
+  forget(key: string): Promise<void>;
+  maxSkewMs: number;
+  bodyLimitBytes: number;
+  log: Logger;
+  now(): number;
+}

@@ -1,0 +1,106 @@
+// WeCom server API calls (protocols/wecom.md §5): the access_token is cached in Redis so every instance shares
+// one, refreshed once when WeCom says it is invalid or expired (40014 / 42001 / 41001).
+import type { Redis } from 'ioredis';
+import { PlatformError } from '../../errors.js';
+import { safeUrl, type Logger } from '../../log.js';
+import type { Keys } from '../../store/keys.js';
+
+const TOKEN_ERRORS = new Set([40014, 42001, 41001]);
+// Errors worth trying again later (wecom.md §5.6): system busy, and throttling that clears in about a minute.
+const RETRYABLE = new Set([-1, 45009, 45033]);
+export const THROTTLED = new Set([45009, 45033]);
+
+export interface WecomReply {
+  errcode: number;
+  errmsg: string;
+  [k: string]: unknown;
+}
+
+export class WecomApi {
+  constructor(
+    private base: string,
+    private corpId: string,
+    private secret: string,
+    private redis: Redis,
+    private k: Keys,
+    private log: Logger,
+    private timeoutMs = 10_000,
+  ) {}
+
+  private get tokenKey() {
+    return this.k.token(`${this.corpId}`);
+  }
+
+  async token(force = false): Promise<string> {
+    if (!force) {
+      const cached = await this.redis.get(this.tokenKey);
+      if (cached) return cached;
+    }
+    // One instance fetches; the others wait briefly and read its result (gettoken is rate-limited).
+    const lock = await this.redis.set(this.k.tokenLock(this.corpId), '1', 'PX', 5000, 'NX');
+    if (!lock) {
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const t = await this.redis.get(this.tokenKey);
+        if (t && !force) return t;
+        if (!(await this.redis.exists(this.k.tokenLock(this.corpId)))) break;
+      }
+    }
+    try {
+      const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.corpId)}&corpsecret=${encodeURIComponent(this.secret)}`;
+      const res = await this.fetchJson(url, undefined);
+      if (res.errcode !== 0 || typeof res.access_token !== 'string') {
+        throw new PlatformError(`gettoken failed: ${res.errcode} ${res.errmsg}`, res.errcode, RETRYABLE.has(res.errcode));
+      }
+      const ttl = Math.max(60, Number(res.expires_in ?? 7200) - 300);
+      await this.redis.set(this.tokenKey, res.access_token, 'EX', ttl);
+      return res.access_token;
+    } finally {
+      await this.redis.del(this.k.tokenLock(this.corpId));
+    }
+  }
+
+  /** POST with access_token; refreshes the token once on a token error, then raises PlatformError on errcode ≠ 0. */
+  async post(path: string, body: unknown): Promise<WecomReply> {
+    let token = await this.token();
+    let res = await this.fetchJson(`${this.base}${path}?access_token=${encodeURIComponent(token)}`, body);
+    if (TOKEN_ERRORS.has(res.errcode)) {
+      this.log.info({ path, errcode: res.errcode }, 'wecom token rejected; refreshing once');
+      await this.redis.del(this.tokenKey);
+      token = await this.token(true);
+      res = await this.fetchJson(`${this.base}${path}?access_token=${encodeURIComponent(token)}`, body);
+    }
+    return check(path, res);
+  }
+
+  /** POST to a full URL that carries its own credential (webhook key, response_url). */
+  async postUrl(url: string, body: unknown): Promise<WecomReply> {
+    return check(safeUrl(url), await this.fetchJson(url, body));
+  }
+
+  private async fetchJson(url: string, body: unknown): Promise<WecomReply> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new PlatformError(`HTTP ${res.status} from ${safeUrl(url)}`, -1, res.status >= 500 || res.status === 429);
+    try {
+      return JSON.parse(text) as WecomReply;
+    } catch {
+      throw new PlatformError(`non-JSON answer from ${safeUrl(url)}`, -1, true);
+    }
+  }
+}
+
+function check(where: string, res: WecomReply): WecomReply {
+  if (res.errcode === 0 || res.errcode === undefined) return res;
+  throw new PlatformError(`${where}: ${res.errcode} ${res.errmsg}`, res.errcode, RETRYABLE.has(res.errcode) || TOKEN_ERRORS.has(res.errcode), THROTTLED.has(res.errcode) ? 60_000 : undefined);
+}

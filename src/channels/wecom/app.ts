@@ -1,0 +1,95 @@
+// WeCom self-built app (自建应用) callbacks: encrypted XML, receive id = corp id (protocols/wecom.md §2, §4.3).
+// 1:1 text messages are handed off; template_card_event clicks are handled at once and the clicked card is
+// updated through the API with the click's one-use response_code.
+import type Router from '@koa/router';
+import { XMLParser } from 'fast-xml-parser';
+import { VerificationError } from '../../errors.js';
+import type { Envelope } from '../envelope.js';
+import type { Ingress } from '../ingress.js';
+import { open, type CallbackKeys } from './crypto.js';
+import { readBody, refuse, signedQuery, verify } from './guard.js';
+
+// parseTagValue:false keeps 64-bit MsgIds as strings (wecom.md §7.8); entities off: nothing to expand.
+const xml = new XMLParser({ parseTagValue: false, processEntities: false, ignoreDeclaration: true, trimValues: true });
+
+function readXml(text: string): Record<string, unknown> {
+  try {
+    const doc = xml.parse(text) as { xml?: Record<string, unknown> };
+    return doc && typeof doc.xml === 'object' && doc.xml ? doc.xml : {};
+  } catch {
+    return {};
+  }
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+export function mountApp(router: Router, ingress: Ingress, keys: { token: string; aesKey: string; corpId: string }): void {
+  const k: CallbackKeys = { token: keys.token, aesKey: keys.aesKey, receiveId: keys.corpId };
+
+  router.get('/wecom/app', (ctx) => {
+    try {
+      const q = signedQuery(ctx);
+      const echostr = typeof ctx.query.echostr === 'string' ? ctx.query.echostr : '';
+      verify(ingress, k, q, echostr);
+      ctx.type = 'text/plain';
+      ctx.body = open(k, echostr);
+    } catch (e) {
+      refuse(ctx, ingress, 'app', e);
+    }
+  });
+
+  router.post('/wecom/app', async (ctx) => {
+    try {
+      const q = signedQuery(ctx);
+      const outer = readXml(await readBody(ctx, ingress.bodyLimitBytes));
+      const encrypted = str(outer.Encrypt);
+      if (!encrypted) throw new VerificationError('body has no <Encrypt> element');
+      verify(ingress, k, q, encrypted);
+      const m = readXml(open(k, encrypted));
+      const from = str(m.FromUserName);
+      const type = str(m.MsgType);
+      if (!from || !type) throw new VerificationError('decrypted message lacks FromUserName or MsgType', 400);
+      const replayKey = `app:${q.signature}`;
+      if (!(await ingress.firstSight(replayKey, ingress.maxSkewMs * 2))) {
+        ingress.log.warn({ from, type }, 'replayed app callback refused');
+        ctx.status = 409;
+        ctx.body = 'replayed';
+        return;
+      }
+      try {
+        const env = toEnvelope(m, from, type, ingress.now());
+        if (env?.action) await ingress.click(env);
+        else if (env) await ingress.accept(env);
+      } catch (e) {
+        await ingress.forget(replayKey);
+        throw e;
+      }
+      ctx.status = 200;
+      ctx.body = ''; // an empty answer: no passive reply, no retry (wecom.md §2.6)
+    } catch (e) {
+      refuse(ctx, ingress, 'app', e);
+    }
+  });
+}
+
+function toEnvelope(m: Record<string, unknown>, from: string, type: string, now: number): Envelope | undefined {
+  const chat = { id: `app:${from}`, type: 'single' as const };
+  if (type === 'text') {
+    const msgId = str(m.MsgId) || `${from}-${str(m.CreateTime)}`;
+    return { id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from }, text: str(m.Content), receivedAt: now };
+  }
+  if (type === 'voice' && str(m.Recognition)) {
+    const msgId = str(m.MsgId);
+    return { id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from }, text: str(m.Recognition), receivedAt: now };
+  }
+  if (type === 'event' && str(m.Event) === 'template_card_event') {
+    // Events carry no MsgId; user + time alone merges distinct clicks (WxJava #1745), so add the card and key.
+    const msgId = [from, str(m.CreateTime), str(m.TaskId), str(m.EventKey)].join('-');
+    return {
+      id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from },
+      action: { key: str(m.EventKey), cardRef: str(m.TaskId), responseCode: str(m.ResponseCode) || undefined },
+      receivedAt: now,
+    };
+  }
+  return undefined; // other events (enter_agent, …) need nothing from us
+}

@@ -1,0 +1,71 @@
+// WXBizMsgCrypt for callbacks (protocols/wecom.md §2): SHA1 signature over the sorted four strings, AES-256-CBC
+// with PKCS#7 to 32 bytes. @wecom/crypto does the cipher; we add the checks it leaves out: constant-time
+// signature comparison, the receive id, and length sanity.
+import { createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { encrypt, getSignature } from '@wecom/crypto';
+import { VerificationError } from '../../errors.js';
+
+export interface CallbackKeys {
+  token: string;
+  aesKey: string; // EncodingAESKey, 43 chars
+  receiveId: string; // corp id for the app, "" for the AI bot
+}
+
+function safeEqualHex(a: string, b: string): boolean {
+  const x = Buffer.from(a.toLowerCase(), 'utf8');
+  const y = Buffer.from(b.toLowerCase(), 'utf8');
+  // timingSafeEqual needs equal lengths; comparing against itself keeps the time independent of where a differs.
+  if (x.length !== y.length) {
+    timingSafeEqual(y, y);
+    return false;
+  }
+  return timingSafeEqual(x, y);
+}
+
+export function sign(token: string, timestamp: string, nonce: string, encrypted: string): string {
+  return getSignature(token, timestamp, nonce, encrypted);
+}
+
+export function verifySignature(keys: CallbackKeys, signature: string, timestamp: string, nonce: string, encrypted: string): void {
+  if (!signature || !timestamp || !nonce || !encrypted) throw new VerificationError('missing signature, timestamp, nonce or encrypted field');
+  if (!safeEqualHex(sign(keys.token, timestamp, nonce, encrypted), signature)) throw new VerificationError('signature mismatch');
+}
+
+/** Decrypts and checks the receive id. URL-decoding may turn '+' into ' ' (protocols/wecom.md §7.6). */
+export function open(keys: CallbackKeys, encrypted: string): string {
+  const b64 = encrypted.replace(/ /g, '+');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new VerificationError('encrypted field is not base64', 400);
+  const out = decryptChecked(keys.aesKey, b64);
+  if (out.id !== keys.receiveId) throw new VerificationError(`receive id mismatch (got ${JSON.stringify(out.id.slice(0, 40))})`);
+  return out.message;
+}
+
+export function seal(keys: CallbackKeys, message: string, random?: Buffer): string {
+  return encrypt(keys.aesKey, message, keys.receiveId, random);
+}
+
+/**
+ * @wecom/crypto's decrypt accepts a bad pad byte and an over-long msg_len (then the receive id comes out as ""
+ * — exactly the AI bot's expected id). Decrypting here lets us reject both (WxJava PR #3759 hardened the same).
+ */
+function decryptChecked(aesKey: string, b64: string): { message: string; id: string } {
+  const key = Buffer.from(aesKey + '=', 'base64');
+  if (key.length !== 32) throw new VerificationError('EncodingAESKey does not decode to 32 bytes', 500);
+  const data = Buffer.from(b64, 'base64');
+  if (data.length === 0 || data.length % 16 !== 0) throw new VerificationError('ciphertext length is not a multiple of the block size', 400);
+  let plain: Buffer;
+  try {
+    const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+    d.setAutoPadding(false);
+    plain = Buffer.concat([d.update(data), d.final()]);
+  } catch (e) {
+    throw new VerificationError(`cannot decrypt: ${(e as Error).message}`, 400);
+  }
+  const pad = plain[plain.length - 1];
+  if (pad < 1 || pad > 32 || pad > plain.length) throw new VerificationError('bad padding after decrypt', 400);
+  const body = plain.subarray(0, plain.length - pad);
+  if (body.length < 20) throw new VerificationError('decrypted message too short', 400);
+  const len = body.readUInt32BE(16);
+  if (len > body.length - 20) throw new VerificationError('decrypted message length out of range', 400);
+  return { message: body.subarray(20, 20 + len).toString('utf8'), id: body.subarray(20 + len).toString('utf8') };
+}

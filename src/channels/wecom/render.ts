@@ -1,0 +1,77 @@
+// Platform-neutral messages → WeCom JSON, within the documented field limits (protocols/wecom.md §4.2, §5).
+import type { Card, Message } from '../../domain/messages.js';
+
+const chars = (s: string, max: number) => (Array.from(s).length > max ? Array.from(s).slice(0, max - 1).join('') + '…' : s);
+
+/** Cuts UTF-8 text to a byte budget without splitting a character. */
+export function bytes(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > max - 3) break;
+    out += ch;
+    used += n;
+  }
+  return out + '…';
+}
+
+const style = { primary: 1, default: 2, danger: 3, muted: 4 } as const;
+
+/** task_id: unique per bot, [0-9a-zA-Z_-@], ≤128 bytes. */
+export function cardTaskId(ref: string, unique: string): string {
+  return `${ref}_${unique}`.replace(/[^0-9a-zA-Z_\-@]/g, '_').slice(0, 128);
+}
+
+export function buttonCard(card: Card, taskId?: string): Record<string, unknown> {
+  const tc: Record<string, unknown> = {
+    card_type: 'button_interaction',
+    main_title: { title: chars(card.title, 26) },
+    horizontal_content_list: card.fields.slice(0, 6).map((f) => ({ keyname: chars(f.label, 5), value: chars(f.value, 26) })),
+    button_list: card.buttons.slice(0, 6).map((b) => ({ text: chars(b.text, 10), style: style[b.style ?? 'default'], key: b.key })),
+  };
+  if (card.description) tc.sub_title_text = chars(card.description, 112);
+  if (taskId) tc.task_id = taskId;
+  return tc;
+}
+
+/** App message/send body (without touser/agentid). */
+export function appMessage(m: Message, taskId: string): Record<string, unknown> {
+  switch (m.type) {
+    case 'text':
+      return { msgtype: 'text', text: { content: bytes(m.text, 2048) } };
+    case 'markdown':
+      return { msgtype: 'markdown', markdown: { content: bytes(m.text, 2048) } };
+    case 'card':
+      return { msgtype: 'template_card', template_card: buttonCard(m.card, taskId) };
+  }
+}
+
+/** Group robot webhook body. Cards with buttons cannot be sent there: they become markdown. */
+export function webhookMessage(m: Message, mentionIds: string[]): Record<string, unknown> {
+  switch (m.type) {
+    case 'text':
+      return { msgtype: 'text', text: { content: bytes(m.text, 2048), ...(mentionIds.length ? { mentioned_list: mentionIds } : {}) } };
+    case 'markdown':
+      return { msgtype: 'markdown', markdown: { content: bytes(m.text, 4096) } };
+    case 'card':
+      return { msgtype: 'markdown', markdown: { content: bytes(cardAsMarkdown(m.card), 4096) } };
+  }
+}
+
+export function cardAsMarkdown(c: Card): string {
+  const lines = [`**${c.title}**`];
+  if (c.description) lines.push(c.description);
+  for (const f of c.fields) lines.push(`> ${f.label}：${f.value}`);
+  const actions = c.buttons.filter((b) => !b.key.startsWith('noop')).map((b) => `「${b.text}」`);
+  if (actions.length) lines.push(`回复 ${actions.join(' / ')}`);
+  else if (c.buttons[0]) lines.push(c.buttons[0].text);
+  return lines.join('\n');
+}
+
+/** AI bot response_url body: markdown only in groups (wecom.md §3.6). */
+export function responseUrlMessage(m: Message): Record<string, unknown> {
+  const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.text;
+  return { msgtype: 'markdown', markdown: { content: bytes(text, 20480) } };
+}

@@ -1,0 +1,150 @@
+// The WeCom sending side: app DMs and cards (message/send), card updates (update_template_card), group robot
+// webhooks, and AI bot response_url replies. Rate limits are kept here, before WeCom has to say 45009.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Channel, DeliveryContext } from '../channel.js';
+import { RetryLater } from '../channel.js';
+import type { Message, Outgoing, Target } from '../../domain/messages.js';
+import type { Roster } from '../../domain/roster.js';
+import type { WecomSettings } from '../../config/load.js';
+import { PlatformError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Keys } from '../../store/keys.js';
+import { RateLimiter } from '../../store/rate.js';
+import { THROTTLED, WecomApi, type WecomReply } from './api.js';
+import { appMessage, buttonCard, cardTaskId, responseUrlMessage, webhookMessage } from './render.js';
+
+export const WEBHOOK_PER_MINUTE = 20; // wecom.md §5.1
+export const APP_PER_MEMBER_PER_MINUTE = 30; // wecom.md §5.3 — excess is silently dropped by WeCom
+const WINDOW_MS = 61_000; // one second of slack for clock skew between us and WeCom
+
+interface CardEntry {
+  userid: string;
+  code: string;
+}
+
+export class WecomChannel implements Channel {
+  readonly name = 'wecom';
+  private api?: WecomApi;
+  private limiter: RateLimiter;
+
+  constructor(
+    private settings: WecomSettings,
+    private roster: Roster,
+    private redis: Redis,
+    private k: Keys,
+    private log: Logger,
+  ) {
+    if (settings.app && settings.corpId) {
+      this.api = new WecomApi(settings.apiBase, settings.corpId, settings.app.secret, redis, k, log);
+    }
+    this.limiter = new RateLimiter(redis);
+  }
+
+  /** For webhook and response_url calls that need no token. */
+  private get plain(): WecomApi {
+    return this.api ?? new WecomApi(this.settings.apiBase, this.settings.corpId ?? '', '', this.redis, this.k, this.log);
+  }
+
+  reaches(to: Target): boolean {
+    switch (to.kind) {
+      case 'user':
+        return !!this.api && !!this.roster.person(to.person)?.wecom;
+      case 'chat':
+        return !!this.roster.config.chats.find((c) => c.id === to.chat)?.wecom.webhookKey;
+      case 'reply':
+        if (to.handle.channel !== 'wecom') return false;
+        return to.handle.surface === 'aibot' ? !!to.handle.responseUrl : !!this.api;
+      case 'task_cards':
+        return !!this.api;
+      case 'clicked_card':
+        return to.channel === 'wecom' && !!this.api;
+    }
+  }
+
+  async deliver(out: Outgoing, ctx: DeliveryContext): Promise<void> {
+    const to = out.to;
+    switch (to.kind) {
+      case 'user':
+        return this.sendApp(this.roster.person(to.person)!.wecom!, out.message, ctx);
+      case 'chat':
+        return this.sendWebhook(to.chat, out.message, ctx);
+      case 'reply':
+        if (to.handle.surface === 'aibot') {
+          await this.plain.postUrl(to.handle.responseUrl!, responseUrlMessage(out.message));
+          return;
+        }
+        return this.sendApp(to.handle.senderPlatformId, out.message, ctx);
+      case 'task_cards':
+        return this.updateTaskCards(to.task, to.except, out.message);
+      case 'clicked_card': {
+        const wecomId = this.roster.person(to.person)?.wecom;
+        if (out.message.type !== 'card' || !wecomId) return;
+        await this.api!.post('/cgi-bin/message/update_template_card', { userids: [wecomId], agentid: this.settings.app!.agentId, response_code: to.responseCode, template_card: buttonCard(out.message.card) });
+        return;
+      }
+    }
+  }
+
+  private async sendApp(userid: string, m: Message, ctx: DeliveryContext): Promise<void> {
+    const wait = await this.limiter.take(this.k.rate(`wecom:user:${userid}`), APP_PER_MEMBER_PER_MINUTE, WINDOW_MS, ctx.jobId);
+    if (wait > 0) throw new RetryLater(wait, `app messages to ${userid} at the per-member limit`);
+    const taskId = cardTaskId(m.type === 'card' ? m.card.ref : 'm', createHash('sha1').update(ctx.jobId).digest('hex').slice(0, 16));
+    const body = {
+      touser: userid,
+      agentid: this.settings.app!.agentId,
+      ...appMessage(m, taskId),
+      // Identical JSON within 30 minutes is dropped by WeCom: a send retried after a crash is not shown twice.
+      enable_duplicate_check: 1,
+      duplicate_check_interval: 1800,
+    };
+    const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, () => this.api!.post('/cgi-bin/message/send', body));
+    if (res.invaliduser) this.log.warn({ invaliduser: res.invaliduser }, 'WeCom did not deliver to some users (check their userid in the config)');
+    const ref = m.type === 'card' ? /^t(\d+)$/.exec(m.card.ref) : null;
+    if (ref && typeof res.response_code === 'string') {
+      const entry: CardEntry = { userid, code: res.response_code };
+      const person = this.roster.config.people.find((p) => p.wecom === userid)?.id ?? userid;
+      await this.redis.hset(this.k.cards(Number(ref[1])), person, JSON.stringify(entry));
+      await this.redis.expire(this.k.cards(Number(ref[1])), 72 * 3600); // response_code lives 72 h
+    }
+  }
+
+  private async sendWebhook(chatId: string, m: Message, ctx: DeliveryContext): Promise<void> {
+    const key = this.roster.config.chats.find((c) => c.id === chatId)!.wecom.webhookKey!;
+    const bucket = `wecom:webhook:${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
+    const wait = await this.limiter.take(this.k.rate(bucket), WEBHOOK_PER_MINUTE, WINDOW_MS, ctx.jobId);
+    if (wait > 0) throw new RetryLater(wait, `group robot ${chatId} at ${WEBHOOK_PER_MINUTE} messages/minute`);
+    const mentions = m.type === 'text' ? (m.mention ?? []).map((p) => this.roster.person(p)?.wecom).filter((x): x is string => !!x) : [];
+    await this.throttled(bucket, WEBHOOK_PER_MINUTE, () => this.plain.postUrl(`${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, webhookMessage(m, mentions)));
+  }
+
+  /** Each stored response_code works once: it is removed when used, so a retry skips cards already updated. */
+  private async updateTaskCards(task: number, except: string | undefined, m: Message): Promise<void> {
+    if (m.type !== 'card') return;
+    const entries = await this.redis.hgetall(this.k.cards(task));
+    for (const [person, raw] of Object.entries(entries)) {
+      if (person === except) continue;
+      const e = JSON.parse(raw) as CardEntry;
+      await this.redis.hdel(this.k.cards(task), person);
+      try {
+        await this.api!.post('/cgi-bin/message/update_template_card', { userids: [e.userid], agentid: this.settings.app!.agentId, response_code: e.code, template_card: buttonCard(m.card) });
+      } catch (err) {
+        // A used or expired code cannot be retried; the card just stays as it was. Log and go on.
+        this.log.warn({ task, person, err: (err as Error).message }, 'could not update a claim card');
+      }
+    }
+  }
+
+  /** When WeCom says "too many" anyway, close the window for a minute and try again then. */
+  private async throttled(bucket: string, limit: number, call: () => Promise<WecomReply>): Promise<WecomReply> {
+    try {
+      return await call();
+    } catch (e) {
+      if (e instanceof PlatformError && THROTTLED.has(e.errcode)) {
+        await this.limiter.block(this.k.rate(bucket), WINDOW_MS, limit);
+        throw new RetryLater(e.retryAfterMs ?? 60_000, e.message);
+      }
+      throw e;
+    }
+  }
+}

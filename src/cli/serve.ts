@@ -1,0 +1,40 @@
+// `houqin serve` / `npm start`: load settings, make sure Redis is there, run until SIGTERM/SIGINT.
+import { createHouqin } from '../app.js';
+import { loadSettings } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { ensureRedis } from '../store/local-redis.js';
+import { defaultConfigPath } from './paths.js';
+
+export async function serveCommand(_args: string[]): Promise<number> {
+  const log = createLogger(process.env.LOG_LEVEL || 'info');
+  let settings;
+  try {
+    settings = loadSettings(process.env, process.env.HOUQIN_CONFIG || defaultConfigPath());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`houqin: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (settings.missingEnv.length) log.info({ unset: settings.missingEnv }, 'config refers to unset environment variables; the features that need them stay off');
+  const localRedis = await ensureRedis(settings.redisUrl, log);
+  const houqin = createHouqin(settings, log);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining in-flight work');
+    try {
+      await houqin.stop();
+      await localRedis?.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await houqin.start();
+  return -1; // keep running
+}

@@ -1,0 +1,36 @@
+// One canonical form of a chat message before any matching: half-width, simplified Chinese, tidy spaces.
+// Everything downstream (lexicon, places, numbers) assumes this form, and so do the config names it is
+// compared with.
+import { Converter } from 'opencc-js/t2cn';
+
+// Messages arrive in both Taiwan and Hong Kong variants (copied from notices, typed on HK phones);
+// each converter only knows its own variant characters, so both run.
+const twToCn = Converter({ from: 'tw', to: 'cn' });
+const hkToCn = Converter({ from: 'hk', to: 'cn' });
+
+/** Zero-width characters and emoji variation selectors that phones insert and that break exact matching. */
+const invisible = /[\u200b-\u200d\u2060\ufeff\ufe0e\ufe0f]/g;
+
+/**
+ * Full-width → half-width (NFKC: "＃１２" → "#12", "：" → ":", U+3000 and WeCom's U+2005 → " "),
+ * 繁體 → 简体, spaces collapsed, empty lines dropped, and a leading "@name " mention removed
+ * (the channel should strip the bot mention already; a copy-pasted one must not hide the command).
+ * Lines are kept: multi-line forms need them.
+ */
+export function normalize(text: string): string {
+  const simplified = hkToCn(twToCn(text.normalize('NFKC').replace(invisible, '')));
+  const lines = simplified
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .filter((l) => l !== '');
+  if (lines.length && lines[0].startsWith('@')) {
+    lines[0] = lines[0].replace(/^@\S*\s*/, '');
+    if (lines[0] === '') lines.shift();
+  }
+  return lines.join('\n');
+}
+
+/** Separators and sentence ends people put around values: "完工 12，换了灯管。" → "换了灯管". */
+export function trimPunct(s: string): string {
+  return s.replace(/^[\s,.;:!?~、。…—\-]+/, '').replace(/[\s,.;:!?~、。…]+$/, '');
+}

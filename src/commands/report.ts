@@ -1,0 +1,99 @@
+// Reports (报修 / 保洁 / 餐评): from a command, from a bare problem sentence, or from a form.
+// Every report carries `urgent`, so the domain never has to guess what a missing flag means.
+import type { Kind } from '../config/schema.js';
+import { detectKind, detectTrade, isUrgent } from './classify.js';
+import type { ParseContext } from './context.js';
+import type { Form } from './form.js';
+import type { Intent } from './intent.js';
+import { say } from './messages.js';
+import { trimPunct } from './normalize.js';
+import { takeRating, takeTrailingRating, type Taken } from './numbers.js';
+
+interface Draft {
+  kind: Kind;
+  text: string;
+  /** The words judged for urgency: the text plus a title or prefix like "紧急报修", never form labels. */
+  said: string;
+  /** A form's 地点 value; matched against the places, and kept in the text when it matches none. */
+  placeText?: string;
+  /** A form's 紧急 field said yes. */
+  markedUrgent?: boolean;
+  rating?: Taken<number>;
+  trade?: string;
+}
+
+/** "报修 小一班 空调不制冷" with the command word already removed: `body` is "小一班 空调不制冷". */
+export function reportFromCommand(kind: Kind, body: string, said: string, ctx: ParseContext): Intent {
+  if (kind !== 'meal') return finish({ kind, text: trimPunct(body), said }, ctx);
+  const lead = takeRating(trimPunct(body));
+  const rating = lead.value !== undefined || lead.bad ? lead : takeTrailingRating(lead.rest);
+  return finish({ kind, text: trimPunct(rating.rest), said, rating }, ctx);
+}
+
+/** "小一班空调坏了", "大门口有呕吐物": a report when its words say something is wrong. */
+export function reportFromSentence(line: string, ctx: ParseContext): Intent | undefined {
+  const kind = detectKind(line);
+  return kind && reportFromCommand(kind, line, line, ctx);
+}
+
+/** A 紧急 answer meaning yes. Anything else ("否", "一般") leaves the danger words to decide. */
+const yes = /^(是|急|紧急|很急|特急|加急|高|yes|y|true|1)$/i;
+
+/** A title line, not a description: "报修", "【紧急报修】", "保洁申请", "餐评". */
+const title = /^[【\[(]?(紧急|加急)?(报修|保修|维修|报障|保洁|清洁|餐评|评餐|膳食反馈)(单|申请|表)?[】\])]?$/;
+
+export function reportFromForm(form: Form, ctx: ParseContext): Intent {
+  const { header, fields } = form;
+  const typeKind = fields.kind ? kindFromTitle(fields.kind) : undefined;
+  // A header that is more than a title ("小一班空调坏了\n紧急:是") is part of the description.
+  const titled = title.test(header);
+  const written = [titled ? '' : header, fields.text ?? ''].filter(Boolean).join(' ');
+  const kind = typeKind ?? (titled ? kindFromTitle(header) : undefined) ?? detectKind(written) ?? 'repair';
+  const rating = fields.rating !== undefined ? takeRating(fields.rating) : kind === 'meal' ? takeTrailingRating(written) : undefined;
+  const text = fields.rating === undefined && rating ? rating.rest : written;
+  return finish(
+    {
+      kind,
+      text,
+      said: `${header} ${text}`,
+      placeText: fields.place,
+      markedUrgent: yes.test(fields.urgent ?? ''),
+      rating,
+      trade: fields.kind && !typeKind ? detectTrade(fields.kind) : undefined,
+    },
+    ctx,
+  );
+}
+
+function kindFromTitle(s: string): Kind | undefined {
+  if (/餐|膳|伙食|饭菜/.test(s)) return 'meal';
+  if (/保洁|清洁|卫生|打扫/.test(s)) return 'cleaning';
+  if (/报修|保修|维修|修理|报障/.test(s)) return 'repair';
+  return undefined;
+}
+
+function finish(d: Draft, ctx: ParseContext): Intent {
+  const formPlace = d.placeText !== undefined ? ctx.places.match(d.placeText) : undefined;
+  const text = trimPunct(d.placeText !== undefined && !formPlace ? `${d.placeText} ${d.text}` : d.text);
+  const place = formPlace ?? ctx.places.match(text);
+  const rating = d.kind === 'meal' ? d.rating : undefined;
+  // A prefilled "紧急:否" must not hide smoke or a hair in the soup: danger words still make it urgent.
+  const urgent = d.markedUrgent === true || isUrgent(d.said, d.kind);
+  const intent: Intent = {
+    intent: 'report',
+    kind: d.kind,
+    trade: d.kind === 'repair' ? (d.trade ?? detectTrade(text)) : undefined,
+    place: place?.place,
+    urgent,
+    rating: rating?.value,
+    text: text || undefined,
+  };
+  const ex = ctx.examples;
+  const described = /\p{L}/u.test(ctx.places.strip(text).replace(/[\d\s]/g, ''));
+  if (rating?.bad) return { ...intent, invalid: true, error: say.badRating(ex('meal')) };
+  if (d.kind === 'meal' && !described && rating?.value === undefined) return { ...intent, invalid: true, error: say.needMealComment(ex('meal')) };
+  if (d.kind !== 'meal' && !described) {
+    return { ...intent, invalid: true, error: say.needProblem(ex(d.kind === 'cleaning' ? 'cleaning' : 'repair', undefined, place?.place)) };
+  }
+  return intent;
+}

@@ -1,0 +1,42 @@
+// The reply to a message the parser cannot read: "没看懂" and the one example it most resembles, so a
+// typo like "接丹 12" or "接 单12" gets "接单 12" back, with the user's own task number and place.
+import type { ParseContext } from './context.js';
+import type { Intent } from './intent.js';
+import { say, type ExampleName } from './messages.js';
+
+/** Characters that give a command away even when the rest is mistyped. Earlier entries win ties. */
+const hints: [ExampleName, string[]][] = [
+  ['claim', ['接', '抢']],
+  ['transfer', ['转', '派']],
+  ['hold', ['挂', '暂停', '配件']],
+  ['done', ['完', '修好', '搞定']],
+  ['accept', ['验', '确认']],
+  ['reopen', ['返', '没修', '还是坏']],
+  ['rate', ['评', '价', '星', '满意']],
+  ['nudge', ['催']],
+  ['cancel', ['撤', '取消']],
+  ['status', ['进度', '查', '状态', '进展']],
+  ['digest', ['日报', '周报', '月报']],
+  ['repair', ['报修', '修']],
+  ['cleaning', ['洁', '扫']],
+  ['meal', ['餐', '饭']],
+  ['mine', ['我的']],
+  ['help', ['帮', '助', '菜单', '怎么']],
+];
+
+export function unreadable(line: string, ctx: ParseContext): Intent {
+  const task = /[1-9]\d{0,8}/.exec(line)?.[0];
+  const place = ctx.places.match(line)?.place;
+  let best: ExampleName | undefined;
+  let bestScore = 0;
+  for (const [name, chars] of hints) {
+    const score = chars.filter((c) => line.includes(c)).length;
+    if (score > bestScore) [best, bestScore] = [name, score];
+  }
+  best ??= place ? 'repair' : task ? 'status' : undefined;
+  const ex = ctx.examples;
+  const error = best
+    ? say.unreadable(ex(best, task ? Number(task) : undefined, place))
+    : say.unreadableDefault(ex('repair'));
+  return { intent: 'help', invalid: true, error };
+}

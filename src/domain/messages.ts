@@ -1,0 +1,42 @@
+// Platform-neutral outgoing messages. The domain returns these as data; channel senders render them.
+export interface Button {
+  text: string;
+  key: string; // e.g. "claim:12" — the action a click means
+  style?: 'primary' | 'default' | 'danger' | 'muted';
+}
+
+export interface Card {
+  ref: string; // stable per task and purpose, e.g. "t12"
+  title: string;
+  description?: string;
+  fields: { label: string; value: string }[];
+  buttons: Button[];
+}
+
+export type Message =
+  | { type: 'text'; text: string; mention?: string[] } // mention: person ids
+  | { type: 'markdown'; text: string }
+  | { type: 'card'; card: Card };
+
+/** The conversation a message came from, so a reply can go back the way it came. */
+export interface ReplyHandle {
+  channel: string;
+  surface: string;
+  chatId: string;
+  chatType: 'group' | 'single';
+  senderPlatformId: string;
+  responseUrl?: string;
+  envelopeId: string;
+}
+
+export type Target =
+  | { kind: 'user'; person: string }
+  | { kind: 'chat'; chat: string } // a configured chat id (team group, manager group)
+  | { kind: 'reply'; handle: ReplyHandle }
+  | { kind: 'task_cards'; task: number; except?: string } // update the claim cards already sent for a task
+  | { kind: 'clicked_card'; channel: string; person: string; responseCode: string }; // the card just clicked
+
+export interface Outgoing {
+  to: Target;
+  message: Message;
+}

@@ -1,0 +1,40 @@
+// What handling a message or a timer produces: messages to send, a task to dispatch, timers to arm — as data.
+// The queue layer carries these out with deterministic job ids, so a retried job repeats none of them.
+import type { Kind } from '../config/schema.js';
+import type { Card, Message, Outgoing, ReplyHandle, Target } from './messages.js';
+
+export type TimerStep = 'remind' | 'assign' | 'escalate' | 'autoaccept';
+
+export interface TimerSpec {
+  step: TimerStep;
+  task: number;
+  delayMs: number;
+  /** Part of the job id: arming the same timer twice is a no-op. */
+  id: string;
+  expect?: number; // autoaccept: the doneCount it was armed for
+}
+
+export class Outcome {
+  messages: Outgoing[] = [];
+  timers: TimerSpec[] = [];
+  route?: { task: number; kind: Kind };
+  /** For platforms that update the clicked card in the HTTP answer (WeCom AI bot). */
+  clickedCard?: Card;
+
+  constructor(readonly handle?: ReplyHandle) {}
+
+  send(to: Target, message: Message): this {
+    this.messages.push({ to, message });
+    return this;
+  }
+
+  reply(text: string): this {
+    if (this.handle) this.send({ kind: 'reply', handle: this.handle }, { type: 'text', text });
+    return this;
+  }
+
+  dm(person: string | undefined, text: string): this {
+    if (person) this.send({ kind: 'user', person }, { type: 'text', text });
+    return this;
+  }
+}

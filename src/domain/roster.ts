@@ -1,0 +1,99 @@
+// Who is who: people, teams, places and routing from the config, with the lookups the domain needs.
+import type { Config, Kind, Person, Place, Team } from '../config/schema.js';
+
+const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+export class Roster {
+  private byId = new Map<string, Person>();
+  private byPlatform = new Map<string, Person>();
+  private placeByName = new Map<string, Place>();
+
+  constructor(readonly config: Config) {
+    for (const p of config.people) {
+      this.byId.set(p.id, p);
+      if (p.wecom) this.byPlatform.set(`wecom:${p.wecom}`, p);
+      if (p.dingtalk) this.byPlatform.set(`dingtalk:${p.dingtalk}`, p);
+      this.byPlatform.set(`local:${p.id}`, p);
+    }
+    for (const pl of config.places) this.placeByName.set(pl.name, pl);
+  }
+
+  person(id: string | undefined): Person | undefined {
+    return id ? this.byId.get(id) : undefined;
+  }
+
+  name(id: string | undefined): string {
+    if (id === 'system') return '系统';
+    return this.person(id)?.name ?? id ?? '未知';
+  }
+
+  /** The person behind a platform user id (WeCom userid, DingTalk staffId, local console id). */
+  fromPlatform(channel: string, platformId: string): Person | undefined {
+    return this.byPlatform.get(`${channel}:${platformId}`);
+  }
+
+  /** Resolves a 转单 target as typed: a name (吴师傅), a platform id (WuShiFu) or a person id. */
+  findPerson(typed: string): Person | undefined {
+    const t = typed.replace(/^@/, '').trim();
+    const lower = t.toLowerCase();
+    return this.config.people.find(
+      (p) => p.name === t || p.id === t || p.wecom?.toLowerCase() === lower || p.dingtalk === t,
+    );
+  }
+
+  has(id: string, role: Person['roles'][number]): boolean {
+    return this.person(id)?.roles.includes(role) ?? false;
+  }
+
+  isManager(id: string): boolean {
+    return this.has(id, 'manager');
+  }
+
+  managers(): Person[] {
+    return this.config.people.filter((p) => p.roles.includes('manager'));
+  }
+
+  team(id: string): Team | undefined {
+    return this.config.teams.find((t) => t.id === id);
+  }
+
+  teamsOf(person: string): Team[] {
+    return this.config.teams.filter((t) => t.members.includes(person));
+  }
+
+  place(name: string | undefined): Place | undefined {
+    return name ? this.placeByName.get(name) : undefined;
+  }
+
+  /**
+   * Routing: a place's named owner for this kind (责任到人) wins; otherwise the first rule whose kind and trade
+   * match. The owner's team is the first team of that kind they belong to.
+   */
+  route(kind: Kind, trade: string | undefined, place: string | undefined): { team: Team; owner?: string } {
+    const owner = this.place(place)?.owners[kind];
+    if (owner) {
+      const team = this.teamsOf(owner).find((t) => t.kinds.includes(kind)) ?? this.teamsOf(owner)[0];
+      if (team) return { team, owner };
+    }
+    const rule = this.config.routing.find((r) => r.kind === kind && (!r.trades || (trade !== undefined && r.trades.includes(trade))))
+      ?? this.config.routing.find((r) => r.kind === kind && !r.trades)
+      ?? this.config.routing.find((r) => r.kind === kind)!;
+    return { team: this.team(rule.team)! };
+  }
+
+  /** On duty today in the configured time zone; a day without a list means every member. */
+  onDuty(team: Team, at: number): string[] {
+    const day = weekdayIn(this.config.org.timezone, at);
+    const list = team.onDuty[weekdays[day]];
+    return list && list.length ? list : team.members;
+  }
+}
+
+export function weekdayIn(timeZone: string, at: number): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' }).format(new Date(at)).toLowerCase().slice(0, 3);
+  return weekdays.indexOf(name as (typeof weekdays)[number]);
+}
+
+export function clockIn(timeZone: string, at: number): string {
+  return new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
+}

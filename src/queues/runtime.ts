@@ -1,0 +1,157 @@
+// The queues and their workers. Everything with a side effect on another system goes through here
+// (design.md §2), so a platform outage delays messages and loses none.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Channel } from '../channels/channel.js';
+import { RetryLater } from '../channels/channel.js';
+import { envelopeSchema, type Envelope } from '../channels/envelope.js';
+import type { Kind } from '../config/schema.js';
+import type { Dispatcher } from '../domain/dispatch.js';
+import type { Outgoing } from '../domain/messages.js';
+import type { Outcome, TimerStep } from '../domain/outcome.js';
+import type { TaskService } from '../domain/service.js';
+import { PlatformError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Keys } from '../store/keys.js';
+import { jobId, queueNames, routeQueues } from './names.js';
+import { mergeReplies } from './merge.js';
+
+export interface OutboxJob {
+  channel: string;
+  out: Outgoing;
+}
+
+export interface TimerJob {
+  task: number;
+  step: TimerStep;
+  expect?: number;
+}
+
+const DAY = 86_400;
+const keep = (ageSec: number) => ({ age: ageSec, count: 200_000 });
+
+export const outboxAttempts = 8;
+
+export class Queues {
+  readonly inbox: Queue<Envelope>;
+  readonly outbox: Queue<OutboxJob>;
+  readonly timers: Queue<TimerJob>;
+  readonly route: Record<Kind, Queue<{ task: number }>>;
+  private workers: Worker[] = [];
+  private warned = new Set<string>();
+
+  constructor(
+    /** Auto-pipelined: adds made in the same tick by concurrent requests go out as one round trip. */
+    readonly conn: Redis,
+    readonly prefix: string,
+    private channels: Channel[],
+    private log: Logger,
+    private k: Keys,
+  ) {
+    const opts = { connection: conn, prefix: `${prefix}:q` };
+    this.inbox = new Queue(queueNames.inbox, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(DAY), removeOnFail: false } });
+    this.outbox = new Queue(queueNames.outbox, { ...opts, defaultJobOptions: { attempts: outboxAttempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(DAY), removeOnFail: false } });
+    this.timers = new Queue(queueNames.timers, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(7 * DAY), removeOnFail: false } });
+    const routeOpts: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(7 * DAY), removeOnFail: false };
+    this.route = Object.fromEntries(routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })])) as Queues['route'];
+  }
+
+  /** The durable hand-off of a received message: once this resolves the message cannot be lost. */
+  async accept(env: Envelope): Promise<void> {
+    await this.inbox.add('envelope', env, { jobId: jobId(env.id) });
+  }
+
+  /** Carries out an Outcome. `base` makes every job id deterministic for the job that produced it. */
+  async apply(o: Outcome, base: string): Promise<void> {
+    const adds: Promise<unknown>[] = [];
+    mergeReplies(o.messages).forEach((m, i) => {
+      const via = this.channels.filter((c) => c.reaches(m.to));
+      if (!via.length) this.warnOnce(m);
+      for (const c of via) adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: jobId(base, `m${i}`, c.name) }));
+    });
+    for (const t of o.timers) {
+      adds.push(this.timers.add(t.step, { task: t.task, step: t.step, expect: t.expect }, { jobId: jobId(`t${t.task}`, t.id), delay: t.delayMs }));
+    }
+    if (o.route) adds.push(this.route[o.route.kind].add('route', { task: o.route.task }, { jobId: jobId(`t${o.route.task}`, 'route') }));
+    await Promise.all(adds);
+  }
+
+  private warnOnce(m: Outgoing): void {
+    const what = m.to.kind === 'user' ? `user:${m.to.person}` : m.to.kind === 'chat' ? `chat:${m.to.chat}` : m.to.kind;
+    if (this.warned.has(what)) return;
+    this.warned.add(what);
+    this.log.warn({ target: what }, 'no enabled channel can reach this target; its messages are not sent (configure a channel for it)');
+  }
+
+  startWorkers(deps: { service: TaskService; dispatcher: Dispatcher; redisUrl: string; concurrency?: number }): void {
+    const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
+      const w = new Worker<T>(name, fn, { connection: new Redis(deps.redisUrl, { maxRetriesPerRequest: null }), prefix: `${this.prefix}:q`, concurrency });
+      w.on('failed', (job, err) => this.log.error({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+      w.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'worker error'));
+      this.workers.push(w);
+    };
+    const c = deps.concurrency ?? 16;
+    make<Envelope>(queueNames.inbox, async (job) => {
+      const env = envelopeSchema.parse(job.data);
+      const outcome = await deps.service.handle(env);
+      await this.apply(outcome, env.id);
+    }, c);
+    for (const kind of routeQueues) {
+      make<{ task: number }>(kind, async (job) => {
+        const outcome = await deps.dispatcher.route(job.data.task);
+        await this.apply(outcome, `t${job.data.task}.route`);
+      }, 4);
+    }
+    make<TimerJob>(queueNames.timers, async (job) => {
+      const outcome = await deps.dispatcher.timer(job.data.step, job.data.task, job.data.expect);
+      await this.apply(outcome, `t${job.data.task}.${job.id}`);
+    }, 4);
+    make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
+  }
+
+  private async send(job: Job<OutboxJob>, token?: string): Promise<void> {
+    const sentKey = this.k.sent(job.id!);
+    // A send the platform took but whose job did not complete (crash) is not repeated on retry.
+    if (await this.conn.exists(sentKey)) return;
+    const channel = this.channels.find((c) => c.name === job.data.channel);
+    if (!channel) throw new UnrecoverableError(`channel ${job.data.channel} is not enabled`);
+    try {
+      await channel.deliver(job.data.out, { jobId: job.id!, attempt: job.attemptsMade + 1 });
+    } catch (e) {
+      if (e instanceof RetryLater) {
+        await job.moveToDelayed(Date.now() + e.delayMs, token);
+        throw new DelayedError(e.message);
+      }
+      if (e instanceof PlatformError && !e.retryable) throw new UnrecoverableError(e.message);
+      throw e;
+    }
+    await this.conn.set(sentKey, '1', 'EX', 7 * DAY);
+  }
+
+  /** Outgoing messages that failed for good, for an operator to read and replay. */
+  async failedOutbox(limit = 100): Promise<{ id: string; channel: string; to: Outgoing['to']; message: Outgoing['message']; reason: string; at: number }[]> {
+    const jobs = await this.outbox.getFailed(0, limit - 1);
+    return jobs.map((j) => ({ id: j.id!, channel: j.data.channel, to: j.data.out.to, message: j.data.out.message, reason: j.failedReason, at: j.finishedOn ?? j.timestamp }));
+  }
+
+  async replayOutbox(ids?: string[]): Promise<number> {
+    const jobs = ids ? (await Promise.all(ids.map((id) => this.outbox.getJob(id)))).filter((j) => j !== undefined) : await this.outbox.getFailed(0, 999);
+    let n = 0;
+    for (const j of jobs) {
+      if ((await j.getState()) !== 'failed') continue;
+      await j.retry('failed');
+      n++;
+    }
+    return n;
+  }
+
+  workersRunning(): boolean {
+    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+  }
+
+  /** Stops taking new jobs and waits for the ones in flight (graceful shutdown drains). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([this.inbox, this.outbox, this.timers, ...Object.values(this.route)].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,24 @@
+// Every Redis key Houqin writes, under one configurable prefix (tests use their own).
+export function keys(prefix: string) {
+  const p = `${prefix}:`;
+  return {
+    prefix,
+    taskSeq: `${p}task:seq`,
+    task: (id: number) => `${p}task:${id}`,
+    taskLog: (id: number) => `${p}task:${id}:log`,
+    active: `${p}tasks:active`,
+    closed: `${p}tasks:closed`,
+    byPerson: (person: string) => `${p}tasks:by:${person}`,
+    createdBy: (sourceId: string) => `${p}msgtask:${sourceId}`,
+    pending: (chat: string, person: string) => `${p}pending:${chat}:${person}`,
+    cards: (id: number) => `${p}cards:${id}`,
+    nonce: (surface: string, sig: string) => `${p}nonce:${surface}:${sig}`,
+    rate: (bucket: string) => `${p}rate:${bucket}`,
+    token: (app: string) => `${p}token:${app}`,
+    tokenLock: (app: string) => `${p}token:${app}:lock`,
+    sent: (jobId: string) => `${p}sent:${jobId}`,
+    nudge: (id: number, person: string) => `${p}nudge:${id}:${person}`,
+    meals: `${p}meals:feedback`,
+  };
+}
+export type Keys = ReturnType<typeof keys>;
