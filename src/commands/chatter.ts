@@ -2,13 +2,18 @@
 // chat would be noise.
 import { addressWords, chatterWords, particles } from './lexicon.js';
 
-export function createChatter(personNames: string[]): (line: string) => boolean {
+export interface Chatter {
+  /** True when the whole text is made of chatter words, names and particles (or only emoji). */
+  isChatter(text: string): boolean;
+  afterChatter(line: string): string | undefined;
+}
+
+export function createChatter(personNames: string[]): Chatter {
   const words = [...new Set([...chatterWords, ...addressWords, ...personNames.map((n) => n.toLowerCase()), ...particles])].sort(
     (a, b) => b.length - a.length,
   );
   const address = addressWords.filter((w) => w.length > 1);
 
-  /** True when the whole clause is made of chatter words, names and particles (or only emoji). */
   function isChatter(clause: string): boolean {
     const s = clause.toLowerCase().replace(/[\p{P}\p{S}\p{Extended_Pictographic}\s]/gu, '');
     for (let i = 0; i < s.length; ) {
@@ -21,13 +26,12 @@ export function createChatter(personNames: string[]): (line: string) => boolean 
     return true;
   }
 
-  /**
-   * Chatter as a whole, or chatter first and then nothing the bot could act on
-   * ("好的，我马上过去", "谢谢师傅，很及时"). A task number or a command word afterwards is not chatter.
-   */
-  return (line) => {
-    if (isChatter(line)) return true;
-    const [first, ...rest] = line.split(/[\s,.;!?~、。…]+/).filter(Boolean);
-    return rest.length > 0 && isChatter(first) && !/\d/.test(rest.join(''));
+  return {
+    isChatter,
+    /** What follows a chatter clause: "好的，12号我来接" → "12号我来接"; undefined when nothing does. */
+    afterChatter(line: string): string | undefined {
+      const m = /^(.+?)[\s,.;!?~、。…]+(.+)$/.exec(line);
+      return m && isChatter(m[1]) ? m[2] : undefined;
+    },
   };
 }

@@ -9,24 +9,34 @@ for (const entry of [...tradeWords].sort((a, b) => b[0].length - a[0].length)) {
   tradeByFirstChar.set(first, [...(tradeByFirstChar.get(first) ?? []), entry]);
 }
 
-/** Leftmost-longest reading of the text; the first thing named (tier 1) wins over symptoms (tier 2). */
-export function detectTrade(text: string): string | undefined {
-  return readTrade(text)?.trade;
+interface Reading {
+  trades: { trade: string; tier: 1 | 2 }[];
+  /** The text with every lexicon word blanked out: "消毒柜" is a thing, not a request to 消毒. */
+  rest: string;
 }
 
-function readTrade(text: string): { trade: string; tier: 1 | 2 } | undefined {
+/** Leftmost-longest reading of the text against the trade words. */
+function read(text: string): Reading {
   const lower = text.toLowerCase();
-  const found: { trade: string; tier: 1 | 2 }[] = [];
+  const trades: Reading['trades'] = [];
+  let rest = '';
   for (let i = 0; i < lower.length; ) {
     const entry = tradeByFirstChar.get(lower[i])?.find(([w]) => lower.startsWith(w, i));
     if (!entry) {
-      i++;
+      rest += lower[i++];
       continue;
     }
-    if (entry[1]) found.push({ trade: entry[1], tier: entry[2] });
+    if (entry[1]) trades.push({ trade: entry[1], tier: entry[2] });
+    rest += entry[2] === 1 ? ' ' : entry[0];
     i += entry[0].length;
   }
-  return found.find((f) => f.tier === 1) ?? found[0];
+  return { trades, rest };
+}
+
+/** The first thing named (tier 1) wins over symptoms (tier 2): "空调漏水" → 空调, "厕所门坏了" → 门窗. */
+export function detectTrade(text: string): string | undefined {
+  const { trades } = read(text);
+  return (trades.find((t) => t.tier === 1) ?? trades[0])?.trade;
 }
 
 const has = (text: string, words: string[]) => words.some((w) => text.includes(w));
@@ -42,9 +52,10 @@ export function isUrgent(text: string, kind: Kind): boolean {
  * unless something is broken ("鱼缸漏水"), but food-safety words always do ("汤里有碎玻璃").
  */
 export function detectKind(text: string): Kind | undefined {
+  const { trades, rest } = read(text);
   const broken = has(text, problemWords) || isUrgent(text, 'repair');
-  if (broken && readTrade(text)?.tier === 1) return 'repair';
-  if (has(text, mealWords) && (!broken || has(text, foodSafetyWords))) return 'meal';
-  if (!broken && has(text, cleaningWords)) return 'cleaning';
+  if (broken && trades.some((t) => t.tier === 1)) return 'repair';
+  if (has(rest, mealWords) && (!broken || has(rest, foodSafetyWords))) return 'meal';
+  if (!broken && has(rest, cleaningWords)) return 'cleaning';
   return broken ? 'repair' : undefined;
 }

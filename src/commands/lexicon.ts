@@ -75,8 +75,8 @@ export const tradeWords: [word: string, trade: string | null, tier: 1 | 2][] = [
   ...t2('空调', ['不制冷', '不制热', '制冷', '制热']),
   ...t2('网络', ['断网', '上不了网', '没网', '网速', '网很慢']),
   ...t2('燃气', ['漏气', '煤气味', '燃气味']),
-  // Shards in food are a meal problem, not a window to fix.
-  ...(['门口', '门卫', '门卫室', '门厅', '门前', '出门', '进门', '部门', '碎玻璃'].map((w) => [w, null, 2] as [string, null, 2])),
+  // Blockers: a gate's doorway is a place, not a door; shards in food are not a window to fix.
+  ...(['门口', '大门口', '校门口', '园门口', '门卫', '门卫室', '门厅', '门前', '出门', '进门', '部门', '碎玻璃'].map((w) => [w, null, 2] as [string, null, 2])),
 ];
 
 function t1(trade: string, words: string[]): [string, string, 1][] {
@@ -88,10 +88,11 @@ function t2(trade: string, words: string[]): [string, string, 2][] {
 
 /** Something is broken: a sentence with one of these and no command is a repair report. */
 export const problemWords = [
-  '坏', '损坏', '堵', '漏', '不亮', '不制冷', '不制热', '不转', '不出水', '没水', '没电', '停电', '断', '裂', '松', '掉了',
+  '坏', '损坏', '堵', '漏', '不亮', '不制冷', '不制热', '不转', '不出水', '没水', '没电', '停电', '断', '裂', '松', '掉',
   '脱落', '卡住', '卡了', '关不上', '打不开', '关不了', '开不了', '锁不上', '跳闸', '异响', '响声', '滴水', '短路', '故障',
   '失灵', '不好用', '不能用', '用不了', '不工作', '没反应', '闪', '晃', '破', '碎', '翘', '歪', '倒了', '维修', '要修',
-  '修一下', '修理', '需要修', '更换', '换一下', '没声音', '没信号', '黑屏', '不通', '不热', '不动', '掉漆', '生锈', '锈',
+  '修一下', '修理', '需要修', '更换', '换一下', '没声音', '没信号', '黑屏', '不通', '不热', '不动', '生锈', '锈',
+  '过期', '没压力', '连不上', '上不去', '卡纸', '不加热', '不启动', '不出风',
 ];
 
 /** Something needs cleaning (保洁). */
@@ -111,7 +112,7 @@ export const mealWords = [
 export const urgentWords = [
   '急', '漏电', '触电', '冒烟', '烟雾', '着火', '起火', '失火', '火灾', '泄漏', '漏气', '煤气味', '燃气味', '天然气味',
   '被困', '困住', '爆管', '水管爆', '爆裂', '受伤', '流血', '划伤', '摔伤', '砸到', '砸伤', '倒塌', '塌了', '坍塌',
-  '掉下来', '短路', '火花', '烧焦', '焦味', '危险', '裸露', '碎玻璃', '玻璃碎', '钉子', '淹了', '水漫',
+  '短路', '火花', '烧焦', '焦味', '危险', '裸露', '碎玻璃', '玻璃碎', '钉子', '淹了', '水漫',
 ];
 // A smoke alarm that chirps for its battery is routine; real smoke is reported as 冒烟.
 export const notUrgent = ['不急', '不着急', '不紧急', '不用急', '别急', '不太急', '应急', '急救', '烟雾报警'];
@@ -131,4 +132,4 @@ export const chatterWords = [
   '没事了', '没事', '不用了', '好了', '对', '是的', '行', '可以',
 ];
 export const addressWords = ['师傅', '老师', '阿姨', '主任', '园长', '医生', '大家', '各位', '你们', '你', '您', '亲'];
-export const particles = '啊呀哦哈啦了的吧呢么嘛噢喔';
+export const particles = '啊呀哦哈啦了的吧呢么嘛噢喔们';

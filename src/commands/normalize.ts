@@ -4,9 +4,10 @@
 import { Converter } from 'opencc-js/t2cn';
 
 // Messages arrive in both Taiwan and Hong Kong variants (copied from notices, typed on HK phones);
-// each converter only knows its own variant characters, so both run.
-const twToCn = Converter({ from: 'tw', to: 'cn' });
-const hkToCn = Converter({ from: 'hk', to: 'cn' });
+// each converter only knows its own variant characters, so both run. The package's .d.ts imports
+// './core' without an extension, which NodeNext cannot follow, so the function type is spelled out here.
+const twToCn: (text: string) => string = Converter({ from: 'tw', to: 'cn' });
+const hkToCn: (text: string) => string = Converter({ from: 'hk', to: 'cn' });
 
 /** Zero-width characters and emoji variation selectors that phones insert and that break exact matching. */
 const invisible = /[\u200b-\u200d\u2060\ufeff\ufe0e\ufe0f]/g;

@@ -35,7 +35,11 @@ const periods = { 日报: 'day', 周报: 'week', 月报: 'month' } as const;
 
 export function createParser(config: Config): Parser {
   const ctx = createContext(config);
-  const isChatter = createChatter(ctx.personNames);
+  const chatter = createChatter(ctx.personNames);
+
+  function parseLine(line: string): Intent | undefined {
+    return wholeMessage(line) ?? leadingCommand(line, ctx) ?? numberFirst(line, ctx) ?? reportFromSentence(line, ctx);
+  }
 
   function parse(text: string): Intent {
     const msg = normalize(text);
@@ -43,13 +47,14 @@ export function createParser(config: Config): Parser {
     const form = readForm(msg);
     if (form) return reportFromForm(form, ctx);
     const line = msg.replace(/\n/g, ' ');
-    return (
-      wholeMessage(line) ??
-      leadingCommand(line, ctx) ??
-      numberFirst(line, ctx) ??
-      reportFromSentence(line, ctx) ??
-      (isChatter(line) ? { intent: 'none' } : unreadable(line, ctx))
-    );
+    // "好的，12号我来接": act on what follows the courtesy, and leave the courtesy out of a report's text.
+    const after = chatter.afterChatter(line);
+    const understood = (after !== undefined ? parseLine(after) : undefined) ?? parseLine(line);
+    if (understood) return understood;
+    if (chatter.isChatter(line)) return { intent: 'none' };
+    if (after === undefined) return unreadable(line, ctx);
+    // "好的，我马上过去" is chatter all through; "收到，接丹 12" was meant as a command.
+    return /\d/.test(after) ? unreadable(after, ctx) : { intent: 'none' };
   }
 
   return {
@@ -83,9 +88,9 @@ function leadingCommand(line: string, ctx: ParseContext, task?: number): Intent 
   return undefined;
 }
 
-/** "12号修好了", "#12 验收", "12号我接了", "12号有人接了吗" (a question about a task is 进度). */
+/** "12号修好了", "#12 验收", "把12号转给吴师傅", "12号有人接了吗" (a question about a task is 进度). */
 function numberFirst(line: string, ctx: ParseContext): Intent | undefined {
-  const { value: task, rest } = takeTask(line);
+  const { value: task, rest } = takeTask(line.replace(/^[把将]\s*/, ''));
   if (task === undefined) return undefined;
   const after = rest.replace(/^[\s,:]+/, '');
   return leadingCommand(after, ctx, task) ?? (isQuestion(after) ? { intent: 'status', task } : undefined);

@@ -22,9 +22,10 @@ export const isQuestion = (s: string) => /(?:[吗么呢?]|没有?)\s*$/.test(s);
 export function taskCommand(w: TaskWord, rest: string, ctx: ParseContext, task?: number): Intent | undefined {
   const ex = ctx.examples;
   const intent = w.intent === 'done' && isQuestion(rest) ? 'status' : w.intent;
-  let body = rest;
+  // "验收一下 12", "麻烦催下12号": the filler belongs to the verb.
+  let body = rest.replace(/^\s*一?下/, '');
   if (task === undefined) {
-    const taken = w.intent === 'transfer' ? takeTaskAnywhere(rest) : takeTask(trimPunct(rest));
+    const taken = w.intent === 'transfer' ? takeTaskAnywhere(body) : takeTask(trimPunct(body));
     task = taken.value;
     body = taken.rest;
   }

@@ -85,7 +85,16 @@ export class Queues {
 
   startWorkers(deps: { service: TaskService; dispatcher: Dispatcher; redisUrl: string; concurrency?: number }): void {
     const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
-      const w = new Worker<T>(name, fn, { connection: new Redis(deps.redisUrl, { maxRetriesPerRequest: null }), prefix: `${this.prefix}:q`, concurrency });
+      // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
+      // are 30 s each). Our jobs take milliseconds, so the lock is renewed long before it could lapse.
+      const w = new Worker<T>(name, fn, {
+        connection: new Redis(deps.redisUrl, { maxRetriesPerRequest: null }),
+        prefix: `${this.prefix}:q`,
+        concurrency,
+        lockDuration: 10_000,
+        stalledInterval: 5_000,
+        maxStalledCount: 2,
+      });
       w.on('failed', (job, err) => this.log.error({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
       w.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'worker error'));
       this.workers.push(w);

@@ -34,6 +34,9 @@ export interface Recorded {
   at: number;
   errcode: number;
   violations: string[];
+  /** message/send with enable_duplicate_check whose JSON matched an earlier send in the interval: WeCom takes
+   * it but does not show it again (wecom.md §5.3). */
+  duplicate?: boolean;
 }
 
 export interface MintResponseUrlOptions {
@@ -318,6 +321,7 @@ interface Outcome {
   extra?: Record<string, unknown>;
   commit?: () => Record<string, unknown> | void;
   problems: Problem[];
+  duplicate?: boolean;
 }
 
 interface Waiter {
@@ -340,6 +344,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
   const responseUrls = new Map<string, { used: boolean; chattype?: 'group' | 'single' }>(); // AI bot, §3.6: once each
   const webhookCalls = new Map<string, number[]>(); // key → call times within the sliding minute
   const sentTaskIds = new Set<string>(); // §4.2: task_id unique per app
+  const sentBodies = new Map<string, number>(); // enable_duplicate_check: body JSON → when it was taken
   const failures = new Map<RequestKind, { errcode: number; left: number }[]>();
   const holds = new Map<RequestKind, { ms: number; left: number }[]>();
   const requests: Recorded[] = [];
@@ -412,6 +417,13 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     if (tags.length > 100) c.add(`totag has ${tags.length} ids, max 100`);
     if (users.some((u: string) => !u)) c.add('touser has an empty id (stray "|")');
     checkAgentId(c, body.agentid);
+    if (body.enable_duplicate_check === 1) {
+      const interval = (Number(body.duplicate_check_interval) || 1800) * 1000;
+      const seenAt = sentBodies.get(JSON.stringify(body));
+      if (seenAt !== undefined && Date.now() - seenAt < interval) {
+        return { errcode: 0, problems: [], duplicate: true, commit: () => ({ msgid: `fake-msg-dup-${++msgSeq}` }) };
+      }
+    }
     for (const f of ['safe', 'enable_id_trans', 'enable_duplicate_check'] as const) {
       if (body[f] !== undefined && body[f] !== 0 && body[f] !== 1) c.add(`${f} must be 0 or 1`);
     }
@@ -440,6 +452,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       errcode: 0,
       problems: [],
       commit: () => {
+        if (body.enable_duplicate_check === 1) sentBodies.set(JSON.stringify(body), Date.now());
         const out: Record<string, unknown> = { msgid: `fake-msg-${++msgSeq}-${randomBytes(6).toString('hex')}` };
         if (invalid.length) out.invaliduser = invalid.join('|');
         if (type === 'template_card') {
@@ -702,6 +715,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       at,
       errcode,
       violations: outcome.problems.map((p) => p.msg),
+      ...(outcome.duplicate && !injected ? { duplicate: true } : {}),
     };
     requests.push(rec);
     notify();
