@@ -18,11 +18,12 @@ export const taskWords: Record<TaskIntent, { strong: string[]; weak: string[] }>
     weak: ['完成', '修好', '搞定', '好了', '弄好了', '处理好了', '处理完了'],
   },
   accept: { strong: ['验收', '验收通过', '确认完工', '确认修好'], weak: ['确认', '通过'] },
-  reopen: { strong: ['没修好', '还没修好', '返工', '还是坏的', '又坏了', '重修'], weak: [] },
+  // "又坏了" without a number is usually a fresh report ("又坏了，小一班空调"), so it is weak.
+  reopen: { strong: ['没修好', '还没修好', '返工', '还是坏的', '重修'], weak: ['又坏了'] },
   // 好评 / 中评 / 差评 carry their own score (see ratingPresets).
   rate: { strong: ['评价', '评分', '打分', '好评', '中评', '差评'], weak: [] },
   nudge: { strong: ['催办', '催一下', '催促'], weak: ['催'] },
-  cancel: { strong: ['撤销', '撤回', '撤单'], weak: ['取消'] },
+  cancel: { strong: ['撤销', '撤回', '撤单', '取消报修', '撤销报修', '取消工单'], weak: ['取消'] },
   status: {
     strong: ['进度', '查进度', '查询进度'],
     weak: ['查询', '状态', '查一下', '查看', '查', '怎么样了', '到哪了', '什么情况', '进展'],

@@ -3,7 +3,7 @@
 import { ratingPresets } from './lexicon.js';
 
 /** Chinese digits, lower and upper case (大写 as on receipts: 壹贰叁). */
-export const chineseDigits: Record<string, number> = {
+const chineseDigits: Record<string, number> = {
   零: 0, 〇: 0, 一: 1, 壹: 1, 二: 2, 两: 2, 贰: 2, 三: 3, 叁: 3, 四: 4, 肆: 4,
   五: 5, 伍: 5, 六: 6, 陆: 6, 七: 7, 柒: 7, 八: 8, 捌: 8, 九: 9, 玖: 9,
 };
@@ -29,7 +29,7 @@ export function chineseToInt(s: string): number | undefined {
 }
 
 /** A count of things, not a task number or a rating: "3个菜", "2号楼"… ("号" is handled separately). */
-const measure = /^\s*[个只件台盏张把根块次天点年月日岁人楼层米种道碗盘样位遍]/;
+const measure = /^\s*[个只件台盏张把根块次天点年月日岁人楼层种道碗盘样位遍]/;
 /** "2号楼", "3号床": a numbered thing, not task 2. */
 const numberedThing = /^\s*[楼层床柜车线桌房室门]/;
 
@@ -73,8 +73,9 @@ const ratingWords: [string, number][] = [
 export function takeRating(s: string): Taken<number> {
   const stars = /^[★⭐]+☆*/.exec(s)?.[0];
   if (stars) return score([...stars].filter((c) => c !== '☆').length, s.slice(stars.length));
-  const num = /^(\d+(?:\.\d+)?)\s*(\/\s*5|分|颗星|星|颗)?/.exec(s);
-  if (num && (num[2] || !measure.test(s.slice(num[0].length)))) {
+  // "1 米饭太硬" is a score then a comment; "3个菜" (no space) counts dishes.
+  const num = /^(\d+(?:\.\d+)?)(\s*)(\/\s*5|分|颗星|星|颗)?/.exec(s);
+  if (num && (num[2] || num[3] || !measure.test(s.slice(num[0].length)))) {
     return score(Number(num[1]), s.slice(num[0].length));
   }
   const cn = /^([零一二两三四五六七八九十]+)\s*(分|颗星|星)/.exec(s);

@@ -32,7 +32,7 @@ export function taskCommand(w: TaskWord, rest: string, ctx: ParseContext, task?:
   if (task === undefined) return w.strong ? { intent, invalid: true, error: say.needTask(ex(intent)) } : undefined;
   // "完工了 换了灯管", "12号我接了": the particle belongs to the verb.
   body = trimPunct(body).replace(/^[了啦]\s*/, '');
-  if (/^[了啦吧哈呀哦啊的]*$/.test(body) || intent === 'status' && isQuestion(body)) body = '';
+  if (/^[了啦吧哈呀哦啊的]*$/.test(body) || (intent === 'status' && isQuestion(body))) body = '';
   const base: Intent = { intent, task, text: body || undefined };
   switch (intent) {
     case 'transfer': {

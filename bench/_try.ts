@@ -1,0 +1,13 @@
+import { writeCallbacks } from './lib/gen.ts';
+import { startServer } from './lib/proc.ts';
+import { wrk } from './lib/wrk.ts';
+const keys = { token: 'tok123', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+const ms = await writeCallbacks('/tmp/bench-try.txt', { keys, count: 100000 });
+console.log('gen ms', ms);
+const s = await startServer('bare', ['bin/run-ts.mjs', 'bench/servers/bare.ts'], {}, '0');
+console.log('port', s.port);
+const r = await wrk({ url: s.url, file: '/tmp/bench-try.txt', seconds: 5, connections: 50, cpu: '1' });
+console.log(JSON.stringify(r));
+const r2 = await wrk({ url: s.url, file: '/tmp/bench-try.txt', seconds: 5, connections: 32, cpu: '1', rate: 1000 });
+console.log(JSON.stringify(r2));
+await s.stop();

@@ -1,0 +1,47 @@
+// Pre-generated AI-bot callbacks: each line "<path?query>\t<body>", every one a distinct signed and encrypted
+// request (own msgid, nonce, random prefix) built with the real algorithms (test/helpers/wecom-callbacks.ts →
+// src/channels/wecom/crypto.ts). Timestamps are "now" at generation: generate right before a run, because the
+// real app refuses callbacks older than 300 s.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import { aibotPost, aibotText, type AibotKeys } from '../../test/helpers/wecom-callbacks.js';
+
+export interface GenOptions {
+  keys: AibotKeys;
+  count: number;
+  /** what the people say; default chatter the bot stays quiet on (no reply to send) */
+  content?: (i: number) => string;
+  userid?: string;
+  chatid?: string;
+  responseUrl?: (i: number) => string;
+  path?: string;
+}
+
+/** Writes `count` requests to `file`; returns how long it took (ms). */
+export async function writeCallbacks(file: string, o: GenOptions): Promise<number> {
+  const t0 = performance.now();
+  const tag = randomBytes(4).toString('hex');
+  const nonceBase = randomInt(100_000_000, 900_000_000);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const out = createWriteStream(file);
+  let buf: string[] = [];
+  for (let i = 0; i < o.count; i++) {
+    const payload = aibotText({
+      msgid: `bench${tag}${i}`,
+      userid: o.userid ?? 'WangLi',
+      content: o.content ? o.content(i) : '@后勤助手 谢谢李师傅！',
+      chatid: o.chatid ?? 'wrBenchGroup',
+      responseUrl: o.responseUrl ? o.responseUrl(i) : 'http://127.0.0.1:9/cgi-bin/aibot/response?response_code=bench',
+    });
+    const { query, body } = aibotPost(o.keys, payload, { timestamp, nonce: String(nonceBase + i) });
+    buf.push(`${o.path ?? '/wecom/aibot'}?${query}\t${body}\n`);
+    if (buf.length >= 2000) {
+      if (!out.write(buf.join(''))) await once(out, 'drain');
+      buf = [];
+    }
+  }
+  out.end(buf.join(''));
+  await once(out, 'finish');
+  return performance.now() - t0;
+}

@@ -1,0 +1,102 @@
+// Child processes for the benchmark: servers pinned to one core, so the load generator (pinned to the other)
+// does not steal it. Every wait is bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface Server {
+  name: string;
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  /** the last log lines (bounded) */
+  logs: string[];
+  /** log lines at warn level or above (pino level ≥ 40) seen so far */
+  warnings: () => number;
+  stop(): Promise<void>;
+}
+
+/** `taskset -c <cpu> node <args…>`; resolves when a line matches /listening on port (\d+)/. */
+export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000): Promise<Server> {
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let warned = 0;
+  const keep = (line: string) => {
+    logs.push(line);
+    if (logs.length > 200) logs.shift();
+    const m = /"level":(\d+)/.exec(line);
+    if (m && Number(m[1]) >= 40) warned++;
+  };
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${logs.join('\n')}`));
+    }, timeoutMs);
+    let buf = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        keep(line);
+        const m = /listening on port (\d+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolvePort(Number(m[1]));
+        }
+      }
+    });
+    proc.stderr!.on('data', (c: Buffer) => keep(c.toString().trimEnd()));
+    proc.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? sig}) before listening:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    logs,
+    warnings: () => warned,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Runs a command to completion (bounded), collecting stdout. */
+export function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} did not finish in ${timeoutMs} ms`));
+    }, timeoutMs);
+    p.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
