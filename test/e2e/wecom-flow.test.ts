@@ -38,7 +38,7 @@ beforeAll(async () => {
   redis = redisClient();
   store = new TaskStore(redis, prefix);
   const config = testConfig((cfg) => fastTimers(cfg, { remind: 2, assign: 4, escalate: 6 }));
-  svc = await startService({ ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: config });
+  svc = await startService({ ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: config, HOUQIN_ADMIN_TOKEN: 'admin-secret' });
 });
 
 afterAll(async () => {
@@ -175,5 +175,29 @@ describe('WeCom end to end', () => {
     const ack = await world.fake.waitFor(replyTo(second.responseUrl));
     const id = Number(/#(\d+)/.exec(ack.body.markdown.content)![1]);
     expect((await store.get(id))!).toMatchObject({ place: '大三班', trade: '电', text: expect.stringContaining('灯不亮') });
+  });
+
+  it('keeps a message that fails for good where an operator can see and replay it', async () => {
+    world.fake.failNext('message.send', 40003); // "invalid userid": not worth retrying blindly
+    const { responseUrl } = await aibotSay('LiNa', '报修 小二班 插座冒火花');
+    await world.fake.waitFor(replyTo(responseUrl));
+    const auth = { authorization: 'Bearer admin-secret' };
+    expect((await fetch(`${svc.url}/admin/outbox/failed`)).status).toBe(401);
+    type Failed = { id: string; reason: string; message: unknown };
+    const failed = await until('a failed message', async () => {
+      const body = (await (await fetch(`${svc.url}/admin/outbox/failed`, { headers: auth })).json()) as { failed: Failed[] };
+      return body.failed.length ? body.failed : undefined;
+    });
+    expect(failed).toHaveLength(1);
+    expect(failed[0].reason).toContain('40003');
+    const m = failed[0].message as { type: string; text?: string; card?: { buttons: { key: string }[] } };
+    const marker = m.type === 'card' ? m.card!.buttons[0].key : m.text!.slice(0, 8);
+    const delivered = () => world.fake.requests.filter((r) => r.kind === 'message.send' && r.errcode === 0 && JSON.stringify(r.body).includes(marker)).length;
+    const before = delivered();
+    const res = await fetch(`${svc.url}/admin/outbox/replay`, { method: 'POST', headers: auth });
+    expect(((await res.json()) as { replayed: number }).replayed).toBe(1);
+    await until('replayed message delivered', () => delivered() > before);
+    const after = (await (await fetch(`${svc.url}/admin/outbox/failed`, { headers: auth })).json()) as { failed: Failed[] };
+    expect(after.failed).toHaveLength(0);
   });
 });

@@ -1,0 +1,154 @@
+// Part 1: throughput and latency of encrypted AI-bot callbacks, for the ceiling (bare Koa), the floor (signature +
+// decrypt + one queue.add) and the real app (`houqin serve`), each in its own process pinned to core 0, with wrk
+// pinned to core 1. See bench/README.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { aesKey } from '../test/helpers/wecom-env.js';
+import { meterCpu } from './lib/cpu.js';
+import { writeCallbacks } from './lib/gen.js';
+import { sleep, startServer, type Server } from './lib/proc.js';
+import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
+import { wrk, type WrkResult } from './lib/wrk.js';
+
+export type TargetKey = 'bare' | 'floor' | 'real' | 'real-noworkers';
+
+export const targetLabels: Record<TargetKey, string> = {
+  bare: 'ceiling  bare Koa',
+  floor: 'floor    sig+decrypt+add',
+  real: 'real     houqin serve',
+  'real-noworkers': 'real, workers off (diag.)',
+};
+
+export interface CallbackOptions {
+  targets: TargetKey[];
+  /** closed-loop throughput run, seconds */
+  seconds: number;
+  connections: number;
+  /** constant-rate run */
+  rate: number;
+  rateSeconds: number;
+  rateConnections: number;
+  warmupSeconds: number;
+  serverCpu: string;
+  loadCpu: string;
+  /** extra node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof */
+  nodeArgs: string[];
+  log: (line: string) => void;
+}
+
+export interface Measured {
+  wrk: WrkResult;
+  cpu: { server?: number; redis?: number };
+}
+
+export interface CallbackRow {
+  key: TargetKey;
+  label: string;
+  throughput?: Measured;
+  fixed?: Measured;
+  /** real app with workers: inbox jobs not yet processed when the throughput run ended, and seconds to drain */
+  backlog?: { jobs: number; drainSeconds?: number };
+  warnings: number;
+  error?: string;
+}
+
+export const defaultCallbackOptions = (): CallbackOptions => ({
+  targets: ['bare', 'floor', 'real', 'real-noworkers'],
+  seconds: Number(process.env.BENCH_SECONDS || 8),
+  connections: Number(process.env.BENCH_CONNECTIONS || 50),
+  rate: Number(process.env.BENCH_RATE || 1000),
+  rateSeconds: Number(process.env.BENCH_RATE_SECONDS || 10),
+  rateConnections: 32,
+  warmupSeconds: 3,
+  serverCpu: '0',
+  loadCpu: '1',
+  nodeArgs: (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean),
+  log: (l) => process.stderr.write(l + '\n'),
+});
+
+/** Waits (bounded) until the inbox has no unfinished jobs; returns seconds waited, or undefined on timeout. */
+async function drain(redis: Redis, qprefix: string, maxMs: number): Promise<number | undefined> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    if ((await pending(redis, qprefix, 'inbox')) === 0) return (Date.now() - t0) / 1000;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'houqin-bench-'));
+  const keys = { token: 'benchToken' + Math.random().toString(36).slice(2, 8), aesKey: aesKey() };
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const rows: CallbackRow[] = [];
+  let ceilingRps: number | undefined;
+  try {
+    for (const key of o.targets) {
+      const prefix = benchPrefix(key);
+      const row: CallbackRow = { key, label: targetLabels[key], warnings: 0 };
+      rows.push(row);
+      const env: Record<string, string> = { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, BENCH_PREFIX: prefix, HOUQIN_CONFIG: 'config/example.yaml' };
+      const args = {
+        bare: ['bin/run-ts.mjs', 'bench/servers/bare.ts'],
+        floor: ['bin/run-ts.mjs', 'bench/servers/floor.ts'],
+        real: ['bin/houqin.mjs', 'serve'],
+        'real-noworkers': ['bin/run-ts.mjs', 'bench/servers/real-noworkers.ts'],
+      }[key];
+      const qprefix = `${prefix}:q`;
+      const hasWorkers = key === 'real';
+      let server: Server | undefined;
+      try {
+        o.log(`[callbacks] ${key}: starting (${args.join(' ')}) on cpu ${o.serverCpu}`);
+        server = await startServer(key, [...o.nodeArgs, ...args], env, o.serverCpu);
+        const url = server.url;
+        const file = join(dir, `${key}.txt`);
+
+        // Warm-up (JIT, connections, token caches): constant rate, not reported.
+        await writeCallbacks(file, { keys, count: o.rate * o.warmupSeconds + 500 });
+        const warm = await wrk({ url, file, seconds: o.warmupSeconds, connections: o.rateConnections, rate: o.rate, cpu: o.loadCpu });
+        if (!warm.valid) throw new Error(`warm-up failed: ${warm.problems.join('; ')}\n${server.logs.slice(-5).join('\n')}`);
+        if (hasWorkers) await drain(redis, qprefix, 30_000);
+
+        // Constant rate: p50/p99 at o.rate requests/s.
+        const gen1 = await writeCallbacks(file, { keys, count: Math.ceil(o.rate * o.rateSeconds * 1.05) + 500 });
+        o.log(`[callbacks] ${key}: ${o.rate} req/s for ${o.rateSeconds}s (requests generated in ${(gen1 / 1000).toFixed(1)}s)`);
+        let m = await meterCpu(server.proc.pid, redis);
+        const fixed = await wrk({ url, file, seconds: o.rateSeconds, connections: o.rateConnections, rate: o.rate, cpu: o.loadCpu });
+        row.fixed = { wrk: fixed, cpu: await m.stop() };
+        if (hasWorkers) await drain(redis, qprefix, 30_000);
+
+        // Closed loop: as many as o.connections connections can push. Every request distinct and used once.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const expect = (ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6);
+          const count = Math.ceil(expect * o.seconds) + 1000;
+          const gen2 = await writeCallbacks(file, { keys, count });
+          o.log(`[callbacks] ${key}: closed loop, ${o.connections} connections, ${o.seconds}s (${count} requests generated in ${(gen2 / 1000).toFixed(1)}s)`);
+          m = await meterCpu(server.proc.pid, redis);
+          const thr = await wrk({ url, file, seconds: o.seconds, connections: o.connections, cpu: o.loadCpu });
+          row.throughput = { wrk: thr, cpu: await m.stop() };
+          if (thr.reused === 0) break; // else the file was too small: once more with a bigger one
+          o.log(`[callbacks] ${key}: request file ran out (${thr.reused} reused); again with a bigger one`);
+        }
+        if (key === 'bare' && row.throughput?.wrk.valid) ceilingRps = row.throughput.wrk.rps;
+        if (hasWorkers) {
+          const jobs = await pending(redis, qprefix, 'inbox');
+          row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, qprefix, 60_000) : 0 };
+        }
+        o.log(`[callbacks] ${key}: ${row.throughput?.wrk.rps.toFixed(0)} req/s closed loop; p99 ${((row.fixed?.wrk.lat_us.p99 ?? 0) / 1000).toFixed(2)} ms at ${o.rate}/s`);
+      } catch (e) {
+        row.error = (e as Error).message;
+        o.log(`[callbacks] ${key}: FAILED ${row.error}`);
+      } finally {
+        row.warnings = server?.warnings() ?? 0;
+        await server?.stop();
+        await dropPrefix(prefix);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    redis.disconnect();
+  }
+  return rows;
+}
