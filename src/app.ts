@@ -5,6 +5,10 @@ import type { Channel } from './channels/channel.js';
 import type { Envelope } from './channels/envelope.js';
 import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
+import { LocalChats } from './channels/local/chats.js';
+import { LocalChannel } from './channels/local/sender.js';
+import { EventHub } from './channels/local/hub.js';
+import { mountConsole, type ScheduledJobs } from './channels/local/console.js';
 import { createParser } from './commands/parser.js';
 import type { Settings } from './config/load.js';
 import { Dispatcher } from './domain/dispatch.js';
@@ -25,7 +29,7 @@ export interface Houqin {
   tasks: TaskStore;
   roster: Roster;
   service: TaskService;
-  start(): Promise<{ port: number }>;
+  start(): Promise<{ port: number; console: boolean }>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const channels: Channel[] = [];
   const w = settings.wecom;
   if (config.channels.wecom.enabled && (w.aibot || w.app)) channels.push(new WecomChannel(w, roster, redis, k, log));
+  const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
+  const chats = new LocalChats(redis, prefix);
+  const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
+  if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
   const queues = new Queues(fast, prefix, channels, log, k);
+  const jobs: ScheduledJobs = { list: () => [], run: async () => undefined }; // scheduled jobs arrive with issue 5
 
   const ingress: Ingress = {
     accept: (env: Envelope) => queues.accept(env),
@@ -71,7 +80,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       await checkPersistence(redis, log);
       logChannels(settings, log);
       queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
-      const app = createHttpApp({ settings, ingress, queues, redis });
+      const mount = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
+      const app = createHttpApp({ settings, ingress, queues, redis, mount });
       server = app.listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -80,11 +90,18 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
       log.info({ port, prefix }, `houqin listening on port ${port}`);
-      return { port };
+      if (consoleOn) log.info({ url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console` }, 'console on');
+      else if (config.channels.local.enabled) log.info('console off: this server is reachable from outside (HOST or NODE_ENV=production); set HOUQIN_CONSOLE_TOKEN to enable it');
+      return { port, console: consoleOn };
     },
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
-      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      await hub.close(); // end console streams, or server.close() would wait for the browsers
+      if (server) {
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server.closeIdleConnections();
+        await closed;
+      }
       await queues.close();
       for (const c of channels) await c.close?.();
       await Promise.allSettled([redis.quit(), fast.quit()]);

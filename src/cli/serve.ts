@@ -35,6 +35,11 @@ export async function serveCommand(_args: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  await houqin.start();
+  const { port, console: consoleOn } = await houqin.start();
+  if (consoleOn) {
+    const host = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
+    const token = settings.consoleToken ? '?token=<HOUQIN_CONSOLE_TOKEN>' : '';
+    process.stderr.write(`\n  Houqin is running. Open the console to try it: http://${host}:${port}/console${token}\n\n`);
+  }
   return -1; // keep running
 }

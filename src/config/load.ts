@@ -26,6 +26,9 @@ export interface Settings {
   maxSkewMs: number;
   bodyLimitBytes: number;
   adminToken?: string;
+  consoleToken?: string;
+  /** NODE_ENV=production or a host reachable from other machines: the console then needs a token. */
+  exposed: boolean;
   logLevel: string;
 }
 
@@ -103,9 +106,11 @@ export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT
   for (const [name, key] of [['WECOM_AIBOT_AES_KEY', wecom.aibot?.aesKey], ['WECOM_APP_AES_KEY', wecom.app?.aesKey]] as const) {
     if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key)) throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
   }
+  const host = env.HOST || '127.0.0.1';
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
   return {
     port: int(env, 'PORT', 3000),
-    host: env.HOST || '0.0.0.0',
+    host,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     configPath,
     config,
@@ -113,6 +118,8 @@ export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT
     maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,
     bodyLimitBytes: int(env, 'HOUQIN_BODY_LIMIT', 64 * 1024),
     adminToken: env.HOUQIN_ADMIN_TOKEN || undefined,
+    consoleToken: env.HOUQIN_CONSOLE_TOKEN || undefined,
+    exposed: env.NODE_ENV === 'production' || !loopback,
     logLevel: env.LOG_LEVEL || 'info',
     missingEnv,
   };

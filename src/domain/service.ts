@@ -115,7 +115,7 @@ export class TaskService {
     const who = owner ? `${this.roster.name(owner)}（${team.name}）` : team.name;
     const where = r.place ? `【${r.place}】` : '';
     return out.reply(
-      `${r.urgent ? '🔴 紧急' : '✅ 已登记'} #${id} ${T.kindLabel[r.kind]}${where}${r.text}\n已通知${who}，有人接单会告诉你。发"进度 ${id}"可随时查看。`,
+      `${r.urgent ? '🔴 紧急' : '✅ 已登记'} #${id} ${T.kindLabel[r.kind]}${where}${T.what(r)}\n已通知${who}，有人接单会告诉你。发"进度 ${id}"可随时查看。`,
     );
   }
 

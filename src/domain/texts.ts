@@ -7,16 +7,22 @@ import { clockIn } from './roster.js';
 
 export const kindLabel = { repair: '报修', cleaning: '保洁', meal: '餐评' } as const;
 
+/** The description without the place it starts with ("小一班 空调不制冷" under 【小一班】 reads twice otherwise). */
+export function what(t: Pick<Task, 'place' | 'text'>): string {
+  if (t.place && t.text.startsWith(t.place)) return t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') || t.text;
+  return t.text;
+}
+
 export function summary(t: Task, roster: Roster): string {
   const where = t.place ? `【${t.place}】` : '';
-  return `#${t.id} ${t.urgent ? '🔴紧急 ' : ''}${kindLabel[t.kind]}${where}${t.text}`;
+  return `#${t.id} ${t.urgent ? '🔴紧急 ' : ''}${kindLabel[t.kind]}${where}${what(t)}`;
 }
 
 export function claimCard(t: Task, roster: Roster): Card {
   return {
     ref: `t${t.id}`,
     title: `${t.urgent ? '紧急' : '新'}${kindLabel[t.kind]} #${t.id}`,
-    description: t.text.slice(0, 100),
+    description: what(t).slice(0, 100),
     fields: [
       { label: '地点', value: t.place ?? '未说明' },
       { label: '报修人', value: roster.name(t.reporter) },

@@ -154,6 +154,29 @@ export class Queues {
     return n;
   }
 
+  /** Timers still to fire, with when (for the console's task board). */
+  async pendingTimers(): Promise<{ task: number; step: TimerStep; at: number }[]> {
+    const jobs = await this.timers.getDelayed(0, 4999);
+    return jobs.map((j) => ({ task: j.data.task, step: j.data.step, at: j.timestamp + (j.opts.delay ?? 0) })).sort((a, b) => a.at - b.at);
+  }
+
+  /** Fires now every timer due within `ms` (the console's fast-forward). */
+  async advanceTimers(ms: number): Promise<number> {
+    const until = Date.now() + ms;
+    const jobs = await this.timers.getDelayed(0, 4999);
+    let n = 0;
+    for (const j of jobs) {
+      if (j.timestamp + (j.opts.delay ?? 0) > until) continue;
+      try {
+        await j.promote();
+        n++;
+      } catch {
+        // Fired on its own meanwhile: nothing to fast-forward.
+      }
+    }
+    return n;
+  }
+
   workersRunning(): boolean {
     return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
   }

@@ -1,0 +1,78 @@
+// The local channel's chat log: one Redis stream per chat, card states beside it, and a pub/sub channel so
+// every console tab (on any instance) sees new messages and card updates live.
+import type { Redis } from 'ioredis';
+import type { Card } from '../../domain/messages.js';
+
+export type Sender = { kind: 'person'; id: string; name: string } | { kind: 'bot'; name: string };
+
+export interface LocalMessage {
+  id: string;
+  chat: string;
+  at: number;
+  from: Sender;
+  type: 'text' | 'markdown' | 'card';
+  text?: string;
+  card?: Card;
+}
+
+export type LocalEvent = { type: 'message'; message: LocalMessage } | { type: 'card'; id: string; chat: string; card: Card };
+
+export const BOT_NAME = '后勤助手';
+const KEEP = 500; // messages kept per chat
+
+export class LocalChats {
+  constructor(
+    private redis: Redis,
+    private prefix: string,
+  ) {}
+
+  private chatKey(chat: string) {
+    return `${this.prefix}:local:chat:${chat}`;
+  }
+  private cardKey(id: string) {
+    return `${this.prefix}:local:card:${id}`;
+  }
+  get eventsChannel() {
+    return `${this.prefix}:local:events`;
+  }
+
+  async post(chat: string, from: Sender, body: { type: LocalMessage['type']; text?: string; card?: Card }, at = Date.now()): Promise<LocalMessage> {
+    const data = JSON.stringify({ at, from, type: body.type, text: body.text });
+    const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
+    const message: LocalMessage = { id, chat, at, from, type: body.type, text: body.text };
+    if (body.card) {
+      await this.redis.set(this.cardKey(id), JSON.stringify(body.card), 'EX', 30 * 86_400);
+      message.card = body.card;
+    }
+    await this.publish({ type: 'message', message });
+    return message;
+  }
+
+  async updateCard(chat: string, id: string, card: Card): Promise<boolean> {
+    const key = this.cardKey(id);
+    if (!(await this.redis.exists(key))) return false;
+    await this.redis.set(key, JSON.stringify(card), 'KEEPTTL');
+    await this.publish({ type: 'card', id, chat, card });
+    return true;
+  }
+
+  /** Oldest first; `since` is exclusive. Without it: the last 100. */
+  async read(chat: string, since?: string): Promise<LocalMessage[]> {
+    const rows = since
+      ? await this.redis.xrange(this.chatKey(chat), `(${since}`, '+', 'COUNT', 500)
+      : (await this.redis.xrevrange(this.chatKey(chat), '+', '-', 'COUNT', 100)).reverse();
+    const messages = rows.map(([id, fields]) => ({ id, chat, ...(JSON.parse(fields[1]) as Omit<LocalMessage, 'id' | 'chat'>) }));
+    const cards = messages.filter((m) => m.type === 'card');
+    if (cards.length) {
+      const states = await this.redis.mget(...cards.map((m) => this.cardKey(m.id)));
+      cards.forEach((m, i) => {
+        if (states[i]) m.card = JSON.parse(states[i]!) as Card;
+      });
+    }
+    return messages;
+  }
+
+  private async publish(e: LocalEvent): Promise<void> {
+    await this.redis.publish(this.eventsChannel, JSON.stringify(e));
+  }
+}
