@@ -17,6 +17,9 @@ import { TaskService } from './domain/service.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './log.js';
 import { Queues } from './queues/runtime.js';
+import { SchoolCalendar } from './scheduler/calendar.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { allJobs } from '../jobs/index.js';
 import { checkPersistence, connect } from './store/redis.js';
 import { keys } from './store/keys.js';
 import { SideStore } from './store/side.js';
@@ -26,6 +29,8 @@ export interface Houqin {
   settings: Settings;
   redis: Redis;
   queues: Queues;
+  scheduler: Scheduler;
+  calendar: SchoolCalendar;
   tasks: TaskStore;
   roster: Roster;
   service: TaskService;
@@ -54,7 +59,16 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
   const queues = new Queues(fast, prefix, channels, log, k);
-  const jobs: ScheduledJobs = { list: () => [], run: async () => undefined }; // scheduled jobs arrive with issue 5
+  const calendar = new SchoolCalendar(config.calendar, config.org.timezone);
+  const scheduler = new Scheduler(
+    allJobs(config), config, calendar, fast, prefix,
+    { config, roster, calendar, tasks, side, service, redis, prefix, log },
+    (o, base) => queues.apply(o, base), log,
+  );
+  const jobs: ScheduledJobs = {
+    list: () => scheduler.list().map((j) => ({ name: j.name, title: j.title, schedule: j.schedule })),
+    run: (name, date) => scheduler.runNow(name, date),
+  };
 
   const ingress: Ingress = {
     accept: (env: Envelope) => queues.accept(env),
@@ -75,11 +89,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
 
   let server: Server | undefined;
   return {
-    settings, redis, queues, tasks, roster, service,
+    settings, redis, queues, scheduler, calendar, tasks, roster, service,
     async start() {
       await checkPersistence(redis, log);
       logChannels(settings, log);
       queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
+      await scheduler.start(settings.redisUrl);
       const mount = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
       const app = createHttpApp({ settings, ingress, queues, redis, mount });
       server = app.listen(settings.port, settings.host);
@@ -102,6 +117,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         server.closeIdleConnections();
         await closed;
       }
+      await scheduler.stop();
       await queues.close();
       for (const c of channels) await c.close?.();
       await Promise.allSettled([redis.quit(), fast.quit()]);

@@ -5,7 +5,8 @@ const [command, ...args] = process.argv.slice(2);
 const usage = `usage: houqin <command>
   serve                 run the service (npm start)
   parse [--jsonl]       read messages on stdin, print one JSON intent per line
-  outbox list|replay    show or re-send outgoing messages that failed for good`;
+  outbox list|replay    show or re-send outgoing messages that failed for good
+  jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]`;
 
 async function main(): Promise<number> {
   switch (command) {
@@ -20,6 +21,10 @@ async function main(): Promise<number> {
     case 'outbox': {
       const { outboxCommand } = await import('./outbox.js');
       return outboxCommand(args, process.env);
+    }
+    case 'jobs': {
+      const { jobsCommand } = await import('./jobs.js');
+      return jobsCommand(args, process.env);
     }
     case undefined:
     case '-h':

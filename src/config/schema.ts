@@ -68,6 +68,44 @@ const route = z.object({
   team: id,
 });
 
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
+// Five-field cron (minute hour day month weekday), read in org.timezone.
+const cron = z.string().regex(/^\S+(\s+\S+){4}$/, 'use a five-field cron expression such as "30 7 * * *"');
+
+const checklistItem = z.object({
+  key: z.string().regex(/^[a-z0-9_]+$/, 'use lowercase letters, digits and _'),
+  label: z.string().min(1),
+  type: z.enum(['yesno', 'number', 'text']).default('yesno'),
+  unit: z.string().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  // What a failed answer becomes: a task of this kind and trade at this place (default: the sheet's place).
+  kind: kind.optional(),
+  trade: z.string().optional(),
+  place: z.string().optional(),
+});
+
+const checklist = z.object({
+  id,
+  title: z.string().min(1),
+  chat: id, // where it is posted
+  responsible: id.optional(), // a person id; or per area below
+  areas: z
+    .array(z.object({ name: z.string().min(1), responsible: id, place: z.string().optional(), chat: id.optional() }))
+    .default([]), // one sheet per area (晨检 per class, 消毒 per room); empty = one sheet
+  post: cron,
+  due: cron,
+  everyDay: z.boolean().default(false), // hospitals never close
+  items: z.array(checklistItem).min(1),
+});
+
+const mealRound = z.object({
+  meal: z.string().min(1), // 早餐 / 午餐 / 午点 / 晚餐
+  ask: cron,
+  chats: z.array(id).min(1),
+  window: duration.default(3 * 3600 * 1000), // answers are taken this long after the ask
+});
+
 const slaLevel = z.object({
   remind: duration, // unclaimed this long → reminder to the team
   assign: duration, // → assigned to the on-duty worker
@@ -98,8 +136,31 @@ export const configSchema = z
     meals: z
       .object({
         lowRating: z.number().int().min(1).max(5).default(2), // this or lower becomes a canteen task
+        // 食谱: per weekday, meal → dishes. Posted on the first school day of the week.
+        menu: z.partialRecord(weekday, z.record(z.string(), z.string())).default({}),
+        menuChats: z.array(id).default([]),
+        menuPost: cron.default('0 7 * * 1-5'),
+        rounds: z.array(mealRound).default([]),
       })
-      .default({ lowRating: 2 }),
+      .default({ lowRating: 2, menu: {}, menuChats: [], menuPost: '0 7 * * 1-5', rounds: [] }),
+    calendar: z
+      .object({
+        closed: z.array(z.object({ from: date, to: date, name: z.string().default('停课') })).default([]), // 寒暑假, 停课
+        holidays: z.array(date).default([]), // extra days off the holiday library does not know
+        workdays: z.array(date).default([]), // extra make-up workdays (调休) for years the library does not know
+      })
+      .default({ closed: [], holidays: [], workdays: [] }),
+    checklists: z.array(checklist).default([]),
+    digest: z
+      .object({
+        to: z.array(id).default([]), // default: every director
+        daily: cron.default('30 17 * * *'),
+        weekly: cron.default('0 17 * * 5'),
+        monthly: cron.default('0 17 28-31 * *'), // runs on the last school day of the month
+      })
+      .default({ to: [], daily: '30 17 * * *', weekly: '0 17 * * 5', monthly: '0 17 28-31 * *' }),
+    // Per scheduled job: switch it off, or let it run on every day instead of school days only.
+    jobs: z.record(z.string(), z.object({ enabled: z.boolean().default(true), everyDay: z.boolean().optional() })).default({}),
     channels: z
       .object({
         wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
@@ -137,6 +198,28 @@ export const configSchema = z
     cfg.places.forEach((p, i) => {
       for (const [k, owner] of Object.entries(p.owners)) needPerson(owner, ['places', i, 'owners', k]);
     });
+    const placeNames = new Set(cfg.places.map((p) => p.name));
+    cfg.checklists.forEach((c, i) => {
+      if (!chats.has(c.chat)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'chat'], message: `no chat with id "${c.chat}"` });
+      needPerson(c.responsible, ['checklists', i, 'responsible']);
+      if (!c.responsible && !c.areas.length) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'responsible'], message: 'name a responsible person, or areas with one each' });
+      c.areas.forEach((a, j) => {
+        needPerson(a.responsible, ['checklists', i, 'areas', j, 'responsible']);
+        if (a.place && !placeNames.has(a.place)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'areas', j, 'place'], message: `no place named "${a.place}"` });
+        if (a.chat && !chats.has(a.chat)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'areas', j, 'chat'], message: `no chat with id "${a.chat}"` });
+      });
+      c.items.forEach((it, j) => {
+        if (it.place && !placeNames.has(it.place)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'place'], message: `no place named "${it.place}"` });
+        if (it.min !== undefined && it.max !== undefined && it.min > it.max) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'min'], message: 'min is above max' });
+      });
+    });
+    cfg.meals.rounds.forEach((r, i) => r.chats.forEach((c, j) => {
+      if (!chats.has(c)) ctx.addIssue({ code: 'custom', path: ['meals', 'rounds', i, 'chats', j], message: `no chat with id "${c}"` });
+    }));
+    cfg.meals.menuChats.forEach((c, j) => {
+      if (!chats.has(c)) ctx.addIssue({ code: 'custom', path: ['meals', 'menuChats', j], message: `no chat with id "${c}"` });
+    });
+    cfg.digest.to.forEach((p, j) => needPerson(p, ['digest', 'to', j]));
     cfg.routing.forEach((r, i) => {
       if (!teams.has(r.team)) ctx.addIssue({ code: 'custom', path: ['routing', i, 'team'], message: `no team with id "${r.team}"` });
     });
@@ -154,3 +237,6 @@ export type Chat = Config['chats'][number];
 export type Kind = (typeof kinds)[number];
 export type Role = Person['roles'][number];
 export type SlaLevel = Config['sla']['normal'];
+export type Checklist = Config['checklists'][number];
+export type ChecklistItem = Checklist['items'][number];
+export type MealRound = Config['meals']['rounds'][number];

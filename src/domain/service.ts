@@ -14,13 +14,52 @@ import * as T from './texts.js';
 
 const NUDGE_WINDOW_MS = 10 * 60_000;
 
+/**
+ * Something that may take a message before the command parser does: an answer to today's checklist, a score
+ * for the meal just asked about. Returns true when it took the message (and put its replies in `out`).
+ */
+export interface Conversation {
+  offer(env: Envelope, me: Person, out: Outcome, now: number): Promise<boolean>;
+}
+
+export interface NewTaskInput {
+  kind: Task['kind'];
+  trade?: string;
+  place?: string;
+  text: string;
+  urgent: boolean;
+  reporter: string;
+  source: Task['source'];
+  mealRating?: number;
+  /** The checklist entry this task came from (ledger link). */
+  checklist?: string;
+}
+
 export class TaskService {
+  private conversations: Conversation[] = [];
+
   constructor(
     private tasks: TaskStore,
     private side: SideStore,
     private roster: Roster,
     private parser: Parser,
   ) {}
+
+  /** Conversations are asked in the order added, before the parser. */
+  use(c: Conversation): void {
+    this.conversations.push(c);
+  }
+
+  /**
+   * Opens a task (once per `sourceId`) and asks for it to be dispatched. For other modules — a failed checklist
+   * item, a meal complaint — that have already decided a task is needed.
+   */
+  async openTask(out: Outcome, r: NewTaskInput, sourceId: string, now = Date.now()): Promise<{ id: number; team: string; owner?: string }> {
+    const { team, owner } = this.roster.route(r.kind, r.trade, r.place);
+    const { id } = await this.tasks.create({ ...r, team: team.id, owner, createdAt: now }, sourceId);
+    out.route = { task: id, kind: r.kind };
+    return { id, team: team.name, owner };
+  }
 
   async handle(env: Envelope, now = Date.now()): Promise<Outcome> {
     const handle: ReplyHandle = {
@@ -30,6 +69,7 @@ export class TaskService {
     const out = new Outcome(handle);
     const me = this.roster.fromPlatform(env.channel, env.sender.platformId);
     if (!me) return out.reply(T.unknownPerson);
+    if (!env.action) for (const c of this.conversations) if (await c.offer(env, me, out, now)) return out;
     const intent = env.action ? intentFromButton(env.action.key) : this.parser.parse(env.text ?? '');
     const ctx: Ctx = { env, me, out, now };
     const chatKey = `${env.channel}:${env.chat.id}`;
@@ -106,13 +146,9 @@ export class TaskService {
 
   private async createTask(ctx: Ctx, r: { kind: Task['kind']; trade?: string; place?: string; text: string; urgent: boolean; mealRating?: number }, sourceId: string): Promise<Outcome> {
     const { out, me, env, now } = ctx;
-    const { team, owner } = this.roster.route(r.kind, r.trade, r.place);
-    const { id } = await this.tasks.create(
-      { ...r, reporter: me.id, team: team.id, owner, source: { channel: env.channel, surface: env.surface, chatId: env.chat.id, chatType: env.chat.type }, createdAt: now },
-      sourceId,
-    );
-    out.route = { task: id, kind: r.kind };
-    const who = owner ? `${this.roster.name(owner)}（${team.name}）` : team.name;
+    const source = { channel: env.channel, surface: env.surface, chatId: env.chat.id, chatType: env.chat.type };
+    const { id, team, owner } = await this.openTask(out, { ...r, reporter: me.id, source }, sourceId, now);
+    const who = owner ? `${this.roster.name(owner)}（${team}）` : team;
     const where = r.place ? `【${r.place}】` : '';
     return out.reply(
       `${r.urgent ? '🔴 紧急' : '✅ 已登记'} #${id} ${T.kindLabel[r.kind]}${where}${T.what(r)}\n已通知${who}，有人接单会告诉你。发"进度 ${id}"可随时查看。`,

@@ -64,6 +64,7 @@ export interface Task {
   rating?: number;
   ratingText?: string;
   mealRating?: number;
+  checklist?: string; // the checklist entry a failed item came from
   note?: string;
   holdReason?: string;
   rework: number;

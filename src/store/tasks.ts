@@ -16,6 +16,7 @@ export interface NewTask {
   source: Source;
   urgent: boolean;
   mealRating?: number;
+  checklist?: string;
   createdAt: number;
 }
 
@@ -118,6 +119,7 @@ export function decodeTask(h: Record<string, string>): Task | null {
     rating: num(h.rating),
     ratingText: h.ratingText || undefined,
     mealRating: num(h.mealRating),
+    checklist: h.checklist || undefined,
     note: h.note || undefined,
     holdReason: h.holdReason || undefined,
     rework: Number(h.rework ?? 0),
