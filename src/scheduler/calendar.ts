@@ -20,6 +20,15 @@ export class SchoolCalendar {
     return new Intl.DateTimeFormat('en-CA', { timeZone: this.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at));
   }
 
+  /** The instant of a wall-clock time on a date in the school's time zone. */
+  instantAt(date: string, time = '12:00'): number {
+    const guess = Date.parse(`${date}T${time}:00Z`);
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: this.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).formatToParts(new Date(guess));
+    const get = (t: string) => parts.find((p) => p.type === t)!.value;
+    const shown = Date.parse(`${get('year')}-${get('month')}-${get('day')}T${get('hour').replace('24', '00')}:${get('minute')}:00Z`);
+    return guess - (shown - guess);
+  }
+
   /** The reason a day is not a school day, or undefined when it is one. */
   offReason(date: string): string | undefined {
     const closed = this.cfg.closed.find((c) => c.from <= date && date <= c.to);

@@ -132,7 +132,7 @@ export class Scheduler {
   async runNow(name: string, date?: string): Promise<void> {
     const def = this.byName.get(name);
     if (!def) throw new Error(`no scheduled job named "${name}"`);
-    const at = date ? Date.parse(`${date}T12:00:00+08:00`) : Date.now();
+    const at = date ? this.calendar.instantAt(date, '12:00') : Date.now();
     await this.runJob(def, at, `${firingId(name, at)}.manual${Date.now()}`);
   }
 
