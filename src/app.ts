@@ -14,6 +14,11 @@ import type { Settings } from './config/load.js';
 import { Dispatcher } from './domain/dispatch.js';
 import { Roster } from './domain/roster.js';
 import { TaskService } from './domain/service.js';
+import { ChecklistAnswers } from './domain/checklist-answers.js';
+import { MealAnswers } from './domain/meal-answers.js';
+import { MealRatings } from './domain/meal-ratings.js';
+import { ChecklistStore } from './store/checklists.js';
+import { MealStore } from './store/meals.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './log.js';
 import { Queues } from './queues/runtime.js';
@@ -24,6 +29,10 @@ import { checkPersistence, connect } from './store/redis.js';
 import { keys } from './store/keys.js';
 import { SideStore } from './store/side.js';
 import { TaskStore } from './store/tasks.js';
+import { targetsOf } from './store/stats.js';
+import { digestsFor } from './domain/digest-service.js';
+import { mountExport } from './http/admin.js';
+import { exportMonth } from './ledger/export.js';
 
 export interface Houqin {
   settings: Settings;
@@ -46,9 +55,9 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   // The request path shares one auto-pipelined connection: concurrent callbacks' writes leave as one batch.
   const fast = connect(settings.redisUrl, { enableAutoPipelining: true });
   const roster = new Roster(config);
-  const tasks = new TaskStore(redis, prefix);
+  const tasks = new TaskStore(redis, prefix, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
   const side = new SideStore(redis, k);
-  const service = new TaskService(tasks, side, roster, createParser(config));
+  const service = new TaskService(tasks, side, roster, createParser(config), digestsFor(tasks, roster));
   const dispatcher = new Dispatcher(tasks, roster);
 
   const channels: Channel[] = [];
@@ -60,6 +69,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
   const queues = new Queues(fast, prefix, channels, log, k);
   const calendar = new SchoolCalendar(config.calendar, config.org.timezone);
+  // Checklist answers, 答复 and meal scores read messages before the command parser (and leave commands alone).
+  const answersParser = createParser(config);
+  const meals = new MealStore(redis, prefix);
+  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser: answersParser, dispatcher }));
+  service.use(new MealAnswers({ meals, tasks, roster, calendar }));
+  service.use(new MealRatings({ meals, service, roster, parser: answersParser }));
   const scheduler = new Scheduler(
     allJobs(config), config, calendar, fast, prefix,
     { config, roster, calendar, tasks, side, service, redis, prefix, log },
@@ -95,7 +110,11 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       logChannels(settings, log);
       queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
       await scheduler.start(settings.redisUrl);
-      const mount = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
+      const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
+      if (settings.adminToken) {
+        const ledger = { redis, tasks, config, roster };
+        mount.push((r) => mountExport(r, settings.adminToken!, (month, out) => exportMonth(ledger, month, out), (e) => log.error({ err: e.message }, 'ledger export failed')));
+      }
       const app = createHttpApp({ settings, ingress, queues, redis, mount });
       server = app.listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {

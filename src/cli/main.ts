@@ -6,7 +6,9 @@ const usage = `usage: houqin <command>
   serve                 run the service (npm start)
   parse [--jsonl]       read messages on stdin, print one JSON intent per line
   outbox list|replay    show or re-send outgoing messages that failed for good
-  jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]`;
+  jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]
+  digest                the director's digest as text [--period day|week|month] [--date YYYY-MM-DD]
+  export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]`;
 
 async function main(): Promise<number> {
   switch (command) {
@@ -25,6 +27,14 @@ async function main(): Promise<number> {
     case 'jobs': {
       const { jobsCommand } = await import('./jobs.js');
       return jobsCommand(args, process.env);
+    }
+    case 'digest': {
+      const { digestCommand } = await import('./digest.js');
+      return digestCommand(args, process.env);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./export.js');
+      return exportCommand(args, process.env);
     }
     case undefined:
     case '-h':

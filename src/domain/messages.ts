@@ -16,7 +16,9 @@ export interface Card {
 export type Message =
   | { type: 'text'; text: string; mention?: string[] } // mention: person ids
   | { type: 'markdown'; text: string }
-  | { type: 'card'; card: Card };
+  | { type: 'card'; card: Card }
+  /** A picture (the digest's chart): PNG bytes as base64, and words for where no picture can be shown. */
+  | { type: 'image'; png: string; alt: string };
 
 /** The conversation a message came from, so a reply can go back the way it came. */
 export interface ReplyHandle {

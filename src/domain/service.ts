@@ -11,6 +11,8 @@ import { Outcome } from './outcome.js';
 import type { Roster } from './roster.js';
 import { transitions, stateLabel, type Step, type Task } from './task.js';
 import * as T from './texts.js';
+import { splitMessage, toPlainText } from './digest.js';
+import { digestsFor, requestedDate, type Digests } from './digest-service.js';
 
 const NUDGE_WINDOW_MS = 10 * 60_000;
 
@@ -43,6 +45,8 @@ export class TaskService {
     private side: SideStore,
     private roster: Roster,
     private parser: Parser,
+    /** 日报 / 周报 / 月报; by default over the same Redis as `tasks` (digest-service.ts). */
+    private digests?: Digests,
   ) {}
 
   /** Conversations are asked in the order added, before the parser. */
@@ -134,13 +138,16 @@ export class TaskService {
     const { out, me, env, now } = ctx;
     const low = intent.rating !== undefined && intent.rating <= this.roster.config.meals.lowRating;
     const safety = !!intent.urgent;
+    // The ledger's dated meal records (records.ts), the same storage the meal rounds write.
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: this.roster.config.org.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(now));
+    const record = (task?: number) => ({ at: now, person: me.id, ...(intent.rating !== undefined ? { rating: intent.rating } : {}), ...(text ? { text } : {}), urgent: safety, ...(task !== undefined ? { task } : {}) });
     if (!low && !safety) {
-      await this.side.addMealFeedback({ at: now, person: me.id, rating: intent.rating, text, urgent: false });
+      await this.side.addMealFeedback(record(), date, env.id);
       return out.reply(`谢谢反馈${intent.rating ? `（${'★'.repeat(intent.rating)}）` : ''}，已转达食堂。`);
     }
     const place = intent.place ?? this.roster.config.places.find((p) => p.name === '厨房' || p.name === '食堂')?.name;
     const res = await this.createTask(ctx, { kind: 'meal', trade: intent.trade, place, text: text || '餐评低分', urgent: safety, mealRating: intent.rating }, env.id);
-    await this.side.addMealFeedback({ at: now, person: me.id, rating: intent.rating, text, urgent: safety, task: res.route?.task });
+    await this.side.addMealFeedback(record(res.route?.task), date, env.id);
     return res;
   }
 
@@ -252,6 +259,7 @@ export class TaskService {
     const { out, me, now } = ctx;
     const r = await this.step(ctx, task, 'accept', { mustBe: this.roster.isManager(me.id) ? undefined : 'reporter', set: { acceptedAt: now }, event: { type: 'accepted' } });
     if (!r.ok) return out;
+    this.settled(ctx, r.task, '已验收');
     out.reply(`👍 #${task.id} 已验收。欢迎评价：评价 ${task.id} 5 很满意`);
     return out.dm(r.task.assignee, `#${task.id} 已通过验收（${me.name}）。`);
   }
@@ -260,6 +268,7 @@ export class TaskService {
     const { out, me } = ctx;
     const r = await this.step(ctx, task, 'reopen', { mustBe: this.roster.isManager(me.id) ? undefined : 'reporter', incr: { rework: 1 }, set: { note: undefined }, event: { type: 'reopened', text: why } });
     if (!r.ok) return out;
+    this.settled(ctx, r.task, '已退回返工');
     out.reply(`🔁 #${task.id} 已退回给${this.roster.name(r.task.assignee)}返工。`);
     return out.dm(r.task.assignee, `🔁 #${task.id} 没修好，需要返工${why ? `：${why}` : ''}（${me.name}）。完工后再回复"完工 ${task.id}"。`);
   }
@@ -313,10 +322,20 @@ export class TaskService {
   }
 
   private async digest(ctx: Ctx): Promise<Outcome> {
-    const { me, out } = ctx;
+    const { me, out, env, now } = ctx;
     if (!this.roster.has(me.id, 'manager') && !this.roster.has(me.id, 'director')) return out.reply('日报、周报、月报只发给园长和后勤主任。');
-    const c = await this.tasks.countByState();
-    return out.reply(`当前任务：待接单 ${c.open} · 处理中 ${c.claimed} · 挂起 ${c.on_hold} · 待验收 ${c.done} · 已验收 ${c.accepted} · 已撤销 ${c.cancelled}`);
+    const text = env.text ?? '';
+    const period = /月报/.test(text) ? 'month' : /周报/.test(text) ? 'week' : 'day';
+    const digests = (this.digests ??= digestsFor(this.tasks, this.roster));
+    const d = await digests.compose(period, requestedDate(text, digests.today(now)), now);
+    // A reply may end up as plain text (app text, merged replies): the same digest without markdown marks. A summary
+    // longer than one WeCom app message (2048 bytes) goes on in direct messages.
+    const [first, ...more] = splitMessage(toPlainText(d.markdown), 2000);
+    out.reply(first);
+    for (const part of more) out.dm(me.id, part);
+    // The chart goes to the person (a group reply through response_url carries one markdown message only).
+    if (d.image) out.send({ kind: 'user', person: me.id }, d.image);
+    return out;
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────────────────
@@ -333,6 +352,15 @@ export class TaskService {
       out.reply(`慢了一步，#${task.id} 已由${this.roster.name(res.task.assignee)}接单。`);
     } else out.reply(`#${task.id} 现在是"${stateLabel[res.task.state]}"，不能${stepLabel[step]}。`);
     return res;
+  }
+
+  /** After 验收通过 / 没修好 on the acceptance card: the card says what was decided and has no live button. */
+  private settled(ctx: Ctx, t: Task, label: string): void {
+    const { env, out, me } = ctx;
+    if (!env.action) return;
+    const card = { ref: `a${t.id}`, title: `#${t.id} ${label}`, description: T.summary(t, this.roster).slice(0, 100), fields: [{ label: '处理人', value: this.roster.name(t.assignee) }], buttons: [{ text: label, key: `noop:${t.id}`, style: 'muted' as const }] };
+    out.clickedCard = card;
+    if (env.action.responseCode) out.send({ kind: 'clicked_card', channel: env.channel, person: me.id, responseCode: env.action.responseCode }, { type: 'card', card });
   }
 
   /** The card the clicker sees after a click: who has the task now. */
@@ -376,7 +404,7 @@ const stepLabel: Record<Step, string> = {
 const eventLabel: Record<string, string> = {
   created: '报修', claimed: '接单', acknowledged: '确认接单', assigned: '派单', transferred: '转单', held: '挂起', resumed: '恢复',
   done: '完工', accepted: '验收', reopened: '返工', rated: '评价', cancelled: '撤销', nudged: '催办', reminded: '提醒',
-  escalated: '上报主任', auto_accepted: '自动好评',
+  escalated: '上报主任', auto_accepted: '自动好评', answered: '答复',
 };
 
 function refuseActor(step: Step, task: Task, roster: Roster): string {

@@ -1,6 +1,10 @@
 // Small pieces of state around tasks: half-finished reports, 催办 throttling, meal feedback.
 import type { Redis } from 'ioredis';
+import type { MealFeedback } from '../domain/records.js';
 import type { Keys } from './keys.js';
+import { MealStore } from './meals.js';
+
+export type { MealFeedback };
 
 export interface PendingReport {
   kind: 'repair' | 'cleaning';
@@ -9,15 +13,6 @@ export interface PendingReport {
   urgent: boolean;
   envelopeId: string;
   at: number;
-}
-
-export interface MealFeedback {
-  at: number;
-  person: string;
-  rating?: number;
-  text?: string;
-  urgent: boolean;
-  task?: number;
 }
 
 export class SideStore {
@@ -45,11 +40,16 @@ export class SideStore {
     return (await this.redis.set(this.k.nudge(task, person), '1', 'PX', windowMs, 'NX')) === 'OK';
   }
 
-  async addMealFeedback(f: MealFeedback): Promise<void> {
-    await this.redis.rpush(this.k.meals, JSON.stringify(f));
+  /**
+   * Meal feedback goes to the ledger's dated list (records.ts: <prefix>:meal:day:<date>), the same storage the
+   * meal rounds write, once per source message.
+   */
+  async addMealFeedback(f: MealFeedback, date: string, sourceId?: string): Promise<void> {
+    await new MealStore(this.redis, this.k.prefix).add(date, f, sourceId);
   }
 
+  /** The latest feedback across days, oldest first. */
   async mealFeedback(limit = 100): Promise<MealFeedback[]> {
-    return (await this.redis.lrange(this.k.meals, -limit, -1)).map((s) => JSON.parse(s) as MealFeedback);
+    return new MealStore(this.redis, this.k.prefix).recent(limit);
   }
 }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { keys as makeKeys, type Keys } from './keys.js';
 import { finalStates, type Source, type State, type Task, type TaskEvent } from '../domain/task.js';
 import type { Kind } from '../config/schema.js';
+import { createDeltas, defaultStatsOptions, transitionDeltas, type StatsOptions, type StatsTriple } from './stats.js';
 
 export interface NewTask {
   kind: Kind;
@@ -38,7 +39,8 @@ export type TransitionResult =
   | { ok: false; reason: 'state'; state: State; task: Task }
   | { ok: false; reason: 'actor'; state: State; task: Task };
 
-// KEYS: seq, createdBy, active, reporterIndex. ARGV: prefix, fields (flat JSON array), event, now, idemTtlSec.
+// KEYS: seq, createdBy, active, reporterIndex, created, stats… ARGV: prefix, fields (flat JSON array), event, now,
+// idemTtlSec, stats (flat JSON array of KEYS index, field, amount).
 const CREATE = `
 local existing = redis.call('GET', KEYS[2])
 if existing then return {0, existing} end
@@ -49,28 +51,41 @@ redis.call('HSET', key, 'id', id, unpack(fields))
 redis.call('RPUSH', key .. ':log', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], id)
 redis.call('ZADD', KEYS[4], ARGV[4], id)
+redis.call('ZADD', KEYS[5], ARGV[4], id)
 redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
+local stats = cjson.decode(ARGV[6])
+for i = 1, #stats, 3 do redis.call('HINCRBY', KEYS[stats[i]], stats[i + 1], stats[i + 2]) end
 return {1, tostring(id)}
 `;
 
-// KEYS: task, log, active, closed, index... ARGV: from (comma list), mustBe field or '', actor, set (flat JSON
-// array), incr (flat JSON array), event, now, final ('1' when the new state ends the task), del (JSON array of fields).
+// KEYS: task, log, active, closed, index…, stats… ARGV: from (comma list), mustBe field or '', actor, set (flat JSON
+// array), incr (flat JSON array), event, now, final ('1' when the new state ends the task), del (JSON array of fields),
+// number of index keys, stats (flat JSON array of KEYS index, field, amount), version the stats were computed
+// from ('' = any), trim (flat JSON array of field, chunks kept).
+// The stats were computed from the task as read before the script: if it changed meanwhile, nothing is written
+// and the caller reads again ('retry'). The state and actor checks come first, so a lost race is still 'state'.
 const TRANSITION = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing'} end
 local allowed = false
 for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
-if not allowed then return {'state'} end
+if not allowed then return {'state', redis.call('HGETALL', KEYS[1])} end
 if ARGV[2] ~= '' then
   local who = redis.call('HGET', KEYS[1], ARGV[2])
-  if who ~= ARGV[3] then return {'actor'} end
+  if who ~= ARGV[3] then return {'actor', redis.call('HGETALL', KEYS[1])} end
 end
+if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[12] then return {'retry'} end
 local set = cjson.decode(ARGV[4])
 if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
 local incr = cjson.decode(ARGV[5])
 for i = 1, #incr, 2 do redis.call('HINCRBY', KEYS[1], incr[i], incr[i + 1]) end
 local del = cjson.decode(ARGV[9])
 if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
+local trim = cjson.decode(ARGV[13])
+for i = 1, #trim, 2 do
+  local n = math.max(tonumber(trim[i + 1]), 1) + 1
+  while redis.call('HDEL', KEYS[1], trim[i] .. '~' .. n) == 1 do n = n + 1 end
+end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('RPUSH', KEYS[2], ARGV[6])
 local id = redis.call('HGET', KEYS[1], 'id')
@@ -78,18 +93,73 @@ if ARGV[8] == '1' then
   redis.call('ZREM', KEYS[3], id)
   redis.call('ZADD', KEYS[4], ARGV[7], id)
 end
-for i = 5, #KEYS do redis.call('ZADD', KEYS[i], ARGV[7], id) end
-return {'ok'}
+local nIndex = tonumber(ARGV[10])
+for i = 5, 4 + nIndex do redis.call('ZADD', KEYS[i], ARGV[7], id) end
+local stats = cjson.decode(ARGV[11])
+for i = 1, #stats, 3 do redis.call('HINCRBY', KEYS[stats[i]], stats[i + 1], stats[i + 2]) end
+return {'ok', redis.call('HGETALL', KEYS[1])}
 `;
 
-function flatten(obj: Record<string, unknown>): { set: string[]; del: string[] } {
+// Redis keeps a hash compact (a listpack, about a third of the memory) only while every value is at most
+// hash-max-listpack-value bytes (64 by default). A report's text, its source and some notes are longer, so a long
+// string is stored in pieces of at most CHUNK_BYTES: field, field~2, field~3 … (cut between characters).
+const CHUNK_BYTES = 60;
+
+function chunks(s: string): string[] {
+  if (Buffer.byteLength(s) <= CHUNK_BYTES) return [s];
+  const out: string[] = [];
+  let cur = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > CHUNK_BYTES) {
+      out.push(cur);
+      cur = '';
+      used = 0;
+    }
+    cur += ch;
+    used += n;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Joins a field stored in pieces (see CHUNK_BYTES); undefined when absent. */
+function joined(h: Record<string, string>, field: string): string | undefined {
+  let v = h[field];
+  if (v === undefined) return undefined;
+  for (let i = 2; h[`${field}~${i}`] !== undefined; i++) v += h[`${field}~${i}`];
+  return v;
+}
+
+/** A task's hash fields as stored (flat [field, value, …]), for writers that bypass the scripts (the benchmark). */
+export function encodeTaskFields(obj: Record<string, unknown>): string[] {
+  return flatten(obj).set;
+}
+
+function flatten(obj: Record<string, unknown>): { set: string[]; del: string[]; trim: (string | number)[] } {
   const set: string[] = [];
   const del: string[] = [];
+  const trim: (string | number)[] = [];
   for (const [k, v] of Object.entries(obj)) {
-    if (v === undefined) del.push(k);
-    else set.push(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+    if (v === undefined) {
+      del.push(k);
+      trim.push(k, 0);
+      continue;
+    }
+    const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const parts = chunks(text);
+    set.push(k, parts[0]);
+    for (let i = 1; i < parts.length; i++) set.push(`${k}~${i + 1}`, parts[i]);
+    if (typeof v === 'string' || typeof v === 'object') trim.push(k, parts.length);
   }
-  return { set, del };
+  return { set, del, trim };
+}
+
+function hashOf(flat: string[] | undefined): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; flat && i < flat.length; i += 2) h[flat[i]] = flat[i + 1];
+  return h;
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -99,13 +169,13 @@ export function decodeTask(h: Record<string, string>): Task | null {
   return {
     id: Number(h.id),
     kind: h.kind as Kind,
-    trade: h.trade || undefined,
-    place: h.place || undefined,
-    text: h.text ?? '',
+    trade: joined(h, 'trade') || undefined,
+    place: joined(h, 'place') || undefined,
+    text: joined(h, 'text') ?? '',
     reporter: h.reporter,
     team: h.team,
     owner: h.owner || undefined,
-    source: JSON.parse(h.source || '{}') as Source,
+    source: JSON.parse(joined(h, 'source') || '{}') as Source,
     urgent: h.urgent === 'true',
     state: h.state as State,
     assignee: h.assignee || undefined,
@@ -117,11 +187,11 @@ export function decodeTask(h: Record<string, string>): Task | null {
     acceptedAt: num(h.acceptedAt),
     cancelledAt: num(h.cancelledAt),
     rating: num(h.rating),
-    ratingText: h.ratingText || undefined,
+    ratingText: joined(h, 'ratingText') || undefined,
     mealRating: num(h.mealRating),
-    checklist: h.checklist || undefined,
-    note: h.note || undefined,
-    holdReason: h.holdReason || undefined,
+    checklist: joined(h, 'checklist') || undefined,
+    note: joined(h, 'note') || undefined,
+    holdReason: joined(h, 'holdReason') || undefined,
     rework: Number(h.rework ?? 0),
     doneCount: Number(h.doneCount ?? 0),
     version: Number(h.version ?? 0),
@@ -130,21 +200,30 @@ export function decodeTask(h: Record<string, string>): Task | null {
 
 export class TaskStore {
   readonly k: Keys;
+  /** Every task by createdAt (the monthly export reads a month of them in batches). */
+  readonly createdKey: string;
+  private stats: StatsOptions;
 
   constructor(
     readonly redis: Redis,
     prefix: string,
+    /** Time zone of the daily stats (and SLA targets for their late counts); see stats.ts. */
+    stats: Partial<StatsOptions> = {},
   ) {
     this.k = makeKeys(prefix);
+    this.createdKey = `${prefix}:tasks:created`;
+    this.stats = { ...defaultStatsOptions, ...stats };
   }
 
   /** Creates the task once per source message: a retried delivery returns the first task's id. */
   async create(t: NewTask, sourceId: string): Promise<{ id: number; created: boolean }> {
     const fields = flatten({ ...t, state: 'open', acked: false, rework: 0, doneCount: 0, version: 1 }).set;
     const event: TaskEvent = { at: t.createdAt, by: t.reporter, type: 'created', text: t.text };
+    const keys = [this.k.taskSeq, this.k.createdBy(sourceId), this.k.active, this.k.byPerson(t.reporter), this.createdKey];
+    const stats = statsArgs(createDeltas(this.k.prefix, t, this.stats), keys);
     const [created, id] = (await this.redis.eval(
-      CREATE, 4, this.k.taskSeq, this.k.createdBy(sourceId), this.k.active, this.k.byPerson(t.reporter),
-      this.k.prefix, JSON.stringify(fields), JSON.stringify(event), t.createdAt, 7 * 86400,
+      CREATE, keys.length, ...keys,
+      this.k.prefix, JSON.stringify(fields), JSON.stringify(event), t.createdAt, 7 * 86400, JSON.stringify(stats),
     )) as [number, string];
     return { id: Number(id), created: created === 1 };
   }
@@ -162,19 +241,65 @@ export class TaskStore {
   }
 
   async transition(id: number, r: TransitionRequest, to: State): Promise<TransitionResult> {
-    const { set, del } = flatten({ ...r.set, state: to });
+    const { set, del, trim } = flatten({ ...r.set, state: to });
     const incr = Object.entries(r.incr ?? {}).flat();
     const indexKeys = [...new Set(r.index ?? [])].map((p) => this.k.byPerson(p));
-    const [status] = (await this.redis.eval(
-      TRANSITION, 4 + indexKeys.length,
-      this.k.task(id), this.k.taskLog(id), this.k.active, this.k.closed, ...indexKeys,
-      r.from.join(','), r.mustBe ?? '', r.actor, JSON.stringify(set), JSON.stringify(incr),
-      JSON.stringify(r.event), r.event.at, finalStates.includes(to) ? '1' : '0', JSON.stringify(del),
-    )) as [string];
-    if (status === 'missing') return { ok: false, reason: 'missing' };
-    const task = (await this.get(id))!;
-    if (status === 'ok') return { ok: true, task };
-    return { ok: false, reason: status as 'state' | 'actor', state: task.state, task };
+    // The day's stats depend on the task as it was (first claim? first finish? a changed rating?): read it, and let
+    // the script refuse to write if it changed meanwhile. Under contention the loser of a race fails on state anyway.
+    for (let attempt = 0; ; attempt++) {
+      const before = decodeTask(await this.redis.hgetall(this.k.task(id)));
+      if (!before) return { ok: false, reason: 'missing' };
+      const keys = [this.k.task(id), this.k.taskLog(id), this.k.active, this.k.closed, ...indexKeys];
+      const stats = statsArgs(transitionDeltas(this.k.prefix, before, { event: r.event, set: r.set }, this.stats), keys);
+      const [status, flat] = (await this.redis.eval(
+        TRANSITION, keys.length, ...keys,
+        r.from.join(','), r.mustBe ?? '', r.actor, JSON.stringify(set), JSON.stringify(incr),
+        JSON.stringify(r.event), r.event.at, finalStates.includes(to) ? '1' : '0', JSON.stringify(del),
+        indexKeys.length, JSON.stringify(stats), attempt < 20 ? String(before.version) : '', JSON.stringify(trim),
+      )) as [string, string[] | undefined];
+      if (status === 'retry') continue;
+      if (status === 'missing') return { ok: false, reason: 'missing' };
+      const task = decodeTask(hashOf(flat))!;
+      if (status === 'ok') return { ok: true, task };
+      return { ok: false, reason: status as 'state' | 'actor', state: task.state, task };
+    }
+  }
+
+  /** Ids of tasks created in [from, to) (ms), oldest first, `count` from `offset` (for batched reads). */
+  async createdBetween(from: number, to: number, offset: number, count: number): Promise<number[]> {
+    return (await this.redis.zrangebyscore(this.createdKey, from, `(${to}`, 'LIMIT', offset, count)).map(Number);
+  }
+
+  /** Histories of many tasks in one round trip. */
+  async histories(ids: number[]): Promise<TaskEvent[][]> {
+    if (!ids.length) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.lrange(this.k.taskLog(id), 0, -1);
+    const res = (await p.exec()) ?? [];
+    return res.map(([, l]) => ((l ?? []) as string[]).map((s) => JSON.parse(s) as TaskEvent));
+  }
+
+  /**
+   * Tasks created before the created index existed are added to it (idempotent; a no-op once every task is in).
+   * Reads task ids in batches, so it runs in constant memory.
+   */
+  async backfillCreated(batch = 1000): Promise<number> {
+    const seq = Number((await this.redis.get(this.k.taskSeq)) ?? 0);
+    if ((await this.redis.zcard(this.createdKey)) >= seq) return 0;
+    let added = 0;
+    for (let start = 1; start <= seq; start += batch) {
+      const p = this.redis.pipeline();
+      const ids = Array.from({ length: Math.min(batch, seq - start + 1) }, (_, i) => start + i);
+      for (const id of ids) p.hget(this.k.task(id), 'createdAt');
+      const res = (await p.exec()) ?? [];
+      const w = this.redis.pipeline();
+      ids.forEach((id, i) => {
+        const at = res[i]?.[1] as string | null;
+        if (at) w.zadd(this.createdKey, 'NX', at, String(id));
+      });
+      for (const [, n] of (await w.exec()) ?? []) added += Number(n ?? 0);
+    }
+    return added;
   }
 
   /** History entries that change no state (催办, reminders, escalations). */
@@ -205,4 +330,15 @@ export class TaskStore {
     for (const t of closed) out[t.state]++;
     return out;
   }
+}
+
+/** Stats triples as the scripts take them: the key becomes an index into KEYS (appended when new). */
+function statsArgs(triples: StatsTriple[], keys: string[]): (number | string)[] {
+  const out: (number | string)[] = [];
+  for (const [key, field, amount] of triples) {
+    let i = keys.indexOf(key);
+    if (i < 0) i = keys.push(key) - 1;
+    out.push(i + 1, field, String(amount));
+  }
+  return out;
 }

@@ -22,7 +22,7 @@ export interface FakeWecomOptions {
   webhookPerMinute?: number; // default 20 (the documented limit); every call counts, failures too (§7.12)
 }
 
-export type RequestKind = 'gettoken' | 'message.send' | 'update_template_card' | 'webhook.send' | 'response_url' | 'unknown';
+export type RequestKind = 'gettoken' | 'message.send' | 'update_template_card' | 'webhook.send' | 'response_url' | 'media.upload' | 'unknown';
 
 export interface Recorded {
   kind: RequestKind;
@@ -37,6 +37,18 @@ export interface Recorded {
   /** message/send with enable_duplicate_check whose JSON matched an earlier send in the interval: WeCom takes
    * it but does not show it again (wecom.md §5.3). */
   duplicate?: boolean;
+  /** media/upload: the file part as received (rawBody then only names it: multipart bodies are binary). */
+  media?: UploadedMedia;
+}
+
+export interface UploadedMedia {
+  mediaId?: string; // set when the upload was taken
+  type: string; // image | voice | video | file
+  filename: string;
+  contentType: string;
+  bytes: number;
+  md5: string;
+  data: Buffer;
 }
 
 export interface MintResponseUrlOptions {
@@ -65,6 +77,8 @@ export interface FakeWecom {
   holdNext(kind: RequestKind, ms: number, times?: number): void;
   /** Tokens issued so far now give 42001. */
   revokeTokens(): void;
+  /** A file taken by media/upload, by its media_id. */
+  uploaded(mediaId: string): UploadedMedia | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +102,11 @@ const E = {
   throttled: 45009, // §5.1 / §5.6
   badJson: 47001, // plausible: global table "data format error"
   allRecipientsInvalid: 81013, // §5.6
+  invalidMediaType: 40004, // plausible: global table "不合法的媒体文件类型"
+  invalidFileType: 40005, // plausible: global table "不合法的文件类型"
+  invalidFileSize: 40006, // plausible: global table "不合法的文件大小"
+  invalidMediaId: 40007, // plausible: global table "不合法的媒体文件id"
+  invalidImageSize: 40009, // plausible: global table "无效的图片大小"
   invalidWebhookKey: 93000, // §5.6
 } as const;
 
@@ -111,6 +130,11 @@ const ERRMSG: Record<number, string> = {
   [E.badJson]: 'data format error',
   [E.allRecipientsInvalid]: 'all touser & toparty & totag invalid',
   [E.invalidWebhookKey]: 'invalid webhook url',
+  [E.invalidMediaType]: 'invalid media type',
+  [E.invalidFileType]: 'invalid file type',
+  [E.invalidFileSize]: 'invalid file size',
+  [E.invalidMediaId]: 'invalid media_id',
+  [E.invalidImageSize]: 'invalid image size',
 };
 
 // The app's message/send msgtypes (§5.3) and the webhook's (§5.1).
@@ -120,6 +144,9 @@ const CARD_TYPES = new Set(['text_notice', 'news_notice', 'button_interaction', 
 const INTERACTIVE_CARDS = new Set(['button_interaction', 'vote_interaction', 'multiple_interaction']);
 const TASK_ID = /^[0-9a-zA-Z_\-@]{1,128}$/;
 const MAX_BODY_BYTES = 4 * 1024 * 1024; // a webhook image may be 2 MB raw → ~2.7 MB of base64; anything beyond is not sane
+const MAX_UPLOAD_BYTES = 21 * 1024 * 1024; // media/upload: files up to 20 MB plus the multipart framing
+// media/upload limits per type (§5.5): all > 5 bytes; image 10 MB JPG/PNG, voice 2 MB AMR, video 10 MB MP4, file 20 MB.
+const MEDIA_LIMITS: Record<string, number> = { image: 10 * 1024 * 1024, voice: 2 * 1024 * 1024, video: 10 * 1024 * 1024, file: 20 * 1024 * 1024 };
 
 // ---- small validation toolkit -------------------------------------------------------------------------------
 /** A problem found in a request: what the violation says, and what the real API would answer. */
@@ -313,6 +340,34 @@ function checkContent(c: Checker, v: unknown, path: string, maxBytes: number): v
   c.str(v, path, { required: true, maxBytes, emptyCode: E.emptyContent, longCode: E.tooLong });
 }
 
+/** A small multipart/form-data reader (RFC 7578): parts with their name, filename, type and bytes; null if malformed. */
+function parseMultipart(body: Buffer, boundary: string): { name?: string; filename?: string; contentType?: string; data: Buffer }[] | null {
+  const delim = Buffer.from(`--${boundary}`);
+  const parts: { name?: string; filename?: string; contentType?: string; data: Buffer }[] = [];
+  let pos = body.indexOf(delim);
+  if (pos < 0) return null;
+  for (;;) {
+    pos += delim.length;
+    if (body.subarray(pos, pos + 2).toString() === '--') return parts; // the closing delimiter
+    if (body.subarray(pos, pos + 2).toString() !== '\r\n') return null;
+    pos += 2;
+    const headEnd = body.indexOf('\r\n\r\n', pos);
+    if (headEnd < 0) return null;
+    const headers = body.subarray(pos, headEnd).toString('utf8').split('\r\n');
+    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delim]), headEnd + 4);
+    if (next < 0) return null;
+    const disposition = headers.find((h) => /^content-disposition:/i.test(h)) ?? '';
+    const type = headers.find((h) => /^content-type:/i.test(h));
+    parts.push({
+      name: /\bname="([^"]*)"/i.exec(disposition)?.[1],
+      filename: /\bfilename="([^"]*)"/i.exec(disposition)?.[1],
+      contentType: type?.split(':')[1]?.trim(),
+      data: body.subarray(headEnd + 4, next),
+    });
+    pos = next + 2;
+  }
+}
+
 // ---- the server ---------------------------------------------------------------------------------------------
 interface Outcome {
   status?: number;
@@ -352,6 +407,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
   const pendingTimers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
   let msgSeq = 0;
+  const media = new Map<string, UploadedMedia>(); // media_id → the file (valid 3 days on the real server; forever here)
 
   function take<T extends { left: number }>(m: Map<RequestKind, T[]>, kind: RequestKind): T | undefined {
     const q = m.get(kind);
@@ -437,6 +493,15 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       checkContent(c, body.text.content, 'text.content', 2048);
     } else if (type === 'markdown') {
       checkContent(c, body.markdown.content, 'markdown.content', 2048);
+    } else if (type === 'image' || type === 'voice' || type === 'video' || type === 'file') {
+      // §5.3 / §5.5: these carry a media_id from media/upload of the matching type.
+      const id = body[type].media_id;
+      c.str(id, `${type}.media_id`, { required: true, emptyCode: E.invalidMediaId });
+      if (typeof id === 'string' && id) {
+        const m = media.get(id);
+        if (!m) c.add(`${type}.media_id ${JSON.stringify(id)} was not issued by media/upload on this server`, E.invalidMediaId);
+        else if (m.type !== type) c.add(`${type}.media_id was uploaded as type ${m.type}, not ${type}`, E.invalidMediaId);
+      }
     } else if (type === 'template_card') {
       cardType = checkCard(c, body.template_card, 'template_card', { taskIdRequired: true, allowed: CARD_TYPES });
       const taskId = body.template_card.task_id;
@@ -616,6 +681,60 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     };
   }
 
+  // POST /cgi-bin/media/upload?access_token=&type= (§5.5): multipart/form-data, file in the field `media`.
+  function mediaUpload(method: string, query: Record<string, string>, contentType: string, raw: Buffer, tooBig: boolean): Outcome & { media?: UploadedMedia } {
+    const c = new Checker();
+    if (method !== 'POST') c.add(`media.upload must be POST (got ${method})`, E.requirePost);
+    const tokenErr = checkToken(c, query);
+    if (tokenErr) return { errcode: tokenErr, problems: c.problems };
+    const type = query.type;
+    if (!type || !(type in MEDIA_LIMITS)) {
+      c.add(`type ${JSON.stringify(type)} must be one of image, voice, video, file`, E.invalidMediaType);
+      return { errcode: E.invalidMediaType, problems: c.problems };
+    }
+    if (tooBig) {
+      c.add(`body is larger than ${MAX_UPLOAD_BYTES} bytes`, E.invalidFileSize);
+      return { errcode: E.invalidFileSize, problems: c.problems };
+    }
+    const boundary = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+    if (!boundary) {
+      c.add(`Content-Type must be multipart/form-data with a boundary (got ${JSON.stringify(contentType)})`);
+      return { errcode: c.problems[0].errcode, problems: c.problems };
+    }
+    const parts = parseMultipart(raw, boundary[1] ?? boundary[2]);
+    if (!parts) {
+      c.add('the multipart body could not be read (boundary / part headers malformed)');
+      return { errcode: c.problems[0].errcode, problems: c.problems };
+    }
+    const part = parts.find((p) => p.name === 'media');
+    if (!part) {
+      c.add(`no part named "media" (got ${parts.map((p) => JSON.stringify(p.name)).join(', ') || 'none'})`);
+      return { errcode: c.problems[0].errcode, problems: c.problems };
+    }
+    if (!part.filename) c.add('the media part has no filename (WeCom shows it as the file name)');
+    const data = part.data;
+    const file: UploadedMedia = { type, filename: part.filename ?? '', contentType: part.contentType ?? '', bytes: data.length, md5: createHash('md5').update(data).digest('hex'), data };
+    if (data.length <= 5) c.add(`the file is ${data.length} bytes; media must be more than 5 bytes`, E.invalidFileSize);
+    else if (data.length > MEDIA_LIMITS[type]) c.add(`the ${type} is ${data.length} bytes, max ${MEDIA_LIMITS[type]}`, type === 'image' ? E.invalidImageSize : E.invalidFileSize);
+    if (type === 'image' && data.length > 5) {
+      const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      const jpg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+      if (!png && !jpg) c.add('an image must be JPG or PNG (by its bytes)', E.invalidFileType);
+    }
+    if (c.problems.length) return { errcode: c.problems[0].errcode, problems: c.problems, media: file };
+    return {
+      errcode: 0,
+      problems: [],
+      media: file,
+      commit: () => {
+        const media_id = `fake-media-${type}-${randomBytes(12).toString('hex')}`;
+        file.mediaId = media_id;
+        media.set(media_id, file);
+        return { type, media_id, created_at: String(Math.floor(Date.now() / 1000)) };
+      },
+    };
+  }
+
   function classify(path: string): RequestKind {
     switch (path) {
       case '/cgi-bin/gettoken':
@@ -628,6 +747,8 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
         return 'webhook.send';
       case '/cgi-bin/aibot/response':
         return 'response_url';
+      case '/cgi-bin/media/upload':
+        return 'media.upload';
       default:
         return 'unknown';
     }
@@ -643,16 +764,17 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     }
   }
 
-  async function readBody(req: IncomingMessage): Promise<{ raw: string; tooBig: boolean }> {
+  async function readBody(req: IncomingMessage, limit: number): Promise<{ raw: string; buf: Buffer; tooBig: boolean }> {
     const parts: Buffer[] = [];
     let size = 0;
     let tooBig = false;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) tooBig = true;
+      if (size > limit) tooBig = true;
       else parts.push(chunk as Buffer);
     }
-    return { raw: Buffer.concat(parts).toString('utf8'), tooBig };
+    const buf = Buffer.concat(parts);
+    return { raw: buf.toString('utf8'), buf, tooBig };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -664,10 +786,11 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       query[k] = v;
     });
     const kind = classify(u.pathname);
-    const { raw, tooBig } = await readBody(req);
+    const { raw, buf, tooBig } = await readBody(req, kind === 'media.upload' ? MAX_UPLOAD_BYTES : MAX_BODY_BYTES);
     const c = new Checker();
     let body: any = undefined;
     let outcome: Outcome;
+    let uploaded: UploadedMedia | undefined;
 
     if (kind === 'unknown') {
       c.add(`${method} ${u.pathname} is not an endpoint this fake knows (or WeCom documents for us)`);
@@ -675,6 +798,10 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       outcome = { status: 404, errcode: E.busy, problems: c.problems };
     } else if (kind === 'gettoken') {
       outcome = gettoken(method, query);
+    } else if (kind === 'media.upload') {
+      const up = mediaUpload(method, query, String(req.headers['content-type'] ?? ''), buf, tooBig);
+      outcome = up;
+      uploaded = up.media;
     } else {
       const throttled = kind === 'webhook.send' && countWebhookCall(query.key, at);
       if (method !== 'POST') c.add(`${kind} must be POST (got ${method})`, E.requirePost);
@@ -711,11 +838,12 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       path: u.pathname,
       query,
       body,
-      rawBody: raw,
+      rawBody: uploaded ? `<multipart: ${uploaded.filename} ${uploaded.bytes} bytes>` : raw,
       at,
       errcode,
       violations: outcome.problems.map((p) => p.msg),
       ...(outcome.duplicate && !injected ? { duplicate: true } : {}),
+      ...(uploaded ? { media: uploaded } : {}),
     };
     requests.push(rec);
     notify();
@@ -802,6 +930,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       q.push({ ms, left: times });
       holds.set(kind, q);
     },
+    uploaded: (mediaId) => media.get(mediaId),
     revokeTokens() {
       for (const t of tokens.values()) t.revoked = true;
     },

@@ -10,9 +10,11 @@ export interface LocalMessage {
   chat: string;
   at: number;
   from: Sender;
-  type: 'text' | 'markdown' | 'card';
-  text?: string;
+  type: 'text' | 'markdown' | 'card' | 'image';
+  text?: string; // for an image: its description (alt)
   card?: Card;
+  /** type 'image': the picture as a data URL ("data:image/png;base64,…"), usable as an <img src>. */
+  image?: string;
 }
 
 export type LocalEvent = { type: 'message'; message: LocalMessage } | { type: 'card'; id: string; chat: string; card: Card };
@@ -36,10 +38,10 @@ export class LocalChats {
     return `${this.prefix}:local:events`;
   }
 
-  async post(chat: string, from: Sender, body: { type: LocalMessage['type']; text?: string; card?: Card }, at = Date.now()): Promise<LocalMessage> {
-    const data = JSON.stringify({ at, from, type: body.type, text: body.text });
+  async post(chat: string, from: Sender, body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string }, at = Date.now()): Promise<LocalMessage> {
+    const data = JSON.stringify({ at, from, type: body.type, text: body.text, ...(body.image ? { image: body.image } : {}) });
     const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
-    const message: LocalMessage = { id, chat, at, from, type: body.type, text: body.text };
+    const message: LocalMessage = { id, chat, at, from, type: body.type, text: body.text, ...(body.image ? { image: body.image } : {}) };
     if (body.card) {
       await this.redis.set(this.cardKey(id), JSON.stringify(body.card), 'EX', 30 * 86_400);
       message.card = body.card;

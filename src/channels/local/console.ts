@@ -155,7 +155,12 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
         id: t.id, kind: t.kind, state: t.state, place: t.place, text: t.text, urgent: t.urgent, createdAt: t.createdAt,
         reporter: { id: t.reporter, name: roster.name(t.reporter) },
         ...(t.assignee ? { assignee: { id: t.assignee, name: roster.name(t.assignee) } } : {}),
-        timers: timers.filter((x) => x.task === t.id).map(({ step, at }) => ({ step, at })),
+        acked: t.acked,
+        // Only timers that would still do something: the claim timers while nobody has taken it on, auto-accept while done.
+        timers: timers
+          .filter((x) => x.task === t.id)
+          .filter((x) => (x.step === 'autoaccept' ? t.state === 'done' : t.state === 'open' || (x.step === 'escalate' && t.state === 'claimed' && !t.acked)))
+          .map(({ step, at }) => ({ step, at })),
       })),
     };
   });

@@ -69,6 +69,10 @@ export class LocalChannel implements Channel {
       if (ref && person) await this.redis.hset(this.taskCards(Number(ref[1])), person, posted.id);
       return;
     }
+    if (m.type === 'image') {
+      await this.chats.post(chat, bot, { type: 'image', text: m.alt, image: `data:image/png;base64,${m.png}` });
+      return;
+    }
     let text = m.text;
     if (m.type === 'text' && m.mention?.length) text = `${m.mention.map((p) => `@${this.roster.name(p)}`).join(' ')} ${text}`;
     await this.chats.post(chat, bot, { type: m.type, text });

@@ -73,20 +73,44 @@ export class WecomApi {
     return check(path, res);
   }
 
+  /**
+   * Uploads a temporary media file (wecom.md §5.5: multipart, field `media`; the filename is what people see) and
+   * returns its media_id, valid 3 days. Refreshes the token once on a token error, like post().
+   */
+  async upload(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string> {
+    const form = () => {
+      const f = new FormData();
+      f.append('media', new Blob([new Uint8Array(data)], { type: contentType }), filename);
+      return f;
+    };
+    const url = (token: string) => `${this.base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`;
+    let res = await this.fetchJson(url(await this.token()), undefined, form);
+    if (TOKEN_ERRORS.has(res.errcode)) {
+      this.log.info({ path: '/cgi-bin/media/upload', errcode: res.errcode }, 'wecom token rejected; refreshing once');
+      await this.redis.del(this.tokenKey);
+      res = await this.fetchJson(url(await this.token(true)), undefined, form);
+    }
+    check('/cgi-bin/media/upload', res);
+    if (typeof res.media_id !== 'string' || !res.media_id) throw new PlatformError('media/upload answered without a media_id', -1, true);
+    return res.media_id;
+  }
+
   /** POST to a full URL that carries its own credential (webhook key, response_url). */
   async postUrl(url: string, body: unknown): Promise<WecomReply> {
     return check(safeUrl(url), await this.fetchJson(url, body));
   }
 
-  private async fetchJson(url: string, body: unknown): Promise<WecomReply> {
+  private async fetchJson(url: string, body: unknown, form?: () => FormData): Promise<WecomReply> {
     let res: Response;
     try {
-      res = await fetch(url, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await fetch(url, form
+        ? { method: 'POST', body: form(), signal: AbortSignal.timeout(this.timeoutMs) } // fetch sets the multipart boundary
+        : {
+            method: body === undefined ? 'GET' : 'POST',
+            headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(this.timeoutMs),
+          });
     } catch (e) {
       throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
     }

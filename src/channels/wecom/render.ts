@@ -1,4 +1,5 @@
 // Platform-neutral messages → WeCom JSON, within the documented field limits (protocols/wecom.md §4.2, §5).
+import { createHash } from 'node:crypto';
 import type { Card, Message } from '../../domain/messages.js';
 
 const chars = (s: string, max: number) => (Array.from(s).length > max ? Array.from(s).slice(0, max - 1).join('') + '…' : s);
@@ -45,8 +46,19 @@ export function appMessage(m: Message, taskId: string): Record<string, unknown> 
       return { msgtype: 'markdown', markdown: { content: bytes(m.text, 2048) } };
     case 'card':
       return { msgtype: 'template_card', template_card: buttonCard(m.card, taskId) };
+    case 'image':
+      // An app image needs a media_id from media/upload first (sender.ts does that and uses appImage).
+      return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 2048) } };
   }
 }
+
+/** App message/send body for an uploaded image (wecom.md §5.3, §5.5). */
+export function appImage(mediaId: string): Record<string, unknown> {
+  return { msgtype: 'image', image: { media_id: mediaId } };
+}
+
+/** The group robot takes an image inline: base64 of the raw bytes and their md5, at most 2 MB (wecom.md §5.1). */
+export const WEBHOOK_IMAGE_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Group robot webhook body. Cards with buttons cannot be sent there: they become markdown. */
 export function webhookMessage(m: Message, mentionIds: string[]): Record<string, unknown> {
@@ -57,6 +69,11 @@ export function webhookMessage(m: Message, mentionIds: string[]): Record<string,
       return { msgtype: 'markdown', markdown: { content: bytes(m.text, 4096) } };
     case 'card':
       return { msgtype: 'markdown', markdown: { content: bytes(cardAsMarkdown(m.card), 4096) } };
+    case 'image': {
+      const raw = Buffer.from(m.png, 'base64');
+      if (raw.length > WEBHOOK_IMAGE_MAX_BYTES) return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
+      return { msgtype: 'image', image: { base64: m.png, md5: createHash('md5').update(raw).digest('hex') } };
+    }
   }
 }
 
@@ -72,6 +89,7 @@ export function cardAsMarkdown(c: Card): string {
 
 /** AI bot response_url body: markdown only in groups (wecom.md §3.6). */
 export function responseUrlMessage(m: Message): Record<string, unknown> {
-  const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.text;
+  // response_url carries markdown only, and only once: a picture becomes its description.
+  const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.type === 'image' ? m.alt : m.text;
   return { msgtype: 'markdown', markdown: { content: bytes(text, 20480) } };
 }

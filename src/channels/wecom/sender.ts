@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import type { Keys } from '../../store/keys.js';
 import { RateLimiter } from '../../store/rate.js';
 import { THROTTLED, WecomApi, type WecomReply } from './api.js';
-import { appMessage, buttonCard, cardTaskId, responseUrlMessage, webhookMessage } from './render.js';
+import { appImage, appMessage, buttonCard, cardTaskId, responseUrlMessage, webhookMessage } from './render.js';
 
 export const WEBHOOK_PER_MINUTE = 20; // wecom.md §5.1
 export const APP_PER_MEMBER_PER_MINUTE = 30; // wecom.md §5.3 — excess is silently dropped by WeCom
@@ -80,6 +80,10 @@ export class WecomChannel implements Channel {
       case 'clicked_card': {
         const wecomId = this.roster.person(to.person)?.wecom;
         if (out.message.type !== 'card' || !wecomId) return;
+        // A response_code works once. Mark it spent before the call: after a crash mid-call the card may stay
+        // as it was (cosmetic), but WeCom never sees the code twice.
+        const spent = await this.redis.set(this.k.rate(`wecom:code:${to.responseCode}`), '1', 'EX', 72 * 3600, 'NX');
+        if (spent !== 'OK') return;
         await this.api!.post('/cgi-bin/message/update_template_card', { userids: [wecomId], agentid: this.settings.app!.agentId, response_code: to.responseCode, template_card: buttonCard(out.message.card) });
         return;
       }
@@ -93,7 +97,7 @@ export class WecomChannel implements Channel {
     const body = {
       touser: userid,
       agentid: this.settings.app!.agentId,
-      ...appMessage(m, taskId),
+      ...(m.type === 'image' ? appImage(await this.mediaId(m.png)) : appMessage(m, taskId)),
       // Identical JSON within 30 minutes is dropped by WeCom: a send retried after a crash is not shown twice.
       enable_duplicate_check: 1,
       duplicate_check_interval: 1800,
@@ -107,6 +111,20 @@ export class WecomChannel implements Channel {
       await this.redis.hset(this.k.cards(Number(ref[1])), person, JSON.stringify(entry));
       await this.redis.expire(this.k.cards(Number(ref[1])), 72 * 3600); // response_code lives 72 h
     }
+  }
+
+  /**
+   * A picture goes to a person as a media_id (media/upload, wecom.md §5.5). The id is kept for two and a half of its
+   * three days, so the same chart sent to the director and the manager (or a retry) is uploaded once.
+   */
+  private async mediaId(pngBase64: string): Promise<string> {
+    const raw = Buffer.from(pngBase64, 'base64');
+    const key = `${this.k.prefix}:wecom:media:${createHash('md5').update(raw).digest('hex')}`;
+    const cached = await this.redis.get(key);
+    if (cached) return cached;
+    const id = await this.api!.upload('image', 'chart.png', raw, 'image/png');
+    await this.redis.set(key, id, 'EX', 60 * 3600);
+    return id;
   }
 
   private async sendWebhook(chatId: string, m: Message, ctx: DeliveryContext): Promise<void> {

@@ -29,7 +29,7 @@ const el = {
   org: $('org-name'), conn: $('conn'), newWindow: /** @type {HTMLAnchorElement} */ ($('new-window')),
   as: /** @type {HTMLSelectElement} */ ($('as')), chat: /** @type {HTMLSelectElement} */ ($('chat')),
   tabChat: $('tab-chat'), tabBoard: $('tab-board'), tabChatBadge: $('tab-chat-badge'), tabBoardBadge: $('tab-board-badge'),
-  paneChat: $('pane-chat'), paneBoard: $('pane-board'), alert: $('alert'),
+  paneChat: $('pane-chat'), paneBoard: $('pane-board'), alert: $('alert'), dmNotice: $('dm-notice'),
   chatTitle: $('chat-title'), scroller: $('scroller'), messages: $('messages'), empty: $('empty'),
   composer: /** @type {HTMLFormElement} */ ($('composer')), input: /** @type {HTMLTextAreaElement} */ ($('input')),
   send: /** @type {HTMLButtonElement} */ ($('send')), chips: $('chips'),
@@ -44,7 +44,7 @@ let chatId = '';
 let shown = new Map();
 let lastId = /** @type {string | null} */ (null);
 let loadSeq = 0; // a newer chat load makes an older one's answer stale
-const unread = new Map(); // chat id → count, for the chats `me` can see
+const unread = new Map(); // chat id → messages that came while another chat was open (own DM only)
 let tasks = [];
 
 // ── HTTP ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -66,7 +66,7 @@ async function api(path, body) {
   }
   if (!res.ok) {
     const why = data && typeof data.error === 'string' ? data.error : `HTTP ${res.status}`;
-    if (res.status === 401 || res.status === 403) throw new Error(`没有权限：${why}。请用带 ?token= 的完整链接打开体验台。`);
+    if (res.status === 401 || res.status === 403) throw new Error('需要访问令牌：请用带 ?token= 的完整链接打开体验台（令牌见服务启动日志或 HOUQIN_CONSOLE_TOKEN）。');
     throw new Error(why);
   }
   return data;
@@ -122,19 +122,21 @@ function writeUrl() {
   history.replaceState(null, '', `${location.pathname}?${q}`);
   const other = new URLSearchParams();
   if (token) other.set('token', token);
-  el.newWindow.href = `${location.pathname}${other.size ? `?${other}` : ''}`;
+  el.newWindow.href = `${location.pathname}${other.toString() ? `?${other}` : ''}`;
   document.title = me ? `${me.name} · ${chatName(chatId)} — 后勤助手` : '后勤助手 · 体验台';
 }
 
+/** 小一班班主任 → 小一班 */
+const classOf = (person) => /^(.{1,4}?班)/.exec(person?.title ?? '')?.[1];
+
+/** Where a person would naturally be: a teacher in their class group, the manager in the manager group… */
 function defaultChat(person) {
   const roles = person.roles;
+  const cls = classOf(person);
+  const own = cls && roster.chats.find((x) => x.type === 'class' && x.name.startsWith(cls));
+  if (own) return own.id;
   const prefer = roles.includes('teacher') ? 'class' : roles.includes('manager') ? 'manager' : roles.includes('director') ? 'leadership' : '';
   const c = prefer && roster.chats.find((x) => x.type === prefer);
-  if (c && roles.includes('teacher') && person.title) {
-    // 小一班班主任 → 小一班教师群 when there is one
-    const mine = roster.chats.find((x) => x.type === 'class' && person.title && x.name.startsWith(person.title.slice(0, 3)));
-    if (mine) return mine.id;
-  }
   return c ? c.id : dmOf(person.id);
 }
 
@@ -163,7 +165,7 @@ function fillPeople() {
 function fillChats() {
   el.chat.replaceChildren();
   const groups = h('optgroup', { label: '群聊' });
-  for (const c of roster.chats) groups.append(h('option', { value: c.id, text: withUnread(c.name, c.id) }));
+  for (const c of roster.chats) groups.append(h('option', { value: c.id, text: c.name }));
   const dms = h('optgroup', { label: '私聊' });
   if (me) dms.append(h('option', { value: dmOf(me.id), text: withUnread(DM_NAME, dmOf(me.id)) }));
   el.chat.append(groups, dms);
@@ -175,21 +177,29 @@ function withUnread(name, id) {
   return n ? `${name}（${n} 条新消息）` : name;
 }
 
+/** Only one's own DM counts as unread: that is where the bot tells a person what concerns them. */
 function refreshUnread() {
-  for (const opt of el.chat.options) {
-    const c = visibleChats().find((x) => x.id === opt.value);
-    if (c) opt.textContent = withUnread(c.name, c.id);
-  }
-  let total = 0;
-  for (const [id, n] of unread) if (id !== chatId && canSee(id)) total += n;
-  el.tabChatBadge.textContent = total ? String(total) : '';
-  el.tabChatBadge.hidden = !total;
-  el.chat.classList.toggle('has-unread', total > 0);
+  const dm = me ? dmOf(me.id) : '';
+  const n = chatId === dm ? 0 : unread.get(dm) || 0;
+  for (const opt of el.chat.options) if (opt.value === dm) opt.textContent = withUnread(DM_NAME, dm);
+  el.chat.classList.toggle('has-unread', n > 0);
+  el.tabChatBadge.textContent = n ? String(n) : '';
+  el.tabChatBadge.hidden = !n;
+  el.dmNotice.hidden = !n;
+  el.dmNotice.textContent = n ? `私聊机器人有 ${n} 条新消息，点此查看` : '';
+}
+
+function openChat(id) {
+  chatId = id;
+  el.chat.value = id;
+  writeUrl();
+  loadChat();
 }
 
 function fillChips() {
   const roles = me?.roles ?? [];
-  const list = roles.includes('manager') || roles.includes('director') ? CHIPS.manager : roles.includes('worker') ? CHIPS.worker : CHIPS.teacher;
+  const mine = classOf(me);
+  const list = roles.includes('manager') || roles.includes('director') ? CHIPS.manager : roles.includes('worker') ? CHIPS.worker : CHIPS.teacher.map((t) => (mine ? t.replace('小一班', mine) : t));
   el.chips.replaceChildren(
     ...list.map((text) =>
       h('button', {
@@ -260,8 +270,17 @@ function renderCard(msg) {
   return box;
 }
 
+const SAFE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
 function renderBody(msg) {
   if (msg.type === 'card') return renderCard(msg);
+  if (msg.type === 'image' && typeof msg.image === 'string' && SAFE_IMAGE.test(msg.image)) {
+    // A chart from the bot (e.g. the digest), embedded in the message itself: nothing is fetched.
+    return h('figure', { class: 'picture' },
+      h('img', { src: msg.image, alt: msg.text || '图片', onload: () => nearBottom(400) && toBottom() }),
+      msg.text ? h('figcaption', { text: msg.text }) : null,
+    );
+  }
   const bubble = h('div', { class: 'bubble' });
   if (msg.type === 'markdown') bubble.append(markdown(msg.text ?? ''));
   else bubble.textContent = msg.text ?? '';
@@ -273,7 +292,7 @@ function renderMessage(msg) {
   const bot = msg.from.kind === 'bot';
   const mine = !bot && me && msg.from.id === me.id;
   const name = bot ? msg.from.name || BOT_NAME : msg.from.name;
-  const li = h('li', { class: `msg ${bot ? 'msg-bot' : mine ? 'msg-me' : 'msg-person'}${msg.type === 'card' ? ' msg-card' : ''}`, 'data-id': msg.id, 'data-at': msg.at },
+  const li = h('li', { class: `msg ${bot ? 'msg-bot' : mine ? 'msg-me' : 'msg-person'}${msg.type === 'card' || msg.type === 'image' ? ' msg-card' : ''}`, 'data-id': msg.id, 'data-at': msg.at },
     h('span', { class: 'avatar', 'aria-hidden': 'true', text: bot ? '助' : [...name][0] ?? '?' }),
     h('div', { class: 'msg-main' },
       h('div', { class: 'meta' }, h('span', { class: 'sender', text: name }), h('time', { datetime: new Date(msg.at).toISOString(), text: clock(msg.at) })),
@@ -283,9 +302,9 @@ function renderMessage(msg) {
   return li;
 }
 
-function nearBottom() {
+function nearBottom(slack = 160) {
   const s = el.scroller;
-  return s.scrollHeight - s.scrollTop - s.clientHeight < 160;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < slack;
 }
 function toBottom() {
   el.scroller.scrollTop = el.scroller.scrollHeight;
@@ -327,6 +346,7 @@ async function loadChat() {
   el.chatTitle.textContent = chatName(chat);
   unread.delete(chat);
   refreshUnread();
+  el.messages.setAttribute('aria-busy', 'true'); // a screen reader reads the history once, not message by message
   try {
     const data = await api(`messages?chat=${encodeURIComponent(chat)}`);
     if (seq !== loadSeq) return;
@@ -336,6 +356,8 @@ async function loadChat() {
     toBottom();
   } catch (err) {
     if (seq === loadSeq) showError(err);
+  } finally {
+    if (seq === loadSeq) el.messages.removeAttribute('aria-busy');
   }
 }
 
@@ -404,8 +426,14 @@ function autosize() {
 }
 
 // ── board ────────────────────────────────────────────────────────────────────────────────────────────
+/** Timers that can still act in this state: a reminder left over from before the claim is not "next". The
+ *  escalation of a claimed task only acts while the assignee has not confirmed (`acked: false`, if the API says). */
+const LIVE_STEPS = { open: ['remind', 'assign', 'escalate'], done: ['autoaccept'] };
+
 function renderTask(t) {
-  const next = [...(t.timers ?? [])].sort((a, b) => a.at - b.at)[0];
+  const live = t.state === 'claimed' && t.acked === false ? ['escalate'] : LIVE_STEPS[t.state] ?? [];
+  const next = (t.timers ?? []).filter((x) => live.includes(x.step)).sort((a, b) => a.at - b.at)[0];
+  const text = t.place && !t.text.includes(t.place) ? `${t.place} · ${t.text}` : t.text;
   const people = [`报修人 ${t.reporter?.name ?? ''}`, t.assignee ? `处理人 ${t.assignee.name}` : null].filter(Boolean).join(' · ');
   return h('li', { class: `task task-${t.state}`, 'data-task': t.id },
     h('div', { class: 'task-top' },
@@ -414,7 +442,7 @@ function renderTask(t) {
       t.urgent ? h('span', { class: 'tag tag-urgent', text: '紧急' }) : null,
       h('span', { class: `state state-${t.state}`, text: STATE_LABEL[t.state] ?? t.state }),
     ),
-    h('p', { class: 'task-text', text: `${t.place ? `${t.place} · ` : ''}${t.text}` }),
+    h('p', { class: 'task-text', text }),
     h('p', { class: 'task-meta', text: `${people} · ${clock(t.createdAt)}` }),
     next ? h('p', { class: 'task-next', text: `下一步：${STEP_LABEL[next.step] ?? next.step} · ${fromNow(next.at)}（${clock(next.at)}）` }) : null,
   );
@@ -446,13 +474,15 @@ function renderBoard() {
 let boardTimer = 0;
 let boardBusy = false;
 let boardAgain = false;
+/** At most one board read per burst of events, and never later than `delay` after the first of them. */
 function refreshBoardSoon(delay = 300) {
-  console.log('soon', delay, Date.now() % 100000);
-  clearTimeout(boardTimer);
-  boardTimer = setTimeout(refreshBoard, delay);
+  if (boardTimer) return;
+  boardTimer = setTimeout(() => {
+    boardTimer = 0;
+    refreshBoard();
+  }, delay);
 }
 async function refreshBoard() {
-  console.log('refresh', boardBusy, Date.now() % 100000);
   if (boardBusy) {
     boardAgain = true;
     return;
@@ -473,13 +503,34 @@ async function refreshBoard() {
   }
 }
 
+const WEEKDAY = '日一二三四五六日';
+/** Five-field cron in words, for the common shapes ("30 7 * * 1-5" → 周一至周五 07:30); anything else as written. */
+function cronText(expr, everyDay) {
+  const f = String(expr ?? '').trim().split(/\s+/);
+  if (f.length !== 5) return expr ?? '';
+  const [mi, hr, dom, mon, dow] = f;
+  if (!/^\d+$/.test(mi) || !/^\d+(,\d+)*$/.test(hr) || mon !== '*') return expr;
+  const times = hr.split(',').map((x) => `${x.padStart(2, '0')}:${mi.padStart(2, '0')}`).join('、');
+  let days;
+  if (dom === '*' && dow === '*') days = everyDay === false ? '每个上学日' : '每天';
+  else if (dom === '*' && dow === '1-5') days = '周一至周五';
+  else if (dom === '*' && /^[0-7](,[0-7])*$/.test(dow)) days = `每周${dow.split(',').map((d) => WEEKDAY[Number(d)]).join('、')}`;
+  else if (/^\d+$/.test(dom) && dow === '*') days = `每月${dom}日`;
+  else return expr;
+  if (everyDay === false && !days.includes('上学日')) days += '（上学日）';
+  return `${days} ${times}`;
+}
+
 async function loadJobs() {
   try {
     const { jobs } = await api('jobs');
     el.jobs.replaceChildren(
       ...(jobs ?? []).map((j) =>
         h('li', { class: 'job' },
-          h('div', { class: 'job-text' }, h('span', { class: 'job-title', text: j.title || j.name }), h('span', { class: 'job-schedule', text: j.schedule || '' })),
+          h('div', { class: 'job-text' },
+            h('span', { class: 'job-title', text: j.title || j.name }),
+            h('span', { class: 'job-schedule', title: j.schedule || '', text: [cronText(j.schedule, j.everyDay), j.enabled === false ? '已停用' : j.next ? `下次 ${clock(j.next)}` : ''].filter(Boolean).join(' · ') }),
+          ),
           h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `立即运行：${j.title || j.name}`, text: '立即运行', onclick: (e) => runJob(j, e.currentTarget) }),
         ),
       ),
@@ -545,7 +596,6 @@ function connect() {
     if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000); // e.g. a 401/500 answer: EventSource gives up by itself
   });
   es.addEventListener('message', (e) => {
-    console.log('evt', e.data.slice(0, 80));
     let msg;
     try {
       msg = JSON.parse(e.data);
@@ -554,7 +604,7 @@ function connect() {
     }
     if (!msg || !msg.chat) return;
     if (msg.chat === chatId) addMessage(msg);
-    else if (canSee(msg.chat)) {
+    else if (me && msg.chat === dmOf(me.id)) {
       unread.set(msg.chat, (unread.get(msg.chat) || 0) + 1);
       refreshUnread();
     }
@@ -592,7 +642,7 @@ function choosePerson(id) {
   el.as.value = me.id;
   if (prev && chatId === dmOf(prev.id)) chatId = dmOf(me.id); // from one's own DM to the new person's own DM
   else if (!canSee(chatId)) chatId = defaultChat(me);
-  for (const k of [...unread.keys()]) if (k.startsWith('dm:')) unread.delete(k); // another person's DMs are not theirs
+  unread.clear(); // the last person's unread DM is not this one's
   fillChats();
   fillChips();
 }
@@ -609,11 +659,8 @@ async function start() {
     writeUrl();
     loadChat();
   });
-  el.chat.addEventListener('change', () => {
-    chatId = el.chat.value;
-    writeUrl();
-    loadChat();
-  });
+  el.chat.addEventListener('change', () => openChat(el.chat.value));
+  el.dmNotice.addEventListener('click', () => me && openChat(dmOf(me.id)));
   el.tabChat.addEventListener('click', () => selectTab('chat'));
   el.tabBoard.addEventListener('click', () => selectTab('board'));
   for (const t of [el.tabChat, el.tabBoard])
