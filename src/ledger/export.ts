@@ -142,8 +142,8 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
   const result: LedgerResult = { month, sheets: [], tasks: 0, events: 0, checklistRows: 0, meals: 0 };
   const used = new Set<string>();
 
-  // Fast compression: deflate is the slowest step of a big month; level 1 costs about a fifth more bytes.
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false, zip: { zlib: { level: 1 } } } as ConstructorParameters<typeof ExcelJS.stream.xlsx.WorkbookWriter>[0]);
+  // No shared strings: exceljs would keep every distinct string of the month in memory until the end.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   wb.creator = 'Houqin 后勤';
   wb.created = new Date();
 
