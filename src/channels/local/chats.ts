@@ -31,8 +31,10 @@ export class LocalChats {
   private chatKey(chat: string) {
     return `${this.prefix}:local:chat:${chat}`;
   }
-  private cardKey(id: string) {
-    return `${this.prefix}:local:card:${id}`;
+  // Stream ids are unique per stream only: two chats can get the same id in the same millisecond, so a card's
+  // key names its chat too.
+  private cardKey(chat: string, id: string) {
+    return `${this.prefix}:local:card:${chat}:${id}`;
   }
   get eventsChannel() {
     return `${this.prefix}:local:events`;
@@ -43,7 +45,7 @@ export class LocalChats {
     const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
     const message: LocalMessage = { id, chat, at, from, type: body.type, text: body.text, ...(body.image ? { image: body.image } : {}) };
     if (body.card) {
-      await this.redis.set(this.cardKey(id), JSON.stringify(body.card), 'EX', 30 * 86_400);
+      await this.redis.set(this.cardKey(chat, id), JSON.stringify(body.card), 'EX', 30 * 86_400);
       message.card = body.card;
     }
     await this.publish({ type: 'message', message });
@@ -51,7 +53,7 @@ export class LocalChats {
   }
 
   async updateCard(chat: string, id: string, card: Card): Promise<boolean> {
-    const key = this.cardKey(id);
+    const key = this.cardKey(chat, id);
     if (!(await this.redis.exists(key))) return false;
     await this.redis.set(key, JSON.stringify(card), 'KEEPTTL');
     await this.publish({ type: 'card', id, chat, card });
@@ -66,7 +68,7 @@ export class LocalChats {
     const messages = rows.map(([id, fields]) => ({ id, chat, ...(JSON.parse(fields[1]) as Omit<LocalMessage, 'id' | 'chat'>) }));
     const cards = messages.filter((m) => m.type === 'card');
     if (cards.length) {
-      const states = await this.redis.mget(...cards.map((m) => this.cardKey(m.id)));
+      const states = await this.redis.mget(...cards.map((m) => this.cardKey(chat, m.id)));
       cards.forEach((m, i) => {
         if (states[i]) m.card = JSON.parse(states[i]!) as Card;
       });
