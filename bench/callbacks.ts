@@ -6,19 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { aesKey } from '../test/helpers/wecom-env.js';
-import { meterCpu } from './lib/cpu.js';
+import { meterCpu, waitQuiet, type CpuUse } from './lib/cpu.js';
 import { writeCallbacks } from './lib/gen.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
-export type TargetKey = 'bare' | 'floor' | 'real' | 'real-noworkers';
+export type TargetKey = 'bare' | 'floor' | 'real' | 'real-noworkers' | 'real-noauto';
 
 export const targetLabels: Record<TargetKey, string> = {
   bare: 'ceiling  bare Koa',
   floor: 'floor    sig+decrypt+add',
   real: 'real     houqin serve',
   'real-noworkers': 'real, workers off (diag.)',
+  'real-noauto': 'real, no autopipe (diag.)',
 };
 
 export interface CallbackOptions {
@@ -31,6 +32,8 @@ export interface CallbackOptions {
   rateSeconds: number;
   rateConnections: number;
   warmupSeconds: number;
+  /** a run during which other processes used more than this % of a core is repeated once */
+  noisyPct: number;
   serverCpu: string;
   loadCpu: string;
   /** extra node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof */
@@ -40,7 +43,8 @@ export interface CallbackOptions {
 
 export interface Measured {
   wrk: WrkResult;
-  cpu: { server?: number; redis?: number };
+  cpu: CpuUse;
+  attempts: number;
 }
 
 export interface CallbackRow {
@@ -55,13 +59,14 @@ export interface CallbackRow {
 }
 
 export const defaultCallbackOptions = (): CallbackOptions => ({
-  targets: ['bare', 'floor', 'real', 'real-noworkers'],
-  seconds: Number(process.env.BENCH_SECONDS || 8),
+  targets: ['bare', 'floor', 'real', 'real-noworkers', 'real-noauto'],
+  seconds: Number(process.env.BENCH_SECONDS || 6),
   connections: Number(process.env.BENCH_CONNECTIONS || 50),
   rate: Number(process.env.BENCH_RATE || 1000),
-  rateSeconds: Number(process.env.BENCH_RATE_SECONDS || 10),
+  rateSeconds: Number(process.env.BENCH_RATE_SECONDS || 8),
   rateConnections: 32,
   warmupSeconds: 3,
+  noisyPct: Number(process.env.BENCH_NOISY_PCT || 20),
   serverCpu: '0',
   loadCpu: '1',
   nodeArgs: (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean),
@@ -94,10 +99,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         bare: ['bin/run-ts.mjs', 'bench/servers/bare.ts'],
         floor: ['bin/run-ts.mjs', 'bench/servers/floor.ts'],
         real: ['bin/houqin.mjs', 'serve'],
-        'real-noworkers': ['bin/run-ts.mjs', 'bench/servers/real-noworkers.ts'],
+        'real-noworkers': ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noworkers'],
+        'real-noauto': ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noauto'],
       }[key];
       const qprefix = `${prefix}:q`;
-      const hasWorkers = key === 'real';
+      const hasWorkers = key === 'real' || key === 'real-noauto';
       let server: Server | undefined;
       try {
         o.log(`[callbacks] ${key}: starting (${args.join(' ')}) on cpu ${o.serverCpu}`);
@@ -111,26 +117,29 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         if (!warm.valid) throw new Error(`warm-up failed: ${warm.problems.join('; ')}\n${server.logs.slice(-5).join('\n')}`);
         if (hasWorkers) await drain(redis, qprefix, 30_000);
 
-        // Constant rate: p50/p99 at o.rate requests/s.
-        const gen1 = await writeCallbacks(file, { keys, count: Math.ceil(o.rate * o.rateSeconds * 1.05) + 500 });
-        o.log(`[callbacks] ${key}: ${o.rate} req/s for ${o.rateSeconds}s (requests generated in ${(gen1 / 1000).toFixed(1)}s)`);
-        let m = await meterCpu(server.proc.pid, redis);
-        const fixed = await wrk({ url, file, seconds: o.rateSeconds, connections: o.rateConnections, rate: o.rate, cpu: o.loadCpu });
-        row.fixed = { wrk: fixed, cpu: await m.stop() };
-        if (hasWorkers) await drain(redis, qprefix, 30_000);
-
-        // Closed loop: as many as o.connections connections can push. Every request distinct and used once.
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const expect = (ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6);
-          const count = Math.ceil(expect * o.seconds) + 1000;
-          const gen2 = await writeCallbacks(file, { keys, count });
-          o.log(`[callbacks] ${key}: closed loop, ${o.connections} connections, ${o.seconds}s (${count} requests generated in ${(gen2 / 1000).toFixed(1)}s)`);
-          m = await meterCpu(server.proc.pid, redis);
-          const thr = await wrk({ url, file, seconds: o.seconds, connections: o.connections, cpu: o.loadCpu });
-          row.throughput = { wrk: thr, cpu: await m.stop() };
-          if (thr.reused === 0) break; // else the file was too small: once more with a bigger one
-          o.log(`[callbacks] ${key}: request file ran out (${thr.reused} reused); again with a bigger one`);
-        }
+        // One measured run: fresh requests, a quiet machine to start on, CPU accounting. A run disturbed by other
+        // people's processes (other > noisyPct of a core) or that ran out of requests is done once more (bounded);
+        // the cleaner of the two is kept.
+        const measure = async (what: string, rate: number, seconds: number, connections: number): Promise<Measured> => {
+          let best: Measured | undefined;
+          for (let attempt = 0; attempt < 2; attempt++) {
+            const count = rate ? Math.ceil(rate * seconds * 1.05) + 500 : Math.ceil((ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6) * seconds) + 1000;
+            const genMs = await writeCallbacks(file, { keys, count });
+            if (hasWorkers) await drain(redis, qprefix, 30_000);
+            const quiet = await waitQuiet(20_000);
+            o.log(`[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`);
+            const meter = await meterCpu(server!.proc.pid, redis);
+            const res = await wrk({ url, file, seconds, connections, rate, cpu: o.loadCpu });
+            const m: Measured = { wrk: res, cpu: await meter.stop(), attempts: attempt + 1 };
+            const noisy = (m.cpu.other ?? 0) > o.noisyPct;
+            if (!best || (best.wrk.reused && !res.reused) || (m.cpu.other ?? 0) < (best.cpu.other ?? 0)) best = { ...m, attempts: attempt + 1 };
+            if (!noisy && !res.reused) break;
+            o.log(`[callbacks] ${key}: ${res.reused ? `request file ran out (${res.reused} reused)` : `other processes used ${m.cpu.other?.toFixed(0)}% of a core`}; once more`);
+          }
+          return best!;
+        };
+        row.fixed = await measure(`${o.rate} req/s for ${o.rateSeconds}s`, o.rate, o.rateSeconds, o.rateConnections);
+        row.throughput = await measure(`closed loop, ${o.connections} connections, ${o.seconds}s`, 0, o.seconds, o.connections);
         if (key === 'bare' && row.throughput?.wrk.valid) ceilingRps = row.throughput.wrk.rps;
         if (hasWorkers) {
           const jobs = await pending(redis, qprefix, 'inbox');

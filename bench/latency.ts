@@ -12,7 +12,7 @@
 // config/example.yaml with 120 extra workers and 120 extra rooms, each room owned (责任到人) by one of them for
 // repairs, in a team without a group chat: every report makes exactly one claim card, to the room's owner, and no
 // group-robot notice (whose 20/minute limit would throttle too). Reports go round-robin over the rooms, so each
-// worker gets rate×seconds/120 cards per minute (12.5 at 100/s for 15 s), well under 30. SLA durations stay as
+// worker gets at most rate×(warm-up+seconds)/120 cards per minute (11 at 100/s for 3+10 s), well under 30. SLA durations stay as
 // in the example (30 min and more: no timer fires during the run).
 import { Agent, request } from 'node:http';
 import { rmSync } from 'node:fs';
@@ -21,6 +21,8 @@ import type { Recorded } from '../test/helpers/fake-wecom.js';
 import { testConfig } from '../test/helpers/service.js';
 import { aibotPost, aibotText } from '../test/helpers/wecom-callbacks.js';
 import { wecomWorld } from '../test/helpers/wecom-env.js';
+import { Redis } from 'ioredis';
+import { meterCpu, waitQuiet, type CpuUse } from './lib/cpu.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, REDIS_URL } from './lib/redis.js';
 import { percentile } from './lib/stats.js';
@@ -32,16 +34,21 @@ export interface LatencyOptions {
   rooms: number; // workers/rooms added to the config (≤ 120)
   serverCpu: string;
   nodeArgs: string[];
+  /** the server command after `node`; default the real app (run.ts also runs diagnostic variants) */
+  serverArgs: string[];
+  serverEnv: Record<string, string>;
   log: (line: string) => void;
 }
 
 export const defaultLatencyOptions = (): LatencyOptions => ({
   rate: Number(process.env.BENCH_REPORT_RATE || 100),
-  seconds: Number(process.env.BENCH_REPORT_SECONDS || 15),
+  seconds: Number(process.env.BENCH_REPORT_SECONDS || 10),
   warmupSeconds: 3,
   rooms: 120,
   serverCpu: '0',
   nodeArgs: (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean),
+  serverArgs: ['bin/houqin.mjs', 'serve'],
+  serverEnv: {},
   log: (l) => process.stderr.write(l + '\n'),
 });
 
@@ -65,6 +72,7 @@ export interface LatencyResult {
   fakeErrors: number;
   violations: string[];
   warnings: number;
+  cpu?: CpuUse;
   error?: string;
 }
 
@@ -111,14 +119,15 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
   const { file: configFile, places } = benchConfig(o.rooms);
   const prefix = benchPrefix('latency');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   let server: Server | undefined;
   const result: LatencyResult = {
     rate: o.rate, seconds: o.seconds, sent: 0, ok: 0, non200: [], cards: 0, missing: 0,
     card: stat([]), ack: stat([]), http: stat([]), achievedRate: 0, maxCardsPerMemberPerMinute: 0, fakeErrors: 0, violations: [], warnings: 0,
   };
   try {
-    o.log(`[latency] starting houqin serve on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`);
-    server = await startServer('real', [...o.nodeArgs, 'bin/houqin.mjs', 'serve'], { ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile }, o.serverCpu);
+    o.log(`[latency] starting ${o.serverArgs.join(' ')} on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`);
+    server = await startServer('real', [...o.nodeArgs, ...o.serverArgs], { ...o.serverEnv, ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile }, o.serverCpu);
     const base = new URL('/wecom/aibot', server.url);
 
     // One phase: `count` reports at `rate`/s on an absolute schedule; returns what each one needs for matching.
@@ -198,9 +207,12 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     await sleep(500);
 
     const count = Math.round(o.rate * o.seconds);
-    o.log(`[latency] measuring: ${count} reports at ${o.rate}/s (${o.seconds}s)`);
+    const quiet = await waitQuiet(20_000);
+    o.log(`[latency] measuring: ${count} reports at ${o.rate}/s (${o.seconds}s; machine ${quiet.toFixed(0)}% busy before)`);
     const firstIndex = world.fake.requests.length;
+    const meter = await meterCpu(server.proc.pid, redis);
     const { items, sendSeconds } = await phase(count);
+    result.cpu = await meter.stop(); // over the sending time: the steady state
     const { acks, cards } = await collect(items, 60_000);
 
     result.sent = items.length;
@@ -231,7 +243,10 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
   } finally {
     result.warnings = server?.warnings() ?? 0;
     await server?.stop();
+    const counts = server?.logs.find((l) => l.startsWith('BENCH_COUNTS '));
+    if (counts) o.log(`[latency] Redis commands over the whole run (${result.sent} measured + ${o.rate * o.warmupSeconds} warm-up reports): ${counts.slice(13)}`);
     agent.destroy();
+    redis.disconnect();
     await world.fake.close();
     await dropPrefix(prefix);
     rmSync(dirname(configFile), { recursive: true, force: true });
