@@ -1,5 +1,6 @@
 // Who is who: people, teams, places and routing from the config, with the lookups the domain needs.
 import type { Config, Kind, Person, Place, Team } from '../config/schema.js';
+import { formatter } from '../util/time.js';
 
 const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
@@ -90,10 +91,10 @@ export class Roster {
 }
 
 export function weekdayIn(timeZone: string, at: number): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' }).format(new Date(at)).toLowerCase().slice(0, 3);
+  const name = formatter('en-US', { timeZone, weekday: 'short' }).format(new Date(at)).toLowerCase().slice(0, 3);
   return weekdays.indexOf(name as (typeof weekdays)[number]);
 }
 
 export function clockIn(timeZone: string, at: number): string {
-  return new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
+  return formatter('zh-CN', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
 }

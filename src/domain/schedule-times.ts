@@ -1,6 +1,7 @@
 // Times derived from the config's cron expressions, for texts ("08:30前完成") and job windows.
 import { CronExpressionParser } from 'cron-parser';
 import type { SchoolCalendar } from '../scheduler/calendar.js';
+import { formatter } from '../util/time.js';
 
 const HOUR = 3_600_000;
 
@@ -11,7 +12,7 @@ export function clockOn(cron: string, date: string, calendar: SchoolCalendar): s
     const at = it.next().getTime();
     const d = calendar.dateOf(at);
     if (d > date) return undefined;
-    if (d === date) return new Intl.DateTimeFormat('en-GB', { timeZone: calendar.timezone, hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
+    if (d === date) return formatter('en-GB', { timeZone: calendar.timezone, hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
   }
   return undefined;
 }

@@ -13,6 +13,7 @@ import { transitions, stateLabel, type Step, type Task } from './task.js';
 import * as T from './texts.js';
 import { splitMessage, toPlainText } from './digest.js';
 import { digestsFor, requestedDate, type Digests } from './digest-service.js';
+import { dateIn } from '../util/time.js';
 
 const NUDGE_WINDOW_MS = 10 * 60_000;
 
@@ -139,7 +140,7 @@ export class TaskService {
     const low = intent.rating !== undefined && intent.rating <= this.roster.config.meals.lowRating;
     const safety = !!intent.urgent;
     // The ledger's dated meal records (records.ts), the same storage the meal rounds write.
-    const date = new Intl.DateTimeFormat('en-CA', { timeZone: this.roster.config.org.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(now));
+    const date = dateIn(this.roster.config.org.timezone, now);
     const record = (task?: number) => ({ at: now, person: me.id, ...(intent.rating !== undefined ? { rating: intent.rating } : {}), ...(text ? { text } : {}), urgent: safety, ...(task !== undefined ? { task } : {}) });
     if (!low && !safety) {
       await this.side.addMealFeedback(record(), date, env.id);
