@@ -7,7 +7,7 @@ import { VerificationError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, seal, sign, type CallbackKeys } from './crypto.js';
-import { readBody, refuse, signedQuery, verify } from './guard.js';
+import { readBody, refuse, signedQuery, urlCheck, verify } from './guard.js';
 import { buttonCard } from './render.js';
 import { help } from '../../domain/texts.js';
 
@@ -45,17 +45,7 @@ function textOf(p: Payload): string {
 export function mountAibot(router: Router, ingress: Ingress, keys: { token: string; aesKey: string }): void {
   const k: CallbackKeys = { ...keys, receiveId: '' };
 
-  router.get('/wecom/aibot', (ctx) => {
-    try {
-      const q = signedQuery(ctx);
-      const echostr = typeof ctx.query.echostr === 'string' ? ctx.query.echostr : '';
-      verify(ingress, k, q, echostr);
-      ctx.type = 'text/plain';
-      ctx.body = open(k, echostr); // the plaintext only: no quotes, no newline (wecom.md §2.4)
-    } catch (e) {
-      refuse(ctx, ingress, 'aibot', e);
-    }
-  });
+  router.get('/wecom/aibot', urlCheck(ingress, k, 'aibot'));
 
   router.post('/wecom/aibot', async (ctx) => {
     try {

@@ -7,7 +7,7 @@ import { VerificationError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, type CallbackKeys } from './crypto.js';
-import { readBody, refuse, signedQuery, verify } from './guard.js';
+import { readBody, refuse, signedQuery, urlCheck, verify } from './guard.js';
 
 // parseTagValue:false keeps 64-bit MsgIds as strings (wecom.md §7.8); entities off: nothing to expand.
 const xml = new XMLParser({ parseTagValue: false, processEntities: false, ignoreDeclaration: true, trimValues: true });
@@ -26,17 +26,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ?
 export function mountApp(router: Router, ingress: Ingress, keys: { token: string; aesKey: string; corpId: string }): void {
   const k: CallbackKeys = { token: keys.token, aesKey: keys.aesKey, receiveId: keys.corpId };
 
-  router.get('/wecom/app', (ctx) => {
-    try {
-      const q = signedQuery(ctx);
-      const echostr = typeof ctx.query.echostr === 'string' ? ctx.query.echostr : '';
-      verify(ingress, k, q, echostr);
-      ctx.type = 'text/plain';
-      ctx.body = open(k, echostr);
-    } catch (e) {
-      refuse(ctx, ingress, 'app', e);
-    }
-  });
+  router.get('/wecom/app', urlCheck(ingress, k, 'app'));
 
   router.post('/wecom/app', async (ctx) => {
     try {

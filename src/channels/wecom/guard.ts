@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { StaleRequestError, VerificationError } from '../../errors.js';
 import type { Ingress } from '../ingress.js';
-import { verifySignature, type CallbackKeys } from './crypto.js';
+import { open, verifySignature, type CallbackKeys } from './crypto.js';
 
 export async function readBody(ctx: Context, limit: number): Promise<string> {
   return getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
@@ -42,4 +42,18 @@ export function refuse(ctx: Context, ingress: Ingress, surface: string, err: unk
   ingress.log[level]({ surface, status, reason: e.message, ip: ctx.ip }, 'wecom callback refused');
   ctx.status = status;
   ctx.body = status === 413 ? 'payload too large' : status >= 500 ? 'internal error' : 'refused';
+}
+
+/** The GET URL check both surfaces share: answer the decrypted echostr, the plaintext only (wecom.md §2.4). */
+export function urlCheck(ingress: Ingress, k: CallbackKeys, surface: string) {
+  return (ctx: Context) => {
+    try {
+      const echostr = typeof ctx.query.echostr === 'string' ? ctx.query.echostr : '';
+      verify(ingress, k, signedQuery(ctx), echostr);
+      ctx.type = 'text/plain';
+      ctx.body = open(k, echostr); // no quotes, no newline
+    } catch (e) {
+      refuse(ctx, ingress, surface, e);
+    }
+  };
 }
