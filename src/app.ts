@@ -52,8 +52,9 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const prefix = config.redis.keyPrefix;
   const k = keys(prefix);
   const redis = connect(settings.redisUrl);
-  // The request path shares one auto-pipelined connection: concurrent callbacks' writes leave as one batch.
-  const fast = connect(settings.redisUrl, { enableAutoPipelining: true });
+  // The request path and the queues share one plain connection. Auto-pipelining was measured slower here: ioredis
+  // copies BullMQ's 64 scripts into every batch (~49 µs) and keeps one batch in flight (bench/README.md).
+  const fast = connect(settings.redisUrl);
   const roster = new Roster(config);
   const tasks = new TaskStore(redis, prefix, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
   const side = new SideStore(redis, k);

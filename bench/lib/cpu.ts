@@ -97,3 +97,12 @@ export async function waitQuiet(maxMs: number, thresholdPct = 15): Promise<numbe
   quietBudgetMs = Math.max(0, quietBudgetMs - (Date.now() - start - 1000));
   return busy;
 }
+
+let retriesLeft = Number(process.env.BENCH_RETRIES ?? 4); // repeats of disturbed runs, for the whole bench run
+
+/** true (and one fewer left) if a disturbed run may be repeated */
+export function takeRetry(): boolean {
+  if (retriesLeft <= 0) return false;
+  retriesLeft--;
+  return true;
+}

@@ -41,7 +41,7 @@ export class Queues {
   private warned = new Set<string>();
 
   constructor(
-    /** Auto-pipelined: adds made in the same tick by concurrent requests go out as one round trip. */
+    /** The connection queue adds and the replay check share. */
     readonly conn: Redis,
     readonly prefix: string,
     private channels: Channel[],

@@ -2,6 +2,7 @@
 // one, refreshed once when WeCom says it is invalid or expired (40014 / 42001 / 41001).
 import type { Redis } from 'ioredis';
 import { PlatformError } from '../../errors.js';
+import { requestJson } from './http-json.js';
 import { safeUrl, type Logger } from '../../log.js';
 import type { Keys } from '../../store/keys.js';
 
@@ -101,20 +102,21 @@ export class WecomApi {
   }
 
   private async fetchJson(url: string, body: unknown, form?: () => FormData): Promise<WecomReply> {
-    let res: Response;
+    let status: number;
+    let text: string;
     try {
-      res = await fetch(url, form
-        ? { method: 'POST', body: form(), signal: AbortSignal.timeout(this.timeoutMs) } // fetch sets the multipart boundary
-        : {
-            method: body === undefined ? 'GET' : 'POST',
-            headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(this.timeoutMs),
-          });
+      if (form) {
+        // Multipart uploads stay on fetch, which writes the boundary; they are rare (weekly charts).
+        const res = await fetch(url, { method: 'POST', body: form(), signal: AbortSignal.timeout(this.timeoutMs) });
+        status = res.status;
+        text = await res.text();
+      } else {
+        ({ status, text } = await requestJson(url, body, this.timeoutMs));
+      }
     } catch (e) {
       throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
     }
-    const text = await res.text();
+    const res = { ok: status >= 200 && status < 300, status };
     if (!res.ok) throw new PlatformError(`HTTP ${res.status} from ${safeUrl(url)}`, -1, res.status >= 500 || res.status === 429);
     try {
       return JSON.parse(text) as WecomReply;
