@@ -18,7 +18,6 @@ export function keys(prefix: string) {
     tokenLock: (app: string) => `${p}token:${app}:lock`,
     sent: (jobId: string) => `${p}sent:${jobId}`,
     nudge: (id: number, person: string) => `${p}nudge:${id}:${person}`,
-    meals: `${p}meals:feedback`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

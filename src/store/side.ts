@@ -31,9 +31,6 @@ export class SideStore {
     return v ? (JSON.parse(v) as PendingReport) : null;
   }
 
-  async peekPending(chat: string, person: string): Promise<boolean> {
-    return (await this.redis.exists(this.k.pending(chat, person))) === 1;
-  }
 
   /** true the first time within the window; 催办 more often than that is not passed on. */
   async nudgeAllowed(task: number, person: string, windowMs: number): Promise<boolean> {
