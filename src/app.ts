@@ -73,7 +73,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   // Checklist answers, 答复 and meal scores read messages before the command parser (and leave commands alone).
   const answersParser = createParser(config);
   const meals = new MealStore(redis, prefix);
-  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser: answersParser, dispatcher }));
+  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser: answersParser }));
   service.use(new MealAnswers({ meals, tasks, roster, calendar }));
   service.use(new MealRatings({ meals, service, roster, parser: answersParser }));
   const scheduler = new Scheduler(

@@ -12,7 +12,6 @@ import type { SchoolCalendar } from '../scheduler/calendar.js';
 import type { ChecklistStore } from '../store/checklists.js';
 import { chatOf } from './chat-of.js';
 import { applyChanges, changesFrom, failureText, itemsOf, missing, missingText, rangeText, sheetName, sheetNames, valueText, type Change } from './checklists.js';
-import type { Dispatcher } from './dispatch.js';
 import { Outcome } from './outcome.js';
 import type { ChecklistSheet } from './records.js';
 import type { Roster } from './roster.js';
@@ -24,7 +23,6 @@ export interface ChecklistAnswersDeps {
   roster: Roster;
   calendar: SchoolCalendar;
   parser: Parser;
-  dispatcher: Dispatcher;
 }
 
 /** Every answer has a number, a verdict word or "ok": anything else is not looked at (no Redis read). */
@@ -85,7 +83,7 @@ export class ChecklistAnswers implements Conversation {
     }
     const updated = await this.d.store.update(sheet.date, sheet.id, (s) => applyChanges(s, changesFrom(s, items, answer), me.id, now, tasks));
     if (!updated) return false;
-    await this.route(out, routed, now);
+    for (const r of routed) out.dispatch(r.id, r.kind);
     out.reply(this.confirmation(sheet, updated, changes, notes, answer.problems));
     return true;
   }
@@ -111,21 +109,6 @@ export class ChecklistAnswers implements Conversation {
       `cl.${sheet.date}.${sheet.id}.${c.item.key}`,
       now,
     );
-  }
-
-  /**
-   * An Outcome routes one task; a message with two failures opens two. The first goes through the route queue
-   * like any report, the others are dispatched here (same notices and timers, with job ids of this message).
-   */
-  private async route(out: Outcome, tasks: { id: number; kind: Kind }[], now: number): Promise<void> {
-    const [first, ...rest] = tasks;
-    if (!first) return;
-    out.route = { task: first.id, kind: first.kind };
-    for (const { id } of rest) {
-      const o = await this.d.dispatcher.route(id, now);
-      out.messages.push(...o.messages);
-      out.timers.push(...o.timers);
-    }
   }
 
   private confirmation(before: ChecklistSheet, after: ChecklistSheet, changes: Change[], notes: Map<string, string>, problems: string[]): string {

@@ -17,11 +17,22 @@ export interface TimerSpec {
 export class Outcome {
   messages: Outgoing[] = [];
   timers: TimerSpec[] = [];
-  route?: { task: number; kind: Kind };
+  /** Tasks to dispatch (each through its kind's route queue). A checklist answer with two failures opens two. */
+  routes: { task: number; kind: Kind }[] = [];
   /** For platforms that update the clicked card in the HTTP answer (WeCom AI bot). */
   clickedCard?: Card;
 
   constructor(readonly handle?: ReplyHandle) {}
+
+  /** The first task this outcome dispatches, if any. */
+  get route(): { task: number; kind: Kind } | undefined {
+    return this.routes[0];
+  }
+
+  dispatch(task: number, kind: Kind): this {
+    this.routes.push({ task, kind });
+    return this;
+  }
 
   send(to: Target, message: Message): this {
     this.messages.push({ to, message });

@@ -62,7 +62,7 @@ export class TaskService {
   async openTask(out: Outcome, r: NewTaskInput, sourceId: string, now = Date.now()): Promise<{ id: number; team: string; owner?: string }> {
     const { team, owner } = this.roster.route(r.kind, r.trade, r.place);
     const { id } = await this.tasks.create({ ...r, team: team.id, owner, createdAt: now }, sourceId);
-    out.route = { task: id, kind: r.kind };
+    out.dispatch(id, r.kind);
     return { id, team: team.name, owner };
   }
 

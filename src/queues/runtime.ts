@@ -72,7 +72,7 @@ export class Queues {
     for (const t of o.timers) {
       adds.push(this.timers.add(t.step, { task: t.task, step: t.step, expect: t.expect }, { jobId: jobId(`t${t.task}`, t.id), delay: t.delayMs }));
     }
-    if (o.route) adds.push(this.route[o.route.kind].add('route', { task: o.route.task }, { jobId: jobId(`t${o.route.task}`, 'route') }));
+    for (const r of o.routes) adds.push(this.route[r.kind].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }));
     await Promise.all(adds);
   }
 

@@ -51,7 +51,7 @@ beforeAll(() => {
   service = new TaskService(tasks, new SideStore(redis, keys(prefix)), roster, parser);
   dispatcher = new Dispatcher(tasks, roster);
   sheets = new ChecklistStore(redis, prefix);
-  service.use(new ChecklistAnswers({ store: sheets, service, roster, calendar, parser: createParser(config), dispatcher }));
+  service.use(new ChecklistAnswers({ store: sheets, service, roster, calendar, parser: createParser(config) }));
 });
 
 afterAll(async () => {
@@ -189,13 +189,14 @@ describe('checklist answers', () => {
     expect((await sheet('disinfection.3')).status).toBe('open');
   });
 
-  it('two failures in one message open two tasks: one through the route queue, the other dispatched at once', async () => {
+  it('two failures in one message open two tasks, both dispatched through the route queue', async () => {
     const o = await say('ma_ay', '1 正常 2 正常 3 600 4 20', 'team_baojie', at('14:30'));
     const ids = [...replyText(o).matchAll(/#(\d+)/g)].map((m) => Number(m[1]));
     expect(ids).toHaveLength(2);
-    expect(o.route).toEqual({ task: ids[0], kind: 'cleaning' });
-    expect(o.timers.filter((t) => t.task === ids[1]).map((t) => t.step)).toEqual(['remind', 'assign', 'escalate']);
-    expect(textTo(o, 'chat', 'team_baojie').join()).toContain(`#${ids[1]}`);
+    expect(o.routes).toEqual([{ task: ids[0], kind: 'cleaning' }, { task: ids[1], kind: 'cleaning' }]);
+    const second = await dispatcher.route(ids[1], at('14:30'));
+    expect(second.timers.map((t) => t.step)).toEqual(['remind', 'assign', 'escalate']);
+    expect(textTo(second, 'chat', 'team_baojie').join()).toContain(`#${ids[1]}`);
     expect(replyText(o)).toContain('4 浸泡时间 20 分钟（应为 ≥30 分钟）');
     expect((await sheet('disinfection.1')).items.map((e) => e.task)).toEqual([undefined, undefined, ids[0], ids[1]]);
   });

@@ -9,7 +9,6 @@ import type { Config } from '../../src/config/schema.js';
 import { createParser } from '../../src/commands/parser.js';
 import { Roster } from '../../src/domain/roster.js';
 import { TaskService } from '../../src/domain/service.js';
-import { Dispatcher } from '../../src/domain/dispatch.js';
 import { ChecklistAnswers } from '../../src/domain/checklist-answers.js';
 import { MealAnswers } from '../../src/domain/meal-answers.js';
 import { MealRatings } from '../../src/domain/meal-ratings.js';
@@ -51,7 +50,7 @@ beforeAll(() => {
   service = new TaskService(tasks, side, roster, createParser(config));
   const parser = createParser(config);
   // Wired as in app.ts: checklist answers, 答复, meal scores — all before the parser.
-  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser, dispatcher: new Dispatcher(tasks, roster) }));
+  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser }));
   service.use(new MealAnswers({ meals, tasks, roster, calendar }));
   service.use(new MealRatings({ meals, service, roster, parser }));
 });
