@@ -87,7 +87,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   };
 
   const ingress: Ingress = {
-    accept: (env: Envelope) => queues.accept(env),
+    accept: (env, replay) => queues.accept(env, replay),
     async click(env: Envelope) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
       if ((await redis.set(`${prefix}:seen:${env.id}`, '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
@@ -108,9 +108,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     settings, redis, queues, scheduler, calendar, tasks, roster, service,
     async start() {
       await checkPersistence(redis, log);
-      logChannels(settings, log);
-      queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
-      await scheduler.start(settings.redisUrl);
+      const { role } = settings;
+      if (role !== 'workers') logChannels(settings, log);
+      if (role !== 'receiver') {
+        await queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
+        await scheduler.start(settings.redisUrl);
+      }
       const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
       if (settings.adminToken) {
         const ledger = { redis, tasks, config, roster };
@@ -124,7 +127,9 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
-      log.info({ port, prefix }, `houqin listening on port ${port}`);
+      log.info({ port, prefix, role }, `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`);
+      if (role === 'receiver') log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
+      if (role === 'workers') return { port, console: false };
       if (consoleOn) log.info({ url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console` }, 'console on');
       else if (config.channels.local.enabled) log.info('console off: this server is reachable from outside (HOST or NODE_ENV=production); set HOUQIN_CONSOLE_TOKEN to enable it');
       return { port, console: consoleOn };

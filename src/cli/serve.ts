@@ -1,16 +1,18 @@
 // `houqin serve` / `npm start`: load settings, make sure Redis is there, run until SIGTERM/SIGINT.
 import { createHouqin } from '../app.js';
-import { loadSettings } from '../config/load.js';
+import { loadSettings, parseRole } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { ensureRedis } from '../store/local-redis.js';
 import { defaultConfigPath } from './paths.js';
 
-export async function serveCommand(_args: string[]): Promise<number> {
+export async function serveCommand(args: string[]): Promise<number> {
   const log = createLogger(process.env.LOG_LEVEL || 'info');
   let settings;
   try {
     settings = loadSettings(process.env, process.env.HOUQIN_CONFIG || defaultConfigPath());
+    const i = args.findIndex((a) => a === '--role' || a.startsWith('--role='));
+    if (i >= 0) settings.role = parseRole(args[i].includes('=') ? args[i].split('=')[1] : args[i + 1], '--role');
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`houqin: ${e.message}\n`);

@@ -30,6 +30,17 @@ export interface Settings {
   /** NODE_ENV=production or a host reachable from other machines: the console then needs a token. */
   exposed: boolean;
   logLevel: string;
+  /** What this process runs: everything, only the HTTP side, or only the queue workers and the scheduler. */
+  role: Role;
+}
+
+export const roles = ['all', 'receiver', 'workers'] as const;
+export type Role = (typeof roles)[number];
+
+export function parseRole(value: string | undefined, from: string): Role {
+  const v = value || 'all';
+  if (!(roles as readonly string[]).includes(v)) throw new ConfigError(`${from} must be one of ${roles.join(', ')} (got "${v}")`);
+  return v as Role;
 }
 
 const DEFAULT_CONFIG = 'config/example.yaml';
@@ -121,6 +132,7 @@ export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT
     consoleToken: env.HOUQIN_CONSOLE_TOKEN || undefined,
     exposed: env.NODE_ENV === 'production' || !loopback,
     logLevel: env.LOG_LEVEL || 'info',
+    role: parseRole(env.HOUQIN_ROLE, 'HOUQIN_ROLE'),
     missingEnv,
   };
 }

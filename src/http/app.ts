@@ -33,16 +33,21 @@ export function createHttpApp(d: HttpDeps): Koa {
     } catch {
       redis = false;
     }
-    const workers = d.queues.workersRunning();
+    const workers = d.settings.role === 'receiver' || d.queues.workersRunning(); // a receiver runs none
     ctx.status = redis && workers ? 200 : 503;
     ctx.body = { ok: redis && workers, redis, workers };
   });
 
+  // A workers-only process answers health checks and nothing else.
+  if (settings.role === 'workers') return finish(app, router, ingress);
   if (settings.wecom.aibot) mountAibot(router, ingress, settings.wecom.aibot);
   if (settings.wecom.app && settings.wecom.corpId) mountApp(router, ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId });
   if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken);
   for (const m of d.mount ?? []) m(router);
+  return finish(app, router, ingress);
+}
 
+function finish(app: Koa, router: Router, ingress: Ingress): Koa {
   app.on('error', (err: Error) => ingress.log.error({ err: err.message }, 'http error'));
   app.use(router.routes());
   app.use(router.allowedMethods());

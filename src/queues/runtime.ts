@@ -15,6 +15,8 @@ import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
 import { jobId, queueNames, routeQueues } from './names.js';
 import { mergeReplies } from './merge.js';
+import { Handoff } from './handoff.js';
+import { InboxPump } from './pump.js';
 
 export interface OutboxJob {
   channel: string;
@@ -38,6 +40,8 @@ export class Queues {
   readonly timers: Queue<TimerJob>;
   readonly route: Record<Kind, Queue<{ task: number }>>;
   private workers: Worker[] = [];
+  private pump?: InboxPump;
+  private handoff: Handoff;
   private warned = new Set<string>();
 
   constructor(
@@ -54,11 +58,15 @@ export class Queues {
     this.timers = new Queue(queueNames.timers, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(7 * DAY), removeOnFail: false } });
     const routeOpts: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(7 * DAY), removeOnFail: false };
     this.route = Object.fromEntries(routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })])) as Queues['route'];
+    this.handoff = new Handoff(conn, k.ingress);
   }
 
-  /** The durable hand-off of a received message: once this resolves the message cannot be lost. */
-  async accept(env: Envelope): Promise<void> {
-    await this.inbox.add('envelope', env, { jobId: jobId(env.id) });
+  /**
+   * The durable hand-off of a received message: once this resolves true the message cannot be lost. False (and
+   * nothing stored) when `replay` names a request already seen within its ttl.
+   */
+  accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
+    return this.handoff.accept(env, replay);
   }
 
   /** Carries out an Outcome. `base` makes every job id deterministic for the job that produced it. */
@@ -83,7 +91,7 @@ export class Queues {
     this.log.warn({ target: what }, 'no enabled channel can reach this target; its messages are not sent (configure a channel for it)');
   }
 
-  startWorkers(deps: { service: TaskService; dispatcher: Dispatcher; redisUrl: string; concurrency?: number }): void {
+  async startWorkers(deps: { service: TaskService; dispatcher: Dispatcher; redisUrl: string; concurrency?: number }): Promise<void> {
     const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
       // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
       // are 30 s each). Our jobs take milliseconds, so the lock is renewed long before it could lapse.
@@ -116,6 +124,8 @@ export class Queues {
       await this.apply(outcome, `t${job.data.task}.${job.id}`);
     }, 4);
     make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
+    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, this.inbox, this.log);
+    await this.pump.start();
   }
 
   private async send(job: Job<OutboxJob>, token?: string): Promise<void> {
@@ -178,11 +188,12 @@ export class Queues {
   }
 
   workersRunning(): boolean {
-    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+    return this.workers.length > 0 && this.workers.every((w) => w.isRunning()) && !!this.pump?.isRunning();
   }
 
   /** Stops taking new jobs and waits for the ones in flight (graceful shutdown drains). */
   async close(): Promise<void> {
+    await this.pump?.stop(); // what it has not moved stays in the stream for the next start
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([this.inbox, this.outbox, this.timers, ...Object.values(this.route)].map((q) => q.close()));
   }

@@ -12,6 +12,8 @@ export function keys(prefix: string) {
     createdBy: (sourceId: string) => `${p}msgtask:${sourceId}`,
     pending: (chat: string, person: string) => `${p}pending:${chat}:${person}`,
     cards: (id: number) => `${p}cards:${id}`,
+    /** Received messages on their way to the inbox queue (queues/handoff.ts → queues/pump.ts). */
+    ingress: `${p}ingress`,
     nonce: (surface: string, sig: string) => `${p}nonce:${surface}:${sig}`,
     rate: (bucket: string) => `${p}rate:${bucket}`,
     token: (app: string) => `${p}token:${app}`,

@@ -62,17 +62,18 @@ export function mountAibot(router: Router, ingress: Ingress, keys: { token: stri
       verify(ingress, k, q, encrypted);
       const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
       if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
-      const replayKey = `aibot:${q.signature}`;
-      if (!(await ingress.firstSight(replayKey, ingress.maxSkewMs * 2))) {
-        ingress.log.warn({ msgid: parsed.data.msgid }, 'replayed aibot callback refused');
-        ctx.status = 409;
-        ctx.body = 'replayed';
-        return;
+      const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
+      const env = toEnvelope(parsed.data, ingress.now());
+      // Messages: the replay check rides with the durable hand-off, in one Redis call.
+      if (env.text !== undefined) {
+        if (await ingress.accept(env, replay)) return ok(ctx);
+        return replayed(ctx, ingress, parsed.data.msgid);
       }
+      if (!(await ingress.firstSight(replay.key, replay.ttlMs))) return replayed(ctx, ingress, parsed.data.msgid);
       try {
-        await handle(ctx, ingress, k, q.nonce, parsed.data);
+        await handleEvent(ctx, ingress, k, q.nonce, parsed.data, env);
       } catch (e) {
-        await ingress.forget(replayKey);
+        await ingress.forget(replay.key);
         throw e;
       }
     } catch (e) {
@@ -81,40 +82,48 @@ export function mountAibot(router: Router, ingress: Ingress, keys: { token: stri
   });
 }
 
-async function handle(ctx: Context, ingress: Ingress, k: CallbackKeys, nonce: string, p: Payload): Promise<void> {
-  const base = {
+/** What the payload says, as an Envelope: `text` for messages, `action` for card clicks, neither for other events. */
+function toEnvelope(p: Payload, now: number): Envelope {
+  const env: Envelope = {
     id: `wecom:aibot:${p.msgid}`,
-    channel: 'wecom' as const,
+    channel: 'wecom',
     surface: 'aibot',
     msgId: p.msgid,
     chat: { id: p.chatid ?? `single:${p.from.userid}`, type: p.chattype ?? 'single' },
     sender: { platformId: p.from.userid },
     responseUrl: p.response_url,
-    receivedAt: ingress.now(),
+    receivedAt: now,
   };
   if (p.msgtype === 'event') {
-    const ev = p.event;
-    if (ev?.eventtype === 'template_card_event') {
-      const click = ev.template_card_event ?? {};
-      const env: Envelope = { ...base, action: { key: click.event_key ?? click.eventkey ?? '', cardRef: click.task_id } };
-      const card = await ingress.click(env);
-      // The clicked card can only be replaced in this answer, within 5 s, once (wecom.md §4.4).
-      if (card && click.task_id) return reply(ctx, k, nonce, { response_type: 'update_template_card', userids: [p.from.userid], template_card: { ...buttonCard(card), task_id: click.task_id } });
-    } else if (ev?.eventtype === 'enter_chat') {
-      return reply(ctx, k, nonce, { msgtype: 'text', text: { content: help } });
-    }
-    ctx.status = 200;
-    ctx.body = '';
-    return;
+    const click = p.event?.eventtype === 'template_card_event' ? (p.event.template_card_event ?? {}) : undefined;
+    if (click) env.action = { key: click.event_key ?? click.eventkey ?? '', cardRef: click.task_id };
+    return env;
   }
-  if (p.msgtype === 'stream') {
-    ctx.status = 200; // we never start streams; answer refresh polls with nothing
-    ctx.body = '';
-    return;
+  if (p.msgtype === 'stream') return env; // refresh polls of a stream; we never start one
+  return { ...env, text: textOf(p) };
+}
+
+async function handleEvent(ctx: Context, ingress: Ingress, k: CallbackKeys, nonce: string, p: Payload, env: Envelope): Promise<void> {
+  if (env.action) {
+    const card = await ingress.click(env);
+    // The clicked card can only be replaced in this answer, within 5 s, once (wecom.md §4.4).
+    const taskId = env.action.cardRef;
+    if (card && taskId) return reply(ctx, k, nonce, { response_type: 'update_template_card', userids: [p.from.userid], template_card: { ...buttonCard(card), task_id: taskId } });
+  } else if (p.msgtype === 'event' && p.event?.eventtype === 'enter_chat') {
+    return reply(ctx, k, nonce, { msgtype: 'text', text: { content: help } });
   }
-  await ingress.accept({ ...base, text: textOf(p) });
+  ok(ctx);
+}
+
+function ok(ctx: Context): void {
   ctx.status = 200;
   ctx.body = '';
+}
+
+function replayed(ctx: Context, ingress: Ingress, msgid: string): void {
+  ingress.log.warn({ msgid }, 'replayed aibot callback refused');
+  ctx.status = 409;
+  ctx.body = 'replayed';
 }
 
 /** Encrypted passive reply (wecom.md §2.6): the nonce of the callback, our own timestamp. */

@@ -39,20 +39,27 @@ export function mountApp(router: Router, ingress: Ingress, keys: { token: string
       const from = str(m.FromUserName);
       const type = str(m.MsgType);
       if (!from || !type) throw new VerificationError('decrypted message lacks FromUserName or MsgType', 400);
-      const replayKey = `app:${q.signature}`;
-      if (!(await ingress.firstSight(replayKey, ingress.maxSkewMs * 2))) {
+      const replay = { key: `app:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
+      const env = toEnvelope(m, from, type, ingress.now());
+      let fresh: boolean;
+      if (env && !env.action) {
+        fresh = await ingress.accept(env, replay); // the replay check rides with the durable hand-off
+      } else {
+        fresh = await ingress.firstSight(replay.key, replay.ttlMs);
+        if (fresh && env) {
+          try {
+            await ingress.click(env);
+          } catch (e) {
+            await ingress.forget(replay.key);
+            throw e;
+          }
+        }
+      }
+      if (!fresh) {
         ingress.log.warn({ from, type }, 'replayed app callback refused');
         ctx.status = 409;
         ctx.body = 'replayed';
         return;
-      }
-      try {
-        const env = toEnvelope(m, from, type, ingress.now());
-        if (env?.action) await ingress.click(env);
-        else if (env) await ingress.accept(env);
-      } catch (e) {
-        await ingress.forget(replayKey);
-        throw e;
       }
       ctx.status = 200;
       ctx.body = ''; // an empty answer: no passive reply, no retry (wecom.md §2.6)
