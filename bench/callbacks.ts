@@ -1,6 +1,7 @@
 // Part 1: throughput and latency of encrypted AI-bot callbacks, for the ceiling (bare Koa), the floor (signature +
-// decrypt + one queue.add) and the real app (`houqin serve`), each in its own process pinned to core 0, with wrk
-// pinned to core 1. See bench/README.md.
+// decrypt + one queue.add) and the real app, each receiving process pinned to core 0, with wrk pinned to core 1.
+// The real app runs as deployed on a two-core host: `serve --role receiver` on core 0 and `serve --role workers`
+// on core 1 (next to wrk); the one-process `serve` is a diagnostic row. See bench/README.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,15 +13,26 @@ import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
-export type TargetKey = 'bare' | 'floor' | 'real' | 'real-noworkers' | 'real-noworkers-noauto' | 'real-noauto';
+export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'real-noworkers';
 
 export const targetLabels: Record<TargetKey, string> = {
   bare: 'ceiling  bare Koa',
   floor: 'floor    sig+decrypt+add',
-  real: 'real     houqin serve',
-  'real-noworkers': 'real, workers off (diag.)',
-  'real-noworkers-noauto': 'real, wk off, no autopipe',
-  'real-noauto': 'real, no autopipe (diag.)',
+  real: 'real     receiver+workers',
+  'real-one': 'real, one process (diag.)',
+  'real-noworkers': 'real, receiver alone (diag)',
+};
+
+/** The workers of the split share the load generator's core; they yield to it (bench/README.md). */
+export const WORKERS_NICE = 10;
+
+/** The real app's processes: the one wrk talks to (pinned like the others) and, for the split, the workers. */
+const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
+  bare: { args: ['bin/run-ts.mjs', 'bench/servers/bare.ts'] },
+  floor: { args: ['bin/run-ts.mjs', 'bench/servers/floor.ts'] },
+  real: { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'], workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'] },
+  'real-one': { args: ['bin/houqin.mjs', 'serve'] },
+  'real-noworkers': { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'] },
 };
 
 export interface CallbackOptions {
@@ -60,7 +72,7 @@ export interface CallbackRow {
 }
 
 export const defaultCallbackOptions = (): CallbackOptions => ({
-  targets: ['bare', 'floor', 'real', 'real-noworkers', 'real-noworkers-noauto'],
+  targets: ['bare', 'floor', 'real', 'real-one'],
   seconds: Number(process.env.BENCH_SECONDS || 6),
   connections: Number(process.env.BENCH_CONNECTIONS || 50),
   rate: Number(process.env.BENCH_RATE || 1000),
@@ -74,11 +86,16 @@ export const defaultCallbackOptions = (): CallbackOptions => ({
   log: (l) => process.stderr.write(l + '\n'),
 });
 
-/** Waits (bounded) until the inbox has no unfinished jobs; returns seconds waited, or undefined on timeout. */
-async function drain(redis: Redis, qprefix: string, maxMs: number): Promise<number | undefined> {
+/** Messages taken but not yet handled: still in the receivers' stream, or unfinished inbox jobs. */
+async function backlog(redis: Redis, prefix: string): Promise<number> {
+  return (await redis.xlen(`${prefix}:ingress`)) + (await pending(redis, `${prefix}:q`, 'inbox'));
+}
+
+/** Waits (bounded) until the backlog is empty; returns seconds waited, or undefined on timeout. */
+async function drain(redis: Redis, prefix: string, maxMs: number): Promise<number | undefined> {
   const t0 = Date.now();
   while (Date.now() - t0 < maxMs) {
-    if ((await pending(redis, qprefix, 'inbox')) === 0) return (Date.now() - t0) / 1000;
+    if ((await backlog(redis, prefix)) === 0) return (Date.now() - t0) / 1000;
     await sleep(100);
   }
   return undefined;
@@ -96,20 +113,18 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
       const row: CallbackRow = { key, label: targetLabels[key], warnings: 0 };
       rows.push(row);
       const env: Record<string, string> = { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, BENCH_PREFIX: prefix, HOUQIN_CONFIG: 'config/example.yaml' };
-      const args = {
-        bare: ['bin/run-ts.mjs', 'bench/servers/bare.ts'],
-        floor: ['bin/run-ts.mjs', 'bench/servers/floor.ts'],
-        real: ['bin/houqin.mjs', 'serve'],
-        'real-noworkers': ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noworkers'],
-        'real-noworkers-noauto': ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noworkers', 'noauto'],
-        'real-noauto': ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noauto'],
-      }[key];
-      const qprefix = `${prefix}:q`;
-      const hasWorkers = key === 'real' || key === 'real-noauto';
+      const { args, workers: workersArgs } = commands[key];
+      const hasWorkers = key === 'real' || key === 'real-one';
       let server: Server | undefined;
+      let workers: Server | undefined;
       try {
         o.log(`[callbacks] ${key}: starting (${args.join(' ')}) on cpu ${o.serverCpu}`);
         server = await startServer(key, [...o.nodeArgs, ...args], env, o.serverCpu);
+        if (workersArgs) {
+          o.log(`[callbacks] ${key}: starting (${workersArgs.join(' ')}) on cpu ${o.loadCpu}`);
+          // Niced, so that on the load generator's core wrk (the measuring instrument) comes first.
+          workers = await startServer(`${key}-workers`, [...o.nodeArgs, ...workersArgs], env, o.loadCpu, 30_000, WORKERS_NICE);
+        }
         const url = server.url;
         const file = join(dir, `${key}.txt`);
 
@@ -117,7 +132,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         await writeCallbacks(file, { keys, count: o.rate * o.warmupSeconds + 500 });
         const warm = await wrk({ url, file, seconds: o.warmupSeconds, connections: o.rateConnections, rate: o.rate, cpu: o.loadCpu });
         if (!warm.valid) throw new Error(`warm-up failed: ${warm.problems.join('; ')}\n${server.logs.slice(-5).join('\n')}`);
-        if (hasWorkers) await drain(redis, qprefix, 30_000);
+        if (hasWorkers) await drain(redis, prefix, 30_000);
 
         // One measured run: fresh requests, a quiet machine to start on, CPU accounting. A run disturbed by other
         // people's processes (other > noisyPct of a core) or that ran out of requests is done once more (bounded);
@@ -127,10 +142,10 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
           for (let attempt = 0; attempt < 2; attempt++) {
             const count = rate ? Math.ceil(rate * seconds * 1.05) + 500 : Math.ceil((ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6) * seconds) + 1000;
             const genMs = await writeCallbacks(file, { keys, count });
-            if (hasWorkers) await drain(redis, qprefix, 30_000);
+            if (hasWorkers) await drain(redis, prefix, 30_000);
             const quiet = await waitQuiet(20_000);
             o.log(`[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`);
-            const meter = await meterCpu(server!.proc.pid, redis);
+            const meter = await meterCpu(server!.proc.pid, redis, workers?.proc.pid);
             const res = await wrk({ url, file, seconds, connections, rate, cpu: o.loadCpu });
             const m: Measured = { wrk: res, cpu: await meter.stop(), attempts: attempt + 1 };
             const noisy = (m.cpu.other ?? 0) > o.noisyPct;
@@ -144,16 +159,17 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         row.throughput = await measure(`closed loop, ${o.connections} connections, ${o.seconds}s`, 0, o.seconds, o.connections);
         if (key === 'bare' && row.throughput?.wrk.valid) ceilingRps = row.throughput.wrk.rps;
         if (hasWorkers) {
-          const jobs = await pending(redis, qprefix, 'inbox');
-          row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, qprefix, 60_000) : 0 };
+          const jobs = await backlog(redis, prefix);
+          row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, prefix, 60_000) : 0 };
         }
         o.log(`[callbacks] ${key}: ${row.throughput?.wrk.rps.toFixed(0)} req/s closed loop; p99 ${((row.fixed?.wrk.lat_us.p99 ?? 0) / 1000).toFixed(2)} ms at ${o.rate}/s`);
       } catch (e) {
         row.error = (e as Error).message;
         o.log(`[callbacks] ${key}: FAILED ${row.error}`);
       } finally {
-        row.warnings = server?.warnings() ?? 0;
+        row.warnings = (server?.warnings() ?? 0) + (workers?.warnings() ?? 0);
         await server?.stop();
+        await workers?.stop();
         await dropPrefix(prefix);
       }
     }

@@ -22,6 +22,7 @@ import { testConfig } from '../test/helpers/service.js';
 import { aibotPost, aibotText } from '../test/helpers/wecom-callbacks.js';
 import { wecomWorld } from '../test/helpers/wecom-env.js';
 import { Redis } from 'ioredis';
+import { WORKERS_NICE } from './callbacks.js';
 import { meterCpu, waitQuiet, type CpuUse } from './lib/cpu.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, REDIS_URL } from './lib/redis.js';
@@ -36,6 +37,9 @@ export interface LatencyOptions {
   nodeArgs: string[];
   /** the server command after `node`; default the real app (run.ts also runs diagnostic variants) */
   serverArgs: string[];
+  /** a second process with the same environment (the workers of a receiver/workers split), pinned to workersCpu */
+  workersArgs?: string[];
+  workersCpu: string;
   serverEnv: Record<string, string>;
   log: (line: string) => void;
 }
@@ -48,6 +52,7 @@ export const defaultLatencyOptions = (): LatencyOptions => ({
   serverCpu: '0',
   nodeArgs: (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean),
   serverArgs: ['bin/houqin.mjs', 'serve'],
+  workersCpu: '1',
   serverEnv: {},
   log: (l) => process.stderr.write(l + '\n'),
 });
@@ -121,13 +126,16 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   let server: Server | undefined;
+  let workers: Server | undefined;
   const result: LatencyResult = {
     rate: o.rate, seconds: o.seconds, sent: 0, ok: 0, non200: [], cards: 0, missing: 0,
     card: stat([]), ack: stat([]), http: stat([]), achievedRate: 0, maxCardsPerMemberPerMinute: 0, fakeErrors: 0, violations: [], warnings: 0,
   };
   try {
     o.log(`[latency] starting ${o.serverArgs.join(' ')} on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`);
-    server = await startServer('real', [...o.nodeArgs, ...o.serverArgs], { ...o.serverEnv, ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile }, o.serverCpu);
+    const env = { ...o.serverEnv, ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile };
+    server = await startServer('real', [...o.nodeArgs, ...o.serverArgs], env, o.serverCpu);
+    if (o.workersArgs) workers = await startServer('real-workers', [...o.nodeArgs, ...o.workersArgs], env, o.workersCpu, 30_000, WORKERS_NICE);
     const base = new URL('/wecom/aibot', server.url);
 
     // One phase: `count` reports at `rate`/s on an absolute schedule; returns what each one needs for matching.
@@ -210,7 +218,7 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     const quiet = await waitQuiet(20_000);
     o.log(`[latency] measuring: ${count} reports at ${o.rate}/s (${o.seconds}s; machine ${quiet.toFixed(0)}% busy before)`);
     const firstIndex = world.fake.requests.length;
-    const meter = await meterCpu(server.proc.pid, redis);
+    const meter = await meterCpu(server.proc.pid, redis, workers?.proc.pid);
     const { items, sendSeconds } = await phase(count);
     result.cpu = await meter.stop(); // over the sending time: the steady state
     const { acks, cards } = await collect(items, 60_000);
@@ -241,8 +249,9 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     result.error = (e as Error).message;
     o.log(`[latency] FAILED ${result.error}`);
   } finally {
-    result.warnings = server?.warnings() ?? 0;
+    result.warnings = (server?.warnings() ?? 0) + (workers?.warnings() ?? 0);
     await server?.stop();
+    await workers?.stop();
     const counts = server?.logs.find((l) => l.startsWith('BENCH_COUNTS '));
     if (counts) o.log(`[latency] Redis commands over the whole run (${result.sent} measured + ${o.rate * o.warmupSeconds} warm-up reports): ${counts.slice(13)}`);
     agent.destroy();

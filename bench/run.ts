@@ -2,7 +2,7 @@
 //   node bin/run-ts.mjs bench/run.ts              both parts
 //   node bin/run-ts.mjs bench/run.ts callbacks    part 1 only (ceiling / floor / real)
 //   node bin/run-ts.mjs bench/run.ts latency      part 2 only (report → claim card)
-// Options: --targets=bare,floor,real,real-noworkers,real-noworkers-noauto,real-noauto (part 1). Environment knobs: see bench/README.md.
+// Options: --targets=bare,floor,real,real-one,real-noworkers (part 1). Environment knobs: see bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -69,7 +69,7 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
   out.push('');
   const h1 = `${pad('', 27)} │ ${pad('closed loop', 55)} │ constant ${o.rate} req/s`;
   const h2 =
-    `${pad('endpoint', 27)} │ ${lpad('req/s', 6)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('µs/req', 6)} ${lpad('cpu%', 4)} ${lpad('redis%', 6)} ${lpad('other%', 6)} ${lpad('n≠200', 5)} │ ` +
+    `${pad('endpoint', 27)} │ ${lpad('req/s', 6)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('µs/req', 6)} ${lpad('cpu%', 4)} ${lpad('wk%', 4)} ${lpad('redis%', 6)} ${lpad('other%', 6)} ${lpad('n≠200', 5)} │ ` +
     `${lpad('req/s', 5)} ${lpad('p50 ms', 6)} ${lpad('p99 ms', 6)} ${lpad('p99.9', 6)} ${lpad('max ms', 6)} ${lpad('late', 4)} ${lpad('µs/req', 6)} ${lpad('other%', 6)} ${lpad('n≠200', 5)}`;
   out.push(h1, h2, '─'.repeat(h2.length));
   const usPerReq = (m?: { wrk: { rps: number }; cpu: { server?: number } }) => (m && m.cpu.server !== undefined ? (m.cpu.server * 1e4) / m.wrk.rps : undefined);
@@ -82,7 +82,7 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
     const c = r.fixed;
     const bad = (w?: { valid: boolean; non200: number }) => (w ? (w.valid ? '0' : String(w.non200 || '!')) : '—');
     out.push(
-      `${pad(r.label, 27)} │ ${lpad(f(t?.wrk.rps, 0), 6)} ${lpad(ms(t?.wrk.lat_us.p50), 7)} ${lpad(ms(t?.wrk.lat_us.p99), 7)} ${lpad(f(usPerReq(t), 0), 6)} ${lpad(f(t?.cpu.server, 0), 4)} ${lpad(f(t?.cpu.redis, 0), 6)} ${lpad(f(t?.cpu.other, 0), 6)} ${lpad(bad(t?.wrk), 5)} │ ` +
+      `${pad(r.label, 27)} │ ${lpad(f(t?.wrk.rps, 0), 6)} ${lpad(ms(t?.wrk.lat_us.p50), 7)} ${lpad(ms(t?.wrk.lat_us.p99), 7)} ${lpad(f(usPerReq(t), 0), 6)} ${lpad(f(t?.cpu.server, 0), 4)} ${lpad(f(t?.cpu.workers, 0), 4)} ${lpad(f(t?.cpu.redis, 0), 6)} ${lpad(f(t?.cpu.other, 0), 6)} ${lpad(bad(t?.wrk), 5)} │ ` +
         `${lpad(f(c?.wrk.rps, 0), 5)} ${lpad(ms(c?.wrk.lat_us.p50), 6)} ${lpad(ms(c?.wrk.lat_us.p99), 6)} ${lpad(ms(c?.wrk.lat_us.p999), 6)} ${lpad(ms(c?.wrk.lat_us.max), 6)} ${lpad(c ? String(c.wrk.late_over_1ms) : '—', 4)} ${lpad(f(usPerReq(c), 0), 6)} ${lpad(f(c?.cpu.other, 0), 6)} ${lpad(bad(c?.wrk), 5)}`,
     );
   }
@@ -99,32 +99,32 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
     return m && m.wrk.valid ? m.wrk.rps : undefined;
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b) : '—');
-  const [ceil, floor, real, realNw, realNwNa, realNa] = [rps('bare'), rps('floor'), rps('real'), rps('real-noworkers'), rps('real-noworkers-noauto'), rps('real-noauto')];
+  const [ceil, floor, real, realOne, realNw] = [rps('bare'), rps('floor'), rps('real'), rps('real-one'), rps('real-noworkers')];
   out.push(`   ratios (closed-loop req/s): real/ceiling ${ratio(real, ceil)}   floor/ceiling ${ratio(floor, ceil)}   real/floor ${ratio(real, floor)}`);
-  if (realNw !== undefined || realNwNa !== undefined || realNa !== undefined) {
-    const parts = [['workers off', realNw], ['workers off and no auto-pipelining', realNwNa], ['no auto-pipelining', realNa]] as const;
-    out.push(`   diagnostics, real/floor with ${parts.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${ratio(v, floor)}`).join(', ')}`);
+  if (realOne !== undefined || realNw !== undefined) {
+    const parts = [['one process', realOne], ['the receiver alone', realNw]] as const;
+    out.push(`   diagnostics, real/floor for ${parts.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${ratio(v, floor)}`).join(', ')}`);
   }
-  const pathRow = by('real-noworkers-noauto')?.fixed;
-  if (pathRow?.wrk.valid) out.push(`   the request path alone without auto-pipelining: p99 ${ms(pathRow.wrk.lat_us.p99)} ms at ${o.rate} req/s (${f(usPerReq(pathRow), 0)} µs CPU/request)`);
   const realRow = by('real');
-  for (const r of rows) if (r.backlog) out.push(`   ${r.key}, workers on: ${r.backlog.jobs} inbox jobs still waiting when the closed loop ended, drained in ${f(r.backlog.drainSeconds, 1)} s`);
+  for (const r of rows) if (r.backlog) out.push(`   ${r.key}: ${r.backlog.jobs} messages not yet handled by the workers when the closed loop ended, all handled ${f(r.backlog.drainSeconds, 1)} s later`);
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL');
   if (real !== undefined || floor !== undefined) out.push(`   target real ≥ floor throughput: ${verdict(real !== undefined && floor !== undefined ? real >= floor : undefined)} (${f(real, 0)} vs ${f(floor, 0)} req/s)`);
   const rf = realRow?.fixed;
   if (rf) out.push(`   target real p99 < ${TARGET_P99_MS} ms at ${o.rate} req/s: ${verdict(rf.wrk.valid ? rf.wrk.lat_us.p99 / 1000 < TARGET_P99_MS : undefined)} (p99 ${ms(rf.wrk.lat_us.p99)} ms${rf.wrk.valid ? '' : ', run invalid'})`);
   const warn = rows.filter((r) => r.warnings).map((r) => `${r.key} ${r.warnings}`);
   if (warn.length) out.push(`   server log lines at warn/error level: ${warn.join(', ')}`);
-  out.push(`   µs/req = server CPU time per request; cpu% = server process, redis% = the shared Redis, other% = processes not ours (the machine is shared),`);
+  out.push(`   µs/req = CPU time of the receiving process per request; cpu% = that process, wk% = the workers process of the split (on cpu ${o.loadCpu}), redis% = the shared Redis, other% = processes not ours (the machine is shared),`);
   out.push(`   all in % of one core; late = requests sent > 1 ms after their slot (every connection busy); runs with other% > ${o.noisyPct} were repeated once (the cleaner kept; at most BENCH_RETRIES=4 repeats per bench)`);
   return out;
 }
 
-const latencyVariants: Record<string, { label: string; args: string[] }> = {
-  real: { label: 'real     houqin serve', args: ['bin/houqin.mjs', 'serve'] },
-  'real-noauto': { label: 'real, no autopipe (diag.)', args: ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'noauto'] },
-  'real-httpfetch': { label: 'real, node:http (diag.)', args: ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', 'httpfetch'] },
+const latencyVariants: Record<string, { label: string; args: string[]; workers?: string[] }> = {
+  real: { label: 'real     receiver+workers', args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'], workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'] },
+  'real-one': { label: 'real, one process (diag.)', args: ['bin/houqin.mjs', 'serve'] },
 };
+
+/** The app's CPU: the one process, or receiver + workers. */
+const appCpu = (r: LatencyResult) => (r.cpu?.server === undefined ? undefined : r.cpu.server + (r.cpu.workers ?? 0));
 
 function latencyTable(runs: { key: string; r: LatencyResult }[], noisyPct: number): string[] {
   const out: string[] = [];
@@ -144,7 +144,7 @@ function latencyTable(runs: { key: string; r: LatencyResult }[], noisyPct: numbe
     }
     out.push(
       `${pad(label, 27)} │ ${lpad(String(r.sent), 5)} ${lpad(String(r.ok), 5)} ${lpad(String(r.cards), 5)} │ ${lpad(f(r.card.p50, 0), 8)} ${lpad(f(r.card.p95, 0), 5)} ${lpad(f(r.card.p99, 0), 5)} ${lpad(f(r.card.max, 0), 5)} │ ` +
-        `${lpad(f(r.ack.p50, 0), 9)} ${lpad(f(r.ack.p95, 0), 5)} │ ${lpad(f(r.http.p50, 0), 8)} ${lpad(f(r.http.p99, 0), 5)} │ ${lpad(f(r.cpu?.server, 0), 4)} ${lpad(f(r.cpu?.server === undefined ? undefined : (r.cpu.server * 10) / r.achievedRate, 1), 6)} ${lpad(f(r.cpu?.redis, 0), 6)} ${lpad(f(r.cpu?.other, 0), 6)}`,
+        `${lpad(f(r.ack.p50, 0), 9)} ${lpad(f(r.ack.p95, 0), 5)} │ ${lpad(f(r.http.p50, 0), 8)} ${lpad(f(r.http.p99, 0), 5)} │ ${lpad(f(appCpu(r), 0), 4)} ${lpad(f(appCpu(r) === undefined ? undefined : (appCpu(r)! * 10) / r.achievedRate, 1), 6)} ${lpad(f(r.cpu?.redis, 0), 6)} ${lpad(f(r.cpu?.other, 0), 6)}`,
     );
   }
   out.push('');
@@ -162,7 +162,7 @@ function latencyTable(runs: { key: string; r: LatencyResult }[], noisyPct: numbe
     const valid = !real.error && !real.non200.length && real.missing === 0;
     out.push(`   target real p95 < ${TARGET_CARD_P95_MS} ms: ${!valid ? 'n/a (run invalid)' : real.card.p95 < TARGET_CARD_P95_MS ? 'PASS' : 'FAIL'} (p95 ${f(real.card.p95, 0)} ms)`);
   }
-  out.push(`   cpu% = the app, redis% = the shared Redis, other% = processes not ours, % of one core while sending; ms/rep = the app's CPU time per report; runs with other% > ${noisyPct} were repeated once (the cleaner kept)`);
+  out.push(`   cpu% = the app (receiver + workers for the split), redis% = the shared Redis, other% = processes not ours, % of one core while sending; ms/rep = the app's CPU time per report; runs with other% > ${noisyPct} were repeated once (the cleaner kept)`);
   return out;
 }
 
@@ -190,12 +190,15 @@ if (doCallbacks) {
 if (doLatency) {
   const noisyPct = Number(process.env.BENCH_NOISY_PCT || 20);
   const runs: { key: string; r: LatencyResult }[] = [];
-  for (const key of (process.env.BENCH_LATENCY_VARIANTS || 'real,real-noauto,real-httpfetch').split(',').filter(Boolean)) {
+  for (const key of (process.env.BENCH_LATENCY_VARIANTS || 'real,real-one').split(',').filter(Boolean)) {
     const o = defaultLatencyOptions();
     o.serverCpu = SERVER_CPU;
-    if (latencyVariants[key]) o.serverArgs = latencyVariants[key].args;
-    else if (key.startsWith('variant:')) o.serverArgs = ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', ...key.slice(8).split('+')];
-    else throw new Error(`unknown latency variant ${key} (real, real-noauto, real-httpfetch, variant:<flag>+<flag>)`);
+    o.workersCpu = LOAD_CPU;
+    if (latencyVariants[key]) {
+      o.serverArgs = latencyVariants[key].args;
+      o.workersArgs = latencyVariants[key].workers;
+    } else if (key.startsWith('variant:')) o.serverArgs = ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', ...key.slice(8).split('+')];
+    else throw new Error(`unknown latency variant ${key} (real, real-one, variant:<flag>+<flag>)`);
     let best: LatencyResult | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       const r = await benchLatency(o);

@@ -38,6 +38,8 @@ async function redisCpuSeconds(redis: Redis): Promise<number | undefined> {
 
 export interface CpuUse {
   server?: number;
+  /** the workers process of a receiver/workers split */
+  workers?: number;
   redis?: number;
   /** this process and its finished children (wrk) */
   load?: number;
@@ -50,9 +52,10 @@ export interface CpuMeter {
   stop(): Promise<CpuUse>;
 }
 
-export async function meterCpu(pid: number | undefined, redis: Redis): Promise<CpuMeter> {
+export async function meterCpu(pid: number | undefined, redis: Redis, workersPid?: number): Promise<CpuMeter> {
   const t0 = performance.now();
   const p0 = pid ? procTicks(pid) : undefined;
+  const w0 = workersPid ? procTicks(workersPid) : undefined;
   const s0 = procTicks('self', true);
   const m0 = machineTicks();
   const r0 = await redisCpuSeconds(redis);
@@ -60,17 +63,19 @@ export async function meterCpu(pid: number | undefined, redis: Redis): Promise<C
     async stop() {
       const wall = (performance.now() - t0) / 1000;
       const p1 = pid ? procTicks(pid) : undefined;
+      const w1 = workersPid ? procTicks(workersPid) : undefined;
       const s1 = procTicks('self', true);
       const m1 = machineTicks();
       const r1 = await redisCpuSeconds(redis);
       const pctTicks = (a?: number, b?: number) => (a !== undefined && b !== undefined ? ((b - a) / TICK / wall) * 100 : undefined);
       const use: CpuUse = {
         server: pctTicks(p0, p1),
+        workers: pctTicks(w0, w1),
         redis: r0 !== undefined && r1 !== undefined ? ((r1 - r0) / wall) * 100 : undefined,
         load: pctTicks(s0, s1),
         machine: pctTicks(m0, m1),
       };
-      if (use.machine !== undefined) use.other = Math.max(0, use.machine - (use.server ?? 0) - (use.redis ?? 0) - (use.load ?? 0));
+      if (use.machine !== undefined) use.other = Math.max(0, use.machine - (use.server ?? 0) - (use.workers ?? 0) - (use.redis ?? 0) - (use.load ?? 0));
       return use;
     },
   };

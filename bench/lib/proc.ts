@@ -17,9 +17,14 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** `taskset -c <cpu> node <args…>`; resolves when a line matches /listening on port (\d+)/. */
-export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000): Promise<Server> {
-  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], {
+/**
+ * `taskset -c <cpu> node <args…>` (under `nice -n <nice>` when given); resolves when a line matches
+ * /listening on port (\d+)/.
+ */
+export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, nice?: number): Promise<Server> {
+  const cmd = ['taskset', '-c', cpu, process.execPath, ...args];
+  if (nice !== undefined) cmd.unshift('nice', '-n', String(nice));
+  const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

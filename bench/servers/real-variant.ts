@@ -1,11 +1,9 @@
 // Diagnostic variants of the real app: the same composition root as `houqin serve` (createHouqin: the same
 // receiver, Redis connections, queues and workers), with one thing changed per flag:
 //   noworkers  the queue workers stay off, so the request path is measured without the inbox being processed
-//   noauto     the shared request-path connection (`fast` in src/app.ts) without ioredis auto-pipelining
-//   httpfetch  global fetch (used by src/channels/wecom/api.ts) replaced by a small node:http keep-alive client
 //   notimers   the SLA timer jobs are not added (shows what the three delayed jobs per task cost)
 //   count      counts Redis commands per connection and prints them at exit (BENCH_COUNTS …)
-// Usage: node bin/run-ts.mjs bench/servers/real-variant.ts [noworkers] [noauto]   (env as for houqin serve)
+// Usage: node bin/run-ts.mjs bench/servers/real-variant.ts [noworkers] [notimers] [count]   (env as for houqin serve)
 // The figure that counts is `houqin serve` itself; these explain it.
 import { writeSync } from 'node:fs';
 import { createHouqin } from '../../src/app.js';
@@ -19,30 +17,6 @@ const houqin = createHouqin(settings, log);
 if (flags.has('noworkers')) houqin.queues.startWorkers = async () => {};
 // ioredis reads options.enableAutoPipelining on every command, so this turns it off for the connection that the
 // queues, the replay check and the scheduler share.
-if (flags.has('noauto')) houqin.queues.conn.options.enableAutoPipelining = false;
-if (flags.has('httpfetch')) {
-  // Just enough of fetch for WecomApi.fetchJson (JSON bodies; no FormData uploads): method, headers, string body,
-  // signal → { ok, status, text() }.
-  const http = await import('node:http');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  globalThis.fetch = ((input: string | URL, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}) =>
-    new Promise((resolve, reject) => {
-      const body = init.body ?? undefined;
-      const headers = { ...(init.headers ?? {}), ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
-      const req = http.request(String(input), { method: init.method ?? 'GET', agent, headers, signal: init.signal }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          resolve({ ok: status >= 200 && status < 300, status, text: async () => text } as unknown as Response);
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    })) as typeof fetch;
-}
 if (flags.has('notimers')) houqin.queues.timers.add = (async () => undefined) as unknown as typeof houqin.queues.timers.add;
 if (flags.has('count')) {
   // Counts Redis commands by connection and name; printed (one JSON line) when the process is stopped.

@@ -13,7 +13,7 @@ import { jobId } from './names.js';
 type Entry = [id: string, fields: string[]];
 
 const group = 'pump';
-const batch = 500;
+const batch = 20;
 const reclaimMs = 10_000;
 
 export class InboxPump {
