@@ -86,8 +86,9 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     run: (name, date) => scheduler.runNow(name, date),
   };
 
+  const nonceKey = (key: string) => `${prefix}:nonce:${key}`;
   const ingress: Ingress = {
-    accept: (env, replay) => queues.accept(env, replay),
+    accept: (env, replay) => queues.accept(env, replay && { key: nonceKey(replay.key), ttlMs: replay.ttlMs }),
     async click(env: Envelope) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
       if ((await redis.set(`${prefix}:seen:${env.id}`, '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
@@ -95,8 +96,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       await queues.apply(outcome, env.id);
       return outcome.clickedCard;
     },
-    firstSight: async (key, ttlMs) => (await fast.set(`${prefix}:nonce:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK',
-    forget: async (key) => void (await fast.del(`${prefix}:nonce:${key}`)),
+    firstSight: async (key, ttlMs) => (await fast.set(nonceKey(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
+    forget: async (key) => void (await fast.del(nonceKey(key))),
     maxSkewMs: settings.maxSkewMs,
     bodyLimitBytes: settings.bodyLimitBytes,
     log,

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aibotPost, aibotText } from '../helpers/wecom-callbacks.js';
-import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { dropPrefix, keysMatching, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { startService, testConfig, fastTimers, type RunningService } from '../helpers/service.js';
 import { wecomWorld, type WecomWorld } from '../helpers/wecom-env.js';
 import type { Recorded } from '../helpers/fake-wecom.js';
@@ -59,6 +59,7 @@ describe('receiver and workers as separate processes', () => {
     await new Promise((r) => setTimeout(r, 700));
     expect(world.fake.requests.filter(replyTo(first.responseUrl))).toHaveLength(0); // nothing handles it yet
     expect(await redis.xlen(`${prefix}:ingress`)).toBe(1);
+    expect(await keysMatching(redis, `${prefix}:nonce:aibot:*`)).toHaveLength(1); // the replay check, under our prefix
 
     const workers = await start('workers');
     // The workers process answers health checks only.

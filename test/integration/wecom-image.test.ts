@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
+import { dropPrefix, keysMatching, redisClient, testPrefix } from '../helpers/redis.js';
 import { startFakeWecom, type FakeWecom } from '../helpers/fake-wecom.js';
 import { loadSettings } from '../../src/config/load.js';
 import { Roster } from '../../src/domain/roster.js';
@@ -62,7 +62,7 @@ describe('images through WeCom', () => {
   });
 
   it('a rejected token during upload is refreshed once', async () => {
-    await redis.del(...(await redis.keys(`${prefix}:wecom:media:*`)));
+    await redis.del(...(await keysMatching(redis, `${prefix}:wecom:media:*`)));
     fake.revokeTokens();
     await channel().deliver({ to: { kind: 'user', person: 'zhou_yz' }, message: image }, ctx());
     const uploads = fake.requests.filter((r) => r.kind === 'media.upload');
