@@ -1,8 +1,9 @@
 // One school day of checklists played in a real Chromium through /console only, as the people would: 陈主任 runs the
 // safety round with 立即运行 and answers it in 后勤管理群 with one failure, the repair lands on the board and as a
-// claim card in 李师傅's DM, he claims it; the canteen round is posted and left unanswered, so its reminder reaches
-// 钱师傅 and the grace job tells 陈主任 it was missed; then 周园长's 日报 shows that day's figures. Every assertion is
-// on what the page shows. Screenshots land in test-artifacts/console/ (day-*.png).
+// claim card in 李师傅's DM, he claims it; the canteen round is posted, 钱师傅 taps 全部正常 on its card but never
+// types the fridge temperature, so its reminder reaches him and the grace job tells 陈主任 it was missed; then
+// 周园长's 日报 shows that day's figures. Every assertion is on what the page shows. Screenshots land in
+// test-artifacts/console/ (day-*.png).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Redis } from 'ioredis';
@@ -74,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('a checklist day in the browser console', () => {
-  it('post → answer with one failure → repair claimed from the card → reminder → missed → 日报', { timeout: 120_000 }, async () => {
+  it('post → answer with one failure → repair claimed → card tap → reminder → missed → 日报', { timeout: 120_000 }, async () => {
     const manager = await open('chen_zr', 'manager');
     const worker = await open('li_sf', 'dm:li_sf');
     const canteen = await open('qian_sf', 'team_shitang');
@@ -123,30 +124,42 @@ describe('a checklist day in the browser console', () => {
     await until('the board to show it claimed', async () => (await row.count()) === 1 && (await row.innerText()).includes('处理中'), 10_000, 200);
     await worker.shot('day-05-worker-claimed');
 
-    // 4. The canteen round is posted to 食堂群 and nobody answers it.
+    // 4. The canteen round is posted to 食堂群; 钱师傅 also gets its card in his DM and taps 全部正常 there. The
+    //    fridge temperature is a number, so it is still to be typed — and he does not.
     const cp = canteen.page;
     await runJob(manager, '发布检查表：食堂卫生检查');
     const canteenPost = await botSaid(cp, '📋 食堂卫生检查');
     expect(await canteenPost.innerText()).toContain('@钱师傅');
-
-    // 5. Due time: the reminder job nudges the group and 钱师傅 himself.
-    await runJob(manager, '检查表催填：食堂卫生检查');
-    const nudge = await botSaid(cp, '⏰ 食堂卫生检查还没填完');
-    expect(await nudge.innerText()).toContain('钱师傅，差 4 项');
-    await canteen.shot('day-06-canteen-reminded');
     await cp.getByRole('button', { name: /私聊机器人有 \d+ 条新消息/ }).click();
     await visible(cp.getByRole('heading', { name: '私聊机器人', exact: true }));
-    const dmNudge = await botSaid(cp, '还差 4 项');
-    expect(await dmNudge.innerText()).toContain('1 生熟分开');
-    await canteen.shot('day-07-canteen-dm-reminder');
+    const sheetCard = cp.getByRole('article', { name: '📋 食堂卫生检查' });
+    await visible(sheetCard);
+    expect(await sheetCard.innerText()).toContain('1 生熟分开');
+    await canteen.shot('day-06-canteen-card');
+    await sheetCard.getByRole('button', { name: '全部正常', exact: true }).click();
+    const recorded = await visible(sheetCard.getByRole('button', { name: '已记录' }));
+    expect(await recorded.isDisabled()).toBe(true);
+    expect(await sheetCard.innerText()).toContain('已记录：正常 3 项，还差 1 项：4 冷藏温度（℃）');
+    const cardAck = await botSaid(cp, '📝 已记录【食堂卫生检查】');
+    expect(await cardAck.innerText()).toContain('✅ 1 生熟分开、2 食品留样48小时、3 从业人员晨检 正常');
+    await canteen.shot('day-07-canteen-card-recorded');
+
+    // 5. Due time: the reminder job nudges 钱师傅 himself and the group, for the one item still missing.
+    await runJob(manager, '检查表催填：食堂卫生检查');
+    const dmNudge = await botSaid(cp, '⏰ 食堂卫生检查还没填完');
+    expect(await dmNudge.innerText()).toContain('还差 1 项：4 冷藏温度（℃）');
+    await switchChat(canteen, 'team_shitang', '食堂群');
+    const nudge = await botSaid(cp, '⏰ 食堂卫生检查还没填完');
+    expect(await nudge.innerText()).toContain('钱师傅，差 1 项');
+    await canteen.shot('day-08-canteen-reminded');
 
     // 6. The grace period passes: the sheet is missed and 陈主任 is told in his DM.
     await runJob(manager, '检查表漏检登记：食堂卫生检查');
     await mp.getByRole('button', { name: /私聊机器人有 \d+ 条新消息/ }).click();
     await visible(mp.getByRole('heading', { name: '私聊机器人', exact: true }));
     const missed = await botSaid(mp, '食堂卫生检查未按时完成');
-    expect(await missed.innerText()).toContain('钱师傅，未填');
-    await manager.shot('day-08-manager-missed');
+    expect(await missed.innerText()).toContain('钱师傅，还差 1 项');
+    await manager.shot('day-09-manager-missed');
 
     // 7. The day's digest: 陈主任 runs 园长日报; 周园长 reads it in his DM.
     const director = await open('zhou_yz', 'dm:zhou_yz');
@@ -162,7 +175,7 @@ describe('a checklist day in the browser console', () => {
     expect(text).toContain('检查　完成 1/2 · 漏检 1 · 有异常 1');
     expect(text).toContain(`每日安全检查 · 消防器材与通道 异常 → #${id}`);
     expect(text).toContain('食堂卫生检查 漏检（钱师傅）');
-    await director.shot('day-09-director-digest');
+    await director.shot('day-10-director-digest');
 
     // He can also ask for it himself, in 园领导群: the same figures, as plain text.
     await switchChat(director, 'leaders', '园领导群');
@@ -171,7 +184,7 @@ describe('a checklist day in the browser console', () => {
     const askedText = await asked.innerText();
     expect(askedText).toContain('检查　完成 1/2 · 漏检 1 · 有异常 1');
     expect(askedText).toContain('报修　报 1 · 接 1');
-    await director.shot('day-10-director-asked');
+    await director.shot('day-11-director-asked');
 
     for (const p of pages) expect(p.problems).toEqual([]);
   });
