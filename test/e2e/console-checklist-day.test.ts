@@ -186,6 +186,21 @@ describe('a checklist day in the browser console', () => {
     expect(askedText).toContain('报修　报 1 · 接 1');
     await director.shot('day-11-director-asked');
 
+    // 8. The day before, as of its own end: 陈主任 picks yesterday on the board and runs 园长日报 again. Nothing had
+    //    been reported yet then, so today's repair is not in its 在办.
+    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() - 86_400_000));
+    const label = `${Number(yesterday.slice(5, 7))}月${Number(yesterday.slice(8))}日`;
+    await mp.getByLabel('按哪天运行').fill(yesterday);
+    await runJob(manager, '园长日报');
+    await visible(mp.getByRole('status').filter({ hasText: `已运行：园长日报（按 ${label}）` }));
+    await dp.getByRole('button', { name: /私聊机器人有 \d+ 条新消息/ }).click();
+    const before = await botSaid(dp, `${label}（`);
+    const beforeText = await before.innerText();
+    expect(beforeText).toContain('在办　待接单 0 · 处理中 0 · 挂起 0 · 待验收 0 · 超时 0');
+    expect(beforeText).not.toMatch(taskRef(id));
+    expect(beforeText).toContain('检查　无记录');
+    await director.shot('day-12-director-yesterday');
+
     for (const p of pages) expect(p.problems).toEqual([]);
   });
 });
