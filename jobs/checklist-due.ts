@@ -1,6 +1,7 @@
 // checklist-due.<id>: at the template's `due` time, every sheet of the day not yet done → a reminder DM to the
-// person responsible and one line in each chat. checklist-missed.<id>, GRACE_MINUTES later the same day: still
-// not done → status "missed" (the digest counts it), the managers get the list by DM, the person is told.
+// person responsible and one line in each chat. checklist-missed.<id>, the template's `grace` later the same day
+// (default 60 minutes): still not done → status "missed" (the digest counts it), the managers get the list by DM,
+// the person is told.
 //
 // The grace step is a second job rather than a delayed timer: the spine's timers queue carries task timers only
 // (Outcome.timers are per task), while a job gets exactly-once firing, catch-up after downtime, `houqin jobs list`
@@ -13,13 +14,14 @@ import { shiftCron } from '../src/domain/schedule-times.js';
 import type { JobContext, JobDefinition, JobFactory } from '../src/scheduler/job.js';
 import { ChecklistStore } from '../src/store/checklists.js';
 
-export const GRACE_MINUTES = 60;
 const MIN = 60_000;
 
 export function checklistDueJobs(c: Checklist): JobDefinition[] {
+  // The schema keeps `grace` to whole minutes from 1 to 720; a reminder is worth catching up until the sheet is missed.
+  const grace = Math.round(c.grace / MIN);
   return [
-    { name: `checklist-due.${c.id}`, title: `检查表催填：${c.title}`, schedule: c.due, everyDay: c.everyDay, catchUpMs: GRACE_MINUTES * MIN, run: (ctx) => remind(ctx, c) },
-    { name: `checklist-missed.${c.id}`, title: `检查表漏检登记：${c.title}`, schedule: shiftCron(c.due, GRACE_MINUTES), everyDay: c.everyDay, catchUpMs: 6 * 60 * MIN, run: (ctx) => markMissed(ctx, c) },
+    { name: `checklist-due.${c.id}`, title: `检查表催填：${c.title}`, schedule: c.due, everyDay: c.everyDay, catchUpMs: grace * MIN, run: (ctx) => remind(ctx, c) },
+    { name: `checklist-missed.${c.id}`, title: `检查表漏检登记：${c.title}`, schedule: shiftCron(c.due, grace), everyDay: c.everyDay, catchUpMs: 6 * 60 * MIN, run: (ctx) => markMissed(ctx, c) },
   ];
 }
 

@@ -1,8 +1,10 @@
 // checklist.<id>: at the template's `post` time (school days, or every day with everyDay) each sheet of the day is
 // stored (status open) and posted to its chat — numbered items, units and ranges, the responsible person
-// @-mentioned, how to answer. Once per day: a second run of the same day (a manual "run now", a catch-up) finds
-// the sheets there and posts nothing; a retry of the same firing re-sends with the same job ids (no duplicates).
+// @-mentioned, how to answer — and that person gets a card whose "全部正常" answers with a tap. Once per day: a
+// second run of the same day (a manual "run now", a catch-up) finds the sheets there and posts nothing; a retry of
+// the same firing re-sends with the same job ids (no duplicates).
 import type { Checklist } from '../src/config/schema.js';
+import { answerCard } from '../src/domain/checklist-card.js';
 import { postText, sheetsFor } from '../src/domain/checklists.js';
 import { Outcome } from '../src/domain/outcome.js';
 import { clockOn, gapMs } from '../src/domain/schedule-times.js';
@@ -32,6 +34,9 @@ export async function postSheets(ctx: JobContext, c: Checklist): Promise<Outcome
     if (!post) continue;
     const text = postText(sheet, c, ctx.roster.name(sheet.responsible), due);
     out.send({ kind: 'chat', chat: sheet.chat }, { type: 'text', text, mention: [sheet.responsible] });
+    // The person responsible can also answer with a tap: a card in their DM (a group robot cannot carry buttons).
+    const card = answerCard(sheet, due);
+    if (card) out.send({ kind: 'user', person: sheet.responsible }, { type: 'card', card });
   }
   ctx.log.info({ checklist: c.id, date: ctx.date, posted: out.messages.length }, 'checklist posted');
   return out;

@@ -14,6 +14,20 @@ const duration = z
     return ms;
   });
 
+const MINUTE = 60_000;
+/**
+ * A checklist's grace period after its due time: whole minutes, at least 1m, at most 12h (the missed check is a
+ * cron firing the same day, so it needs a whole minute, and a sheet missed half a day late says little).
+ */
+const grace = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+  if (ms === undefined || ms < MINUTE || ms > 12 * 60 * MINUTE || ms % MINUTE !== 0) {
+    ctx.addIssue({ code: 'custom', message: `not a grace period: "${v}" (use whole minutes from 1m to 12h, e.g. 30m, 90m or 2h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const id = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lowercase letters, digits and _ (start with a letter)');
 const role = z.enum(['teacher', 'nurse', 'staff', 'worker', 'manager', 'director', 'canteen_manager']);
 export const kinds = ['repair', 'cleaning', 'meal'] as const;
@@ -95,6 +109,8 @@ const checklist = z.object({
     .default([]), // one sheet per area (晨检 per class, 消毒 per room); empty = one sheet
   post: cron,
   due: cron,
+  // Still not done this long after `due` → missed (漏检), the managers are told. Default 60 minutes.
+  grace: grace.default(60 * MINUTE),
   everyDay: z.boolean().default(false), // hospitals never close
   items: z.array(checklistItem).min(1),
 });

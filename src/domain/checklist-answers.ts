@@ -1,6 +1,7 @@
 // Answers to today's checklists, typed in chat by the person responsible: "全部正常", "3 异常 灭火器压力不足",
 // "2 浓度 500". A Conversation (TaskService.use): it takes a message only when it reads as an answer from someone
 // with a sheet today, in the chat the sheet was posted to (or a DM), and never a command ("接单 12", "报修 …").
+// Also the buttons of the card that comes with the post (全部正常 / 有异常，我来说明), through click().
 import type { Envelope } from '../channels/envelope.js';
 import { AnswerReader, type ChecklistAnswer } from '../commands/checklist-answer.js';
 import { detectTrade, isUrgent } from '../commands/classify.js';
@@ -11,6 +12,7 @@ import type { Kind, Person } from '../config/schema.js';
 import type { SchoolCalendar } from '../scheduler/calendar.js';
 import type { ChecklistStore } from '../store/checklists.js';
 import { chatOf } from './chat-of.js';
+import { explainText, parseCardKey, recordedCard } from './checklist-card.js';
 import { applyChanges, changesFrom, failureText, itemsOf, missing, missingText, rangeText, sheetName, sheetNames, valueText, type Change } from './checklists.js';
 import { Outcome } from './outcome.js';
 import type { ChecklistSheet } from './records.js';
@@ -56,14 +58,50 @@ export class ChecklistAnswers implements Conversation {
       out.reply(`你有 ${pool.length} 张检查表：${list}。请在回复前写上名称，例如“${hint} 全部正常”。`);
       return true;
     }
-    return this.record(env, me, out, now, readings[0].sheet, readings[0].answer!);
+    return !!(await this.record(env, me, out, now, readings[0].sheet, readings[0].answer!));
+  }
+
+  /**
+   * A button on the card sent with the post (checklist-card.ts): "全部正常" records what the text "全部正常" would,
+   * once — a second click, or a click after everything was answered in chat, records nothing and shows the sheet as
+   * it is; "有异常，我来说明" says how to write the failure. Either way the person responsible, no one else.
+   */
+  async click(env: Envelope, me: Person, out: Outcome, now: number): Promise<boolean> {
+    const k = parseCardKey(env.action?.key ?? '');
+    if (!k) return false;
+    const sheet = await this.d.store.get(k.date, k.sheet);
+    if (!sheet) {
+      out.reply('找不到这张检查表了，请在群里直接回复检查结果。');
+      return true;
+    }
+    if (sheet.responsible !== me.id) {
+      out.reply(`${sheetName(sheet)}由${this.d.roster.name(sheet.responsible)}填写。`);
+      return true;
+    }
+    if (k.action === 'explain') {
+      out.reply(explainText(sheet));
+      return true;
+    }
+    const answer: ChecklistAnswer = { allOk: true, answers: [], problems: [] };
+    const fresh = changesFrom(sheet, itemsOf(this.d.roster.config, sheet), answer).length > 0;
+    const after = fresh ? await this.record(env, me, out, now, sheet, answer) : sheet;
+    if (!after) return false;
+    if (!fresh) {
+      const left = missing(sheet);
+      out.reply(`【${sheetName(sheet)}】的是非项已经记录过了，不用再点。${left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : ''}`);
+    }
+    const card = recordedCard(after);
+    out.clickedCard = card;
+    if (env.action?.responseCode) out.send({ kind: 'clicked_card', channel: env.channel, person: me.id, responseCode: env.action.responseCode }, { type: 'card', card });
+    return true;
   }
 
   private reader(s: ChecklistSheet): AnswerReader {
     return new AnswerReader(s.items.map((e) => ({ label: e.label, type: e.type })));
   }
 
-  private async record(env: Envelope, me: Person, out: Outcome, now: number, sheet: ChecklistSheet, answer: ChecklistAnswer): Promise<boolean> {
+  /** Writes the answer to the sheet, opens tasks for failures, replies; the sheet as written (undefined: it is gone). */
+  private async record(env: Envelope, me: Person, out: Outcome, now: number, sheet: ChecklistSheet, answer: ChecklistAnswer): Promise<ChecklistSheet | undefined> {
     const items = itemsOf(this.d.roster.config, sheet);
     const changes = changesFrom(sheet, items, answer);
     const tasks = new Map<string, number>();
@@ -82,10 +120,10 @@ export class ChecklistAnswers implements Conversation {
       notes.set(c.item.key, `${opened[c.item.kind ?? 'repair']} #${t.id}（已通知${t.owner ? `${this.d.roster.name(t.owner)}·${t.team}` : t.team}）`);
     }
     const updated = await this.d.store.update(sheet.date, sheet.id, (s) => applyChanges(s, changesFrom(s, items, answer), me.id, now, tasks));
-    if (!updated) return false;
+    if (!updated) return undefined;
     for (const r of routed) out.dispatch(r.id, r.kind);
     out.reply(this.confirmation(sheet, updated, changes, notes, answer.problems));
-    return true;
+    return updated;
   }
 
   private async openTask(env: Envelope, me: Person, now: number, sheet: ChecklistSheet, c: Change) {

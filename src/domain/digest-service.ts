@@ -13,6 +13,7 @@ import { chartPng, type ChartFont } from './digest-chart.js';
 import type { Message } from './messages.js';
 import type { Roster } from './roster.js';
 import { addDays } from '../scheduler/calendar.js';
+import { instantIn } from '../util/time.js';
 
 export interface DigestOptions {
   org: string;
@@ -71,9 +72,13 @@ export class Digests {
   async figures(period: Period, date: string, now = Date.now()): Promise<{ figures: DigestFigures; days: Map<string, Record<string, number>> }> {
     const { span, prev } = spanOf(period, date);
     const all = [...(prev?.dates ?? []), ...span.dates];
+    // 在办 and 最久未完成 are as of the end of the digest's date: now for today's, that day's midnight for a past one.
+    const end = instantIn(this.opts.timezone, addDays(date, 1), '00:00') - 1;
+    const asOf = Math.min(now, end);
+    const limit = this.opts.activeLimit ?? 5000;
     const [days, active, sheets, meals, prevSheets, prevMeals] = await Promise.all([
       this.source.days(all),
-      this.source.active(this.opts.activeLimit ?? 5000),
+      asOf < now ? this.source.openAt(asOf, limit) : this.source.active(limit),
       this.source.checklists(span.dates),
       this.source.meals(span.dates),
       prev ? this.source.checklists(prev.dates) : undefined,
@@ -89,7 +94,7 @@ export class Digests {
       targets: this.opts.targets,
       tasks: totals(pick(span)),
       prevTasks: prev ? totals(pick(prev)) : undefined,
-      open: openWork(active.tasks, active.total, this.opts.targets, now),
+      open: openWork(active.tasks, active.total, this.opts.targets, asOf),
       checklists: checklistFigures(sheets),
       prevChecklists: prevSheets ? checklistFigures(prevSheets) : undefined,
       meals: mealFigures(meals, this.opts.lowRating),

@@ -19,10 +19,13 @@ const NUDGE_WINDOW_MS = 10 * 60_000;
 
 /**
  * Something that may take a message before the command parser does: an answer to today's checklist, a score
- * for the meal just asked about. Returns true when it took the message (and put its replies in `out`).
+ * for the meal just asked about. Returns true when it took the message (and put its replies in `out`). Card clicks
+ * go to click() first, for buttons a conversation put on its own cards; the rest are task buttons (claim:12 …).
  */
 export interface Conversation {
   offer(env: Envelope, me: Person, out: Outcome, now: number): Promise<boolean>;
+  /** A card button (env.action) this conversation put on a card of its own; true when it took the click. */
+  click?(env: Envelope, me: Person, out: Outcome, now: number): Promise<boolean>;
 }
 
 export interface NewTaskInput {
@@ -74,7 +77,9 @@ export class TaskService {
     const out = new Outcome(handle);
     const me = this.roster.fromPlatform(env.channel, env.sender.platformId);
     if (!me) return out.reply(T.unknownPerson);
-    if (!env.action) for (const c of this.conversations) if (await c.offer(env, me, out, now)) return out;
+    if (env.action) {
+      for (const c of this.conversations) if (c.click && (await c.click(env, me, out, now))) return out;
+    } else for (const c of this.conversations) if (await c.offer(env, me, out, now)) return out;
     const intent = env.action ? intentFromButton(env.action.key) : this.parser.parse(env.text ?? '');
     const ctx: Ctx = { env, me, out, now };
     const chatKey = `${env.channel}:${env.chat.id}`;

@@ -2,7 +2,7 @@
 // then the config's own extra holidays, extra workdays and closed periods (寒暑假, 停课) on top.
 import chineseDays from 'chinese-days';
 import type { Config } from '../config/schema.js';
-import { dateIn, formatter } from '../util/time.js';
+import { dateIn, instantIn } from '../util/time.js';
 
 export class SchoolCalendar {
   private holidays: Set<string>;
@@ -23,11 +23,7 @@ export class SchoolCalendar {
 
   /** The instant of a wall-clock time on a date in the school's time zone. */
   instantAt(date: string, time = '12:00'): number {
-    const guess = Date.parse(`${date}T${time}:00Z`);
-    const parts = formatter('en-CA', { timeZone: this.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).formatToParts(new Date(guess));
-    const get = (t: string) => parts.find((p) => p.type === t)!.value;
-    const shown = Date.parse(`${get('year')}-${get('month')}-${get('day')}T${get('hour').replace('24', '00')}:${get('minute')}:00Z`);
-    return guess - (shown - guess);
+    return instantIn(this.timezone, date, time);
   }
 
   /** The reason a day is not a school day, or undefined when it is one. */

@@ -1,4 +1,5 @@
-// Meal feedback in Redis, in the ledger's shape (src/domain/records.ts): one list per day, in arrival order.
+// Meal feedback in Redis, in the ledger's shape (src/domain/records.ts): one list per day, in arrival order; a
+// round's score is kept once per person and meal (a second score replaces the first in place).
 // Also the open meal rounds (which meal a chat was just asked about, until when) and a once-per-day claim for
 // the menu and round posts.
 import type { Redis } from 'ioredis';
@@ -28,6 +29,42 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 return 1
 `;
 
+// One score per person per meal and day: replaces that person's score for the meal (compare-and-set against what the
+// caller read) or appends the first one. KEYS: day list, days index, seen marker. ARGV: JSON, day score, '1' when
+// deduped by source, date, person, meal, the stored entry the caller read ('' = none).
+const PUT_RATING = `
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 'dup' end
+local list = redis.call('LRANGE', KEYS[1], 0, -1)
+local found = nil
+for i = #list, 1, -1 do
+  local ok, e = pcall(cjson.decode, list[i])
+  if ok and type(e) == 'table' and e.person == ARGV[5] and e.meal == ARGV[6] and type(e.rating) == 'number' then
+    found = i
+    break
+  end
+end
+local result = 'added'
+if found then
+  if list[found] ~= ARGV[7] then return 'conflict' end
+  redis.call('LSET', KEYS[1], found - 1, ARGV[1])
+  result = 'replaced'
+else
+  if ARGV[7] ~= '' then return 'conflict' end
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+end
+if ARGV[3] == '1' then redis.call('SET', KEYS[3], '1', 'EX', 7 * 86400) end
+return result
+`;
+
+/** A person's stored score for a meal, as read: the entry and its exact stored form (for the compare-and-set). */
+export interface StoredRating {
+  feedback: MealFeedback;
+  raw: string;
+}
+
+export type PutRatingResult = 'added' | 'replaced' | 'conflict' | 'dup';
+
 const DAY_MS = 86_400_000;
 
 export class MealStore {
@@ -50,6 +87,29 @@ export class MealStore {
     const seen = sourceId ? `${this.prefix}:meal:seen:${sourceId}` : '';
     const added = await this.redis.eval(ADD, 3, this.keys.mealDay(date), this.days, seen || this.days, JSON.stringify(f), Number(date.replace(/-/g, '')), seen ? '1' : '', date);
     return added === 1;
+  }
+
+  /** The person's score for that meal on that day (the latest, should older data hold two), or undefined. */
+  async ratingOf(date: string, person: string, meal: string): Promise<StoredRating | undefined> {
+    const list = await this.redis.lrange(this.keys.mealDay(date), 0, -1);
+    for (let i = list.length - 1; i >= 0; i--) {
+      const f = JSON.parse(list[i]) as MealFeedback;
+      if (f.person === person && f.meal === meal && typeof f.rating === 'number') return { feedback: f, raw: list[i] };
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores `f` (which names its meal) as the person's one score for that meal and day: it replaces `prev` — what
+   * ratingOf returned — or is appended when there was none. 'conflict' when the stored score is no longer `prev`
+   * (read again and retry); 'dup' when `sourceId` was taken before (a retried delivery).
+   */
+  async putRating(date: string, f: MealFeedback & { meal: string }, prev: StoredRating | undefined, sourceId?: string): Promise<PutRatingResult> {
+    const seen = sourceId ? `${this.prefix}:meal:seen:${sourceId}` : '';
+    return (await this.redis.eval(
+      PUT_RATING, 3, this.keys.mealDay(date), this.days, seen || this.days,
+      JSON.stringify(f), Number(date.replace(/-/g, '')), seen ? '1' : '', date, f.person, f.meal, prev?.raw ?? '',
+    )) as PutRatingResult;
   }
 
   async day(date: string): Promise<MealFeedback[]> {

@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type { ChecklistSheet, MealFeedback } from '../domain/records.js';
 import { recordKeys } from '../domain/records.js';
 import type { Task, TaskEvent } from '../domain/task.js';
+import { openAt } from '../domain/task-history.js';
 
 /** One HINCRBY: key, field, amount. */
 export type StatsTriple = [key: string, field: string, amount: number];
@@ -138,14 +139,24 @@ export interface DigestSource {
   days(dates: string[]): Promise<Map<string, DayStats>>;
   /** Open work (tasks:active), oldest first, at most `limit`; `total` counts them all. */
   active(limit: number): Promise<{ tasks: Task[]; total: number }>;
+  /**
+   * Open work as it was at an earlier instant: tasks reported by then and not yet accepted or cancelled, each with its
+   * state at that time, oldest first, at most `limit`; `total` counts them all.
+   */
+  openAt(at: number, limit: number): Promise<{ tasks: Task[]; total: number }>;
   checklists(dates: string[]): Promise<ChecklistSheet[]>;
   meals(dates: string[]): Promise<MealFeedback[]>;
 }
 
-interface ActiveReader {
+interface TaskReader {
   active(limit: number): Promise<Task[]>;
-  readonly k: { active: string };
+  getMany(ids: number[]): Promise<Task[]>;
+  histories(ids: number[]): Promise<TaskEvent[][]>;
+  readonly k: { active: string; closed: string; task(id: number): string };
+  readonly createdKey: string;
 }
+
+const BATCH = 500;
 
 export class RedisDigestSource implements DigestSource {
   private rk: ReturnType<typeof recordKeys>;
@@ -153,7 +164,7 @@ export class RedisDigestSource implements DigestSource {
   constructor(
     private redis: Redis,
     private prefix: string,
-    private tasks: ActiveReader,
+    private tasks: TaskReader,
   ) {
     this.rk = recordKeys(prefix);
   }
@@ -175,6 +186,48 @@ export class RedisDigestSource implements DigestSource {
   async active(limit: number): Promise<{ tasks: Task[]; total: number }> {
     const [tasks, total] = await Promise.all([this.tasks.active(limit), this.redis.zcard(this.tasks.k.active)]);
     return { tasks, total };
+  }
+
+  /**
+   * Who could have been open at `at`: tasks still active now that were reported by then (tasks:active is scored by
+   * report time), and tasks closed since then (tasks:closed is scored by the last closing step) that were reported by
+   * then. The second set is found from whichever side is smaller — closed after `at`, or reported by `at` — in
+   * batches, so a date long ago costs what that date needs. Each candidate's history then says its state at `at`.
+   */
+  async openAt(at: number, limit: number): Promise<{ tasks: Task[]; total: number }> {
+    const ids = (await this.redis.zrangebyscore(this.tasks.k.active, '-inf', at)).map(Number);
+    const [closedAfter, createdBefore] = await Promise.all([
+      this.redis.zcount(this.tasks.k.closed, `(${at}`, '+inf'),
+      this.redis.zcount(this.tasks.createdKey, '-inf', at),
+    ]);
+    const fromClosed = closedAfter <= createdBefore;
+    const key = fromClosed ? this.tasks.k.closed : this.tasks.createdKey;
+    const [min, max] = fromClosed ? [`(${at}`, '+inf'] : ['-inf', String(at)];
+    for (let offset = 0; ; offset += BATCH) {
+      const batch = await this.redis.zrangebyscore(key, min, max, 'LIMIT', offset, BATCH);
+      if (!batch.length) break;
+      const p = this.redis.pipeline();
+      // Closed after `at`: was it reported by then? Reported by `at`: was it closed after (not still active, not before)?
+      for (const id of batch) fromClosed ? p.hget(this.tasks.k.task(Number(id)), 'createdAt') : p.zscore(this.tasks.k.closed, id);
+      const res = (await p.exec()) ?? [];
+      batch.forEach((id, i) => {
+        const v = res[i]?.[1] as string | null | undefined;
+        if (v !== null && v !== undefined && (fromClosed ? Number(v) <= at : Number(v) > at)) ids.push(Number(id));
+      });
+      if (batch.length < BATCH) break;
+    }
+    const open: Task[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const chunk = ids.slice(i, i + BATCH);
+      const [tasks, histories] = await Promise.all([this.tasks.getMany(chunk), this.tasks.histories(chunk)]);
+      const history = new Map(chunk.map((id, j) => [id, histories[j]]));
+      for (const t of tasks) {
+        const then = openAt(t, history.get(t.id) ?? [], at);
+        if (then) open.push(then);
+      }
+    }
+    open.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+    return { tasks: open.slice(0, limit), total: open.length };
   }
 
   async checklists(dates: string[]): Promise<ChecklistSheet[]> {

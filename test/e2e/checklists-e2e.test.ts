@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { aibotPost, aibotText } from '../helpers/wecom-callbacks.js';
+import { aibotPost, aibotText, appCardClickXml, appPost } from '../helpers/wecom-callbacks.js';
 import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { startService, testConfig, until, type RunningService } from '../helpers/service.js';
 import { wecomWorld, type WecomWorld } from '../helpers/wecom-env.js';
@@ -128,6 +128,24 @@ describe('checklists over WeCom', () => {
     await run('checklist-due.safety');
     await world.fake.waitFor((r) => r.kind === 'message.send' && r.body.touser === 'ChenZhuRen' && textOf(r).includes('还差 3 项'));
     await world.fake.waitFor((r) => r.kind === 'webhook.send' && r.query.key === 'key-manager' && textOf(r).includes('还没填完'));
+    expect(world.fake.violations()).toEqual([]);
+  });
+
+  it('the card reaches the person by app DM; a tap on 全部正常 is recorded and the card updated in place', async () => {
+    await run('checklist.canteen');
+    const key = `cl:ok:${today()}:canteen`;
+    const card = await world.fake.waitFor((r) => r.kind === 'message.send' && r.body.touser === 'QianShiFu' && r.body.msgtype === 'template_card');
+    expect(card.body.template_card.button_list.map((b: { text: string; key: string }) => [b.text, b.key])).toEqual([['全部正常', key], ['有异常，我来说明', `cl:explain:${today()}:canteen`]]);
+    const code = world.fake.mintClickResponseCode();
+    const click = appPost(world.app, appCardClickXml({ corpId: world.app.corpId, agentId: world.app.agentId, from: 'QianShiFu', eventKey: key, taskId: card.body.template_card.task_id, responseCode: code }));
+    expect((await fetch(`${svc.url}/wecom/app?${click.query}`, { method: 'POST', body: click.body })).status).toBe(200);
+    const update = await world.fake.waitFor((r) => r.kind === 'update_template_card' && r.body.response_code === code);
+    expect(update.errcode).toBe(0);
+    expect(update.body.template_card.button_list).toEqual([expect.objectContaining({ text: '已记录' })]);
+    expect(update.body.template_card.sub_title_text).toContain('还差 1 项：4 冷藏温度');
+    await world.fake.waitFor((r) => r.kind === 'message.send' && r.body.touser === 'QianShiFu' && textOf(r).includes('已记录【食堂卫生检查】'));
+    const sheet = (await new ChecklistStore(redis, prefix).get(today(), 'canteen'))!;
+    expect(sheet.items.map((e) => e.ok)).toEqual([true, true, true, undefined]);
     expect(world.fake.violations()).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { TaskService } from '../../src/domain/service.js';
 import { Dispatcher } from '../../src/domain/dispatch.js';
 import { ChecklistAnswers } from '../../src/domain/checklist-answers.js';
 import type { Outcome } from '../../src/domain/outcome.js';
+import type { Card } from '../../src/domain/messages.js';
 import type { ChecklistSheet } from '../../src/domain/records.js';
 import { SchoolCalendar } from '../../src/scheduler/calendar.js';
 import type { JobContext } from '../../src/scheduler/job.js';
@@ -84,8 +85,12 @@ const taskNo = (o: Outcome) => Number(/#(\d+)/.exec(replyText(o))![1]);
 describe('checklist posts', () => {
   it('posts one sheet per area to its chat, with items, ranges, the person and the due time — once per day', async () => {
     const first = await runJob('checklist.disinfection', at('14:00'));
+    // Each sheet to its chat, and its card to the person responsible.
     expect(first.messages.map((m) => m.to)).toEqual([
-      { kind: 'chat', chat: 'team_baojie' }, { kind: 'chat', chat: 'team_baojie' }, { kind: 'chat', chat: 'team_shitang' }, { kind: 'chat', chat: 'team_baojie' },
+      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'he_ay' },
+      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'ma_ay' },
+      { kind: 'chat', chat: 'team_shitang' }, { kind: 'user', person: 'feng_sf' },
+      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'he_ay' },
     ]);
     const post = first.messages[0].message;
     expect(post).toMatchObject({ type: 'text', mention: ['he_ay'] });
@@ -104,7 +109,7 @@ describe('checklist posts', () => {
     ]);
     // "Run now" again the same day: nothing new. A retry of the first firing re-sends the same (deduped) jobs.
     expect((await runJob('checklist.disinfection', at('14:30'), 'manual-again')).messages).toEqual([]);
-    expect((await runJob('checklist.disinfection', at('14:00'))).messages).toHaveLength(4);
+    expect((await runJob('checklist.disinfection', at('14:00'))).messages).toHaveLength(8);
     expect((await sheets.day(DATE)).filter((s) => s.template === 'disinfection')).toHaveLength(4);
   });
 });
@@ -221,5 +226,83 @@ describe('checklist answers', () => {
     // Someone with a sheet in another chat, in a group whose sheet is not theirs: left to the parser.
     const other = await say('wang_li', '1 30', 'class_zhong2', at('08:21'));
     expect(replyText(other)).not.toContain('已记录');
+  });
+});
+
+describe('answering through the card', () => {
+  const D = '2026-03-12'; // a Thursday: a day of its own
+  const when = (hhmm: string) => Date.parse(`${D}T${hhmm}:00+08:00`);
+  const sheetOf = async (id: string) => (await sheets.get(D, id))!;
+  const cardOf = (o: Outcome, person: string): Card => {
+    const m = o.messages.find((x) => x.to.kind === 'user' && x.to.person === person && x.message.type === 'card');
+    return (m!.message as { card: Card }).card;
+  };
+  const click = (person: string, key: string, now: number, responseCode = `rc${++n}`) => {
+    const msgId = `c${++n}`;
+    return service.handle({ id: `local:click:${msgId}`, channel: 'local', surface: 'console', msgId, chat: { id: `dm:${person}`, type: 'single' }, sender: { platformId: person }, action: { key, responseCode }, receivedAt: Date.now() }, now);
+  };
+  let safetyCard: Card;
+
+  it('comes with the post, to the person responsible: 全部正常 and 有异常，我来说明', async () => {
+    const post = await runJob('checklist.safety', when('07:30'));
+    safetyCard = cardOf(post, 'chen_zr');
+    expect(safetyCard).toMatchObject({
+      ref: `cl.${D}.safety`, title: '📋 每日安全检查',
+      fields: [{ label: '日期', value: '3月12日' }, { label: '完成时间', value: '08:30前' }, { label: '检查项', value: '6 项' }],
+      buttons: [{ text: '全部正常', key: `cl:ok:${D}:safety`, style: 'primary' }, { text: '有异常，我来说明', key: `cl:explain:${D}:safety` }],
+    });
+    expect(safetyCard.description).toContain('3 消防器材与通道');
+    // 晨检 is all numbers: "全部正常" would record nothing, so no card.
+    const morning = await runJob('checklist.morning_check', when('08:00'));
+    expect(morning.messages.some((m) => m.message.type === 'card')).toBe(false);
+  });
+
+  it('有异常，我来说明 says how to write it; someone else’s tap records nothing', async () => {
+    const explain = await click('chen_zr', safetyCard.buttons[1].key, when('07:40'));
+    expect(replyText(explain)).toContain('请直接回复有问题的项目编号和情况，例如“1 异常 说明情况”（1 是门窗门锁）');
+    expect(explain.clickedCard).toBeUndefined();
+    const other = await click('wang_li', safetyCard.buttons[0].key, when('07:41'));
+    expect(replyText(other)).toBe('每日安全检查由陈主任填写。');
+    expect((await sheetOf('safety')).items.every((e) => e.value === undefined)).toBe(true);
+  });
+
+  it('全部正常 records every item like the text, and the card shows it was recorded', async () => {
+    const ok = await click('chen_zr', safetyCard.buttons[0].key, when('07:45'), 'rc-safety');
+    expect(replyText(ok)).toContain('📝 已记录【每日安全检查】');
+    expect(replyText(ok)).toContain('🎉 6 项全部填完');
+    const s = await sheetOf('safety');
+    expect(s).toMatchObject({ status: 'done', doneAt: when('07:45') });
+    expect(s.items.map((e) => [e.value, e.ok, e.by, e.at])).toEqual(Array(6).fill([true, true, 'chen_zr', when('07:45')]));
+    expect(ok.clickedCard).toEqual({
+      ref: `cl.${D}.safety`, title: '📋 每日安全检查', description: '已记录：正常 6 项，已全部填完',
+      fields: [{ label: '日期', value: '3月12日' }, { label: '检查项', value: '6 项' }],
+      buttons: [{ text: '已记录', key: `noop:cl:ok:${D}:safety`, style: 'muted' }],
+    });
+    // On WeCom the clicked card is updated through its response code.
+    expect(ok.messages.find((m) => m.to.kind === 'clicked_card')).toEqual({ to: { kind: 'clicked_card', channel: 'local', person: 'chen_zr', responseCode: 'rc-safety' }, message: { type: 'card', card: ok.clickedCard } });
+  });
+
+  it('a second tap changes nothing', async () => {
+    const again = await click('chen_zr', safetyCard.buttons[0].key, when('08:10'));
+    expect(replyText(again)).toBe('【每日安全检查】的是非项已经记录过了，不用再点。');
+    expect(again.clickedCard?.description).toBe('已记录：正常 6 项，已全部填完');
+    expect((await sheetOf('safety')).items.every((e) => e.at === when('07:45'))).toBe(true);
+  });
+
+  it('after a failure typed in chat, 全部正常 fills the rest and keeps the failure; numbers stay missing', async () => {
+    const post = await runJob('checklist.canteen', when('10:00'));
+    const card = cardOf(post, 'qian_sf');
+    expect(card.description).toContain('数字项请直接回复');
+    const failed = await say('qian_sf', '2 异常 留样不足', 'team_shitang', when('10:10'));
+    const task = taskNo(failed);
+    const ok = await click('qian_sf', card.buttons[0].key, when('10:20'));
+    expect(ok.routes).toEqual([]);
+    expect(replyText(ok)).toContain('✅ 1 生熟分开、3 从业人员晨检 正常');
+    expect(replyText(ok)).toContain('还差 1 项：4 冷藏温度（℃）');
+    expect(ok.clickedCard?.description).toBe('已记录：正常 2 项，异常 1 项，还差 1 项：4 冷藏温度（℃）');
+    const s = await sheetOf('canteen');
+    expect(s.items.map((e) => e.ok)).toEqual([true, false, true, undefined]);
+    expect(s.items[1]).toMatchObject({ note: '留样不足', task });
+    expect(s.status).toBe('open');
   });
 });

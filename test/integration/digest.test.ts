@@ -19,7 +19,7 @@ import type { Envelope } from '../../src/channels/envelope.js';
 import { TaskStore } from '../../src/store/tasks.js';
 import { SideStore } from '../../src/store/side.js';
 import { keys } from '../../src/store/keys.js';
-import { statsDayKey, targetsOf } from '../../src/store/stats.js';
+import { RedisDigestSource, statsDayKey, targetsOf } from '../../src/store/stats.js';
 import { createLogger } from '../../src/log.js';
 import { digestCommand } from '../../src/cli/digest.js';
 import digestJobs, { sendDigest } from '../../jobs/digest.js';
@@ -165,9 +165,9 @@ describe('digest over a seeded day', () => {
     out.on('data', (c: Buffer) => (printed += c.toString()));
     const code = await digestCommand(['--date', DAY], { HOUQIN_KEY_PREFIX: prefix, REDIS_URL, HOUQIN_CONFIG: 'config/example.yaml' }, out);
     expect(code).toBe(0);
-    // The open tasks' ages depend on when it runs; everything else is the day's.
-    const stable = (s: string) => s.trim().split('\n').filter((l) => !l.startsWith('> #') && !l.startsWith('在办')).map((l) => l.replace(/ · 超时 \d+$/, ''));
-    expect(stable(printed)).toEqual(stable(await digests.text('day', DAY, NOW)));
+    // A past date's open work is as of that day's end, whenever it is printed: the same text as the service makes.
+    expect(printed.trim()).toBe(await digests.text('day', DAY, Date.now()));
+    expect(printed).toContain(`> #${ids.vomit} 保洁【午睡室】地上有呕吐物 · 待接单 15小时 ⚠`);
     const bad = await digestCommand(['--period', 'year'], {}, out, new PassThrough());
     expect(bad).toBe(2);
   });
@@ -203,5 +203,102 @@ describe('digest over a seeded day', () => {
     // Winter break from 2027-01-23 (config): January's summary goes out on Friday the 22nd.
     expect(['2027-01-21', '2027-01-22', '2027-01-29'].map((d) => runsOn(monthly, d, cal))).toEqual([false, true, false]);
     expect(runsOn(jobs.find((j) => j.name === 'digest.daily')!, '2026-11-21', cal)).toBe(false);
+  });
+});
+
+describe('a digest for a past date', () => {
+  // Two days of work through the service; the 日报 of the first, asked for on the third, shows its open work as it
+  // was at midnight at the end of that day — not what is open now.
+  const pfx = testPrefix('digest-past');
+  const D1 = '2026-11-18';
+  const D2 = '2026-11-19';
+  const when = (date: string, hm: string) => Date.parse(`${date}T${hm}:00+08:00`);
+  let past: TaskStore;
+  let svc: TaskService;
+  let m = 0;
+  const t: Record<string, number> = {};
+  const act = (person: string, text: string, date: string, hm: string) => {
+    const msgId = `p${++m}`;
+    return svc.handle({ id: `local:console:${msgId}`, channel: 'local', surface: 'console', msgId, chat: { id: 'staff', type: 'group' }, sender: { platformId: person }, text, receivedAt: Date.now() }, when(date, hm));
+  };
+  const report = async (key: string, person: string, text: string, date: string, hm: string) => {
+    t[key] = (await act(person, text, date, hm)).route!.task;
+  };
+
+  beforeAll(async () => {
+    past = new TaskStore(redis, pfx, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
+    svc = new TaskService(past, new SideStore(redis, keys(pfx)), roster, createParser(config), digestsFor(past, roster, null));
+    // G: claimed the first morning and still being worked on now.
+    await report('g', 'huang_ys', '报修 保健室 空调不制冷', D1, '07:30');
+    await act('li_sf', `接单 ${t.g}`, D1, '07:40');
+    // A: reported, claimed, finished and accepted the same day — not open at its end.
+    await report('a', 'wang_li', '报修 小一班 水龙头漏水', D1, '08:00');
+    await act('li_sf', `接单 ${t.a}`, D1, '08:10');
+    await act('li_sf', `完工 ${t.a}`, D1, '09:00');
+    await act('wang_li', `验收 ${t.a}`, D1, '09:30');
+    // B: nobody took it until the next morning.
+    await report('b', 'sun_yan', '保洁 午睡室 地上有呕吐物', D1, '09:00');
+    await act('he_ay', `接单 ${t.b}`, D2, '08:00');
+    await act('he_ay', `完工 ${t.b}`, D2, '08:30');
+    // C: on hold overnight, resumed and finished the next day.
+    await report('c', 'li_na', '报修 中二班 椅子腿断了', D1, '10:00');
+    await act('zheng_sf', `接单 ${t.c}`, D1, '10:30');
+    await act('zheng_sf', `挂起 ${t.c} 等配件`, D1, '11:00');
+    await act('zheng_sf', `继续 ${t.c}`, D2, '09:00');
+    await act('zheng_sf', `完工 ${t.c}`, D2, '10:00');
+    // D: finished the first afternoon, accepted the next morning.
+    await report('d', 'zhang_min', '报修 大一班 灯管不亮', D1, '15:00');
+    await act('li_sf', `接单 ${t.d}`, D1, '15:10');
+    await act('li_sf', `完工 ${t.d}`, D1, '16:00');
+    await act('zhang_min', `验收 ${t.d}`, D2, '09:00');
+    // E: waiting that evening, cancelled the next morning.
+    await report('e', 'liu_fang', '报修 中二班 门锁坏了', D1, '16:00');
+    await act('liu_fang', `撤销 ${t.e}`, D2, '08:00');
+    // F: reported the second day — not part of the first day at all.
+    await report('f', 'zhao_jing', '报修 大一班 窗户关不上', D2, '09:00');
+  });
+
+  afterAll(async () => {
+    await dropPrefix(redis, pfx);
+  });
+
+  it('在办 and 最久未完成 are as of the end of that day, from the tasks’ histories', async () => {
+    const later = when('2026-11-20', '10:00');
+    const text = await digestsFor(past, roster, null).text('day', D1, later);
+    const lines = text.split('\n');
+    expect(lines).toContain('报修　报 5 · 接 4 · 完 2 · 验 1 · 超时 1');
+    expect(lines).toContain('保洁　报 1 · 接 0 · 完 0 · 验 0 · 超时 1');
+    expect(lines).toContain('在办　待接单 2 · 处理中 1 · 挂起 1 · 待验收 1 · 超时 2');
+    const oldest = lines.slice(lines.indexOf('最久未完成') + 1, lines.indexOf('最久未完成') + 4);
+    expect(oldest).toEqual([
+      `> #${t.g} 报修【保健室】空调不制冷 · 处理中 16.5小时`,
+      `> #${t.b} 保洁【午睡室】地上有呕吐物 · 待接单 15小时 ⚠`,
+      `> #${t.c} 报修【中二班】椅子腿断了 · 挂起 14小时`,
+    ]);
+    // Asked for in chat the next day (昨天的日报), the same figures.
+    const reply = (await act('zhou_yz', '昨天的日报', D2, '17:00')).messages.map((x) => (x.message.type === 'text' ? x.message.text : '')).join('\n');
+    expect(reply).toContain('在办　待接单 2 · 处理中 1 · 挂起 1 · 待验收 1 · 超时 2');
+    expect(reply).toContain(`  #${t.b} 保洁【午睡室】地上有呕吐物 · 待接单 15小时 ⚠`);
+  });
+
+  it('today’s digest still shows the work open now', async () => {
+    const text = await digestsFor(past, roster, null).text('day', D2, when(D2, '12:00'));
+    // Now: F waiting, G in hand (past its 24-hour target), B and C finished and not yet accepted.
+    expect(text).toContain('在办　待接单 1 · 处理中 1 · 挂起 0 · 待验收 2 · 超时 2');
+    expect(text).toContain(`> #${t.g} 报修【保健室】空调不制冷 · 处理中 28.5小时 ⚠`);
+    expect(text).toContain(`> #${t.f} 报修【大一班】窗户关不上 · 待接单 3小时 ⚠`);
+  });
+
+  it('a past date is read from whichever index is smaller, with the same answer', async () => {
+    const source = new RedisDigestSource(redis, pfx, past);
+    const end = when(D2, '00:00') - 1;
+    const viaClosed = await source.openAt(end, 100);
+    // Make the created index look larger than the closed one: the other path must find the same tasks.
+    for (let i = 0; i < 10; i++) await redis.zadd(past.createdKey, 0, `-${i + 1}`);
+    for (let i = 0; i < 20; i++) await redis.zadd(past.k.closed, end + 1, `-${100 + i}`);
+    const viaCreated = await source.openAt(end, 100);
+    expect(viaCreated.tasks.map((x) => [x.id, x.state])).toEqual(viaClosed.tasks.map((x) => [x.id, x.state]));
+    expect(viaClosed.tasks.map((x) => [x.id, x.state])).toEqual([[t.g, 'claimed'], [t.b, 'open'], [t.c, 'on_hold'], [t.d, 'done'], [t.e, 'open']]);
+    expect((await source.openAt(end, 2)).total).toBe(5);
   });
 });

@@ -23,6 +23,10 @@ import { ChecklistStore } from '../../src/store/checklists.js';
 import { MealStore } from '../../src/store/meals.js';
 import { keys } from '../../src/store/keys.js';
 import { createLogger } from '../../src/log.js';
+import { digestsFor } from '../../src/domain/digest-service.js';
+import { exportMonth } from '../../src/ledger/export.js';
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
 import { allJobs } from '../../jobs/index.js';
 import type { Envelope } from '../../src/channels/envelope.js';
 
@@ -161,6 +165,80 @@ describe('meal rounds', () => {
     await runJob('meal.午点', at('15:00'));
     await say('li_na', '5', 'staff', at('15:05'));
     expect((await day(DATE)).at(-1)).toMatchObject({ person: 'li_na', meal: '午点', rating: 5 });
+  });
+});
+
+describe('a second score for the same meal', () => {
+  const D = '2026-03-10'; // a Tuesday (红烧鸡腿), before the days the other tests read as the latest
+  const mine = async (person: string) => (await day(D)).filter((f) => f.person === person && f.meal === '午餐');
+  let complaint = 0;
+
+  it('replaces the first: one score per person and meal, and the reply says it was updated', async () => {
+    await runJob('meal.午餐', at('12:40', D));
+    expect(replyText(await say('wang_li', '4', 'staff', at('12:50', D)))).toMatch(/^谢谢！午餐 ★★★★ 已记录/);
+    const again = await say('wang_li', '3 有点淡', 'staff', at('12:55', D));
+    expect(replyText(again)).toBe('已更新你对午餐的评分：3 分（原来 4 分），意见已转达食堂。');
+    expect(again.routes).toEqual([]);
+    expect(await mine('wang_li')).toEqual([{ at: at('12:55', D), person: 'wang_li', meal: '午餐', rating: 3, text: '有点淡', urgent: false }]);
+  });
+
+  it('a low second score opens the canteen task the first did not', async () => {
+    const low = await say('wang_li', '2', 'staff', at('13:00', D));
+    const id = low.route!.task;
+    expect(replyText(low)).toBe(`已更新你对午餐的评分：2 分（原来 3 分），已转食堂 #${id}，食堂答复后会告诉你。`);
+    expect(await tasks.get(id)).toMatchObject({ kind: 'meal', reporter: 'wang_li', mealRating: 2, text: '午餐评价 2分' });
+    expect(await mine('wang_li')).toEqual([{ at: at('13:00', D), person: 'wang_li', meal: '午餐', rating: 2, urgent: false, task: id }]);
+  });
+
+  it('a complaint is not raised twice: the second low score keeps the first task, and its answer', async () => {
+    const first = await say('li_na', '2 鸡腿太咸', 'staff', at('12:52', D));
+    complaint = first.route!.task;
+    const seq = Number(await redis.get(keys(prefix).taskSeq));
+    const second = await say('li_na', '1 还是太咸', 'staff', at('13:05', D));
+    expect(second.routes).toEqual([]);
+    expect(replyText(second)).toBe(`已更新你对午餐的评分：1 分（原来 2 分）。这餐的意见已转食堂 #${complaint}（不重复开单），食堂答复后会告诉你。`);
+    expect(Number(await redis.get(keys(prefix).taskSeq))).toBe(seq);
+    await say('qian_sf', `答复 ${complaint} 明天少放盐`, 'team_shitang', at('13:30', D));
+    const better = await say('li_na', '5 今天的汤好喝', 'staff', at('13:40', D));
+    expect(replyText(better)).toBe('已更新你对午餐的评分：5 分（原来 1 分），意见已转达食堂。');
+    expect(await mine('li_na')).toEqual([{
+      at: at('13:40', D), person: 'li_na', meal: '午餐', rating: 5, text: '今天的汤好喝', urgent: false, task: complaint,
+      answer: { by: 'qian_sf', at: at('13:30', D), text: '明天少放盐' },
+    }]);
+  });
+
+  it('a retried delivery of the same message changes nothing', async () => {
+    const e = env('sun_yan', '4', 'staff');
+    await service.handle(e, at('13:10', D));
+    await service.handle({ ...e }, at('13:11', D));
+    expect(await mine('sun_yan')).toEqual([{ at: at('13:10', D), person: 'sun_yan', meal: '午餐', rating: 4, urgent: false }]);
+  });
+
+  it('two low scores at once from one person: one entry, one task', async () => {
+    await runJob('meal.午点', at('15:00', D));
+    const both = await Promise.all([say('zhao_jing', '1 太甜', 'staff', at('15:05', D)), say('zhao_jing', '2 太甜了', 'staff', at('15:05', D))]);
+    const opened = new Set(both.flatMap((o) => o.routes.map((r) => r.task)));
+    expect(opened.size).toBe(1);
+    const stored = (await day(D)).filter((f) => f.person === 'zhao_jing' && f.meal === '午点');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].task).toBe([...opened][0]);
+  });
+
+  it('the digest averages and the ledger’s meal sheet count one score per person', async () => {
+    // 王丽 2, 李娜 5, 孙艳 4 — not the seven scores they sent.
+    const { figures } = await digestsFor(tasks, roster, null).figures('day', D, at('18:00', D));
+    expect(figures.meals.meals.find((m) => m.meal === '午餐')).toEqual({ meal: '午餐', rated: 3, average: 11 / 3 });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await exportMonth({ redis, tasks, config, roster }, '2026-03', out);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.concat(chunks) as never);
+    const sheet = wb.getWorksheet('膳食反馈')!;
+    const rows = Array.from({ length: sheet.rowCount - 2 }, (_, i) => sheet.getRow(i + 3).values as unknown[]);
+    const lunch17 = rows.filter((r) => r[2] === '午餐' && (r[1] as Date).toISOString().startsWith(D));
+    expect(lunch17.map((r) => [r[5], r[3]])).toEqual([['王丽', 2], ['李娜', 5], ['孙艳', 4]]);
+    expect(lunch17[1][7]).toBe(`#${complaint}`);
   });
 });
 

@@ -34,6 +34,7 @@ const el = {
   composer: /** @type {HTMLFormElement} */ ($('composer')), input: /** @type {HTMLTextAreaElement} */ ($('input')),
   send: /** @type {HTMLButtonElement} */ ($('send')), chips: $('chips'),
   refresh: $('refresh'), boardStatus: $('board-status'), tasks: $('tasks'), jobs: $('jobs'), jobsEmpty: $('jobs-empty'),
+  jobDate: /** @type {HTMLInputElement} */ ($('job-date')), jobDateClear: $('job-date-clear'),
 };
 
 /** @type {{ org: {name: string}, people: {id: string, name: string, roles: string[], title?: string}[], chats: {id: string, name: string, type: string}[] }} */
@@ -547,9 +548,11 @@ async function loadJobs() {
 
 async function runJob(job, button) {
   button.disabled = true;
+  // "Run now" as of a chosen day (the API's `date`): a past day's 日报, a checklist of another day.
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(el.jobDate.value) ? el.jobDate.value : '';
   try {
-    await api('jobs/run', { name: job.name });
-    el.boardStatus.textContent = `已运行：${job.title || job.name}`;
+    await api('jobs/run', date ? { name: job.name, date } : { name: job.name });
+    el.boardStatus.textContent = `已运行：${job.title || job.name}${date ? `（按 ${Number(date.slice(5, 7))}月${Number(date.slice(8))}日）` : ''}`;
     refreshBoardSoon(500);
   } catch (err) {
     showError(err);
@@ -670,6 +673,7 @@ async function start() {
       other.focus();
       selectTab(other === el.tabBoard ? 'board' : 'chat');
     });
+  el.jobDateClear.addEventListener('click', () => (el.jobDate.value = ''));
   el.refresh.addEventListener('click', () => {
     refreshBoard();
     loadJobs();
