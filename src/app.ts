@@ -82,7 +82,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     (o, base) => queues.apply(o, base), log,
   );
   const jobs: ScheduledJobs = {
-    list: () => scheduler.list().map((j) => ({ name: j.name, title: j.title, schedule: j.schedule })),
+    list: () => scheduler.list(),
     run: (name, date) => scheduler.runNow(name, date),
   };
 

@@ -19,7 +19,10 @@ const botSaid = (chat: string, needle: string) => until(`bot says "${needle}" in
 
 beforeAll(async () => {
   redis = redisClient();
-  svc = await startService({ REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: testConfig((cfg) => cfg.teams.forEach((t: { onDuty?: unknown }) => delete t.onDuty)) });
+  svc = await startService({ REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: testConfig((cfg) => {
+    cfg.teams.forEach((t: { onDuty?: unknown }) => delete t.onDuty);
+    cfg.jobs = { menu: { enabled: false } };
+  }) });
 });
 
 afterAll(async () => {
@@ -74,6 +77,16 @@ describe('console API', () => {
     await botSaid('team_mugong', '⏰');
     await api('/timers/advance', { minutes: 180 });
     await botSaid('manager', '🚨');
+  });
+
+  it('lists the scheduled jobs with their next firing, and which are switched off', async () => {
+    const { jobs } = (await (await api('/jobs')).json()) as { jobs: { name: string; enabled: boolean; everyDay: boolean; next?: number }[] };
+    const menu = jobs.find((j) => j.name === 'menu')!;
+    expect(menu).toMatchObject({ enabled: false, everyDay: false });
+    expect(menu.next).toBeUndefined();
+    const digest = jobs.find((j) => j.name === 'digest.daily')!;
+    expect(digest.enabled).toBe(true);
+    expect(digest.next).toBeGreaterThan(Date.now());
   });
 
   it('refuses bad input with a clear error', async () => {

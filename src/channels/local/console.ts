@@ -16,7 +16,7 @@ import type { EventHub } from './hub.js';
 import { dmChat } from './sender.js';
 
 export interface ScheduledJobs {
-  list(): { name: string; title: string; schedule: string }[];
+  list(): { name: string; title: string; schedule: string; enabled: boolean; everyDay: boolean; next?: number }[];
   run(name: string, date?: string): Promise<void>;
 }
 
