@@ -91,7 +91,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     accept: (env, replay) => queues.accept(env, replay && { key: nonceKey(replay.key), ttlMs: replay.ttlMs }),
     async click(env: Envelope) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
-      if ((await redis.set(`${prefix}:seen:${env.id}`, '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
+      if ((await redis.set(k.seen(env.id), '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
       const outcome = await service.handle(env);
       await queues.apply(outcome, env.id);
       return outcome.clickedCard;

@@ -33,7 +33,7 @@ export async function startServer(name: string, args: string[], env: Record<stri
   let warned = 0;
   const keep = (line: string) => {
     logs.push(line);
-    if (logs.length > 200) logs.shift();
+    if (logs.length > Number(process.env.BENCH_LOG_LINES || 200)) logs.shift();
     const m = /"level":(\d+)/.exec(line);
     if (m && Number(m[1]) >= 40) warned++;
   };

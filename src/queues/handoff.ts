@@ -3,35 +3,49 @@
 // load one round trip and one script call carry dozens. One BullMQ add per request cost more CPU than the rest of
 // the request path together (bench/README.md); this script is a plain XADD.
 //
-// The replay check and the append happen in the same script, so a refused replay writes nothing and an accepted
-// message is in Redis before its HTTP 200. The pump (pump.ts) moves the stream into the inbox queue.
+// The replay check, the message-id dedupe and the append happen in the same script, so a refused replay or a
+// repeated delivery writes nothing and a new message is in Redis before its HTTP 200. The workers read the stream
+// (pump.ts).
 import type { Redis } from 'ioredis';
 import type { Envelope } from '../channels/envelope.js';
 
-/** KEYS[1] the stream; ARGV triplets: replay key ('' = none), its ttl in ms, the envelope as JSON. 1 = taken. */
+/** How long a message id is remembered against repeated deliveries (WeCom retries within seconds). */
+const seenSeconds = 86_400;
+
+/**
+ * KEYS[1] the stream; ARGV groups of four: replay key ('' = none), its ttl in ms, the message's seen key, the
+ * envelope as JSON. Answers per message: 1 stored, 0 a replayed request, 2 a message already stored (the platform
+ * delivered it again, e.g. because our 200 came late).
+ */
 const admitLua = `
 local out = {}
-for i = 1, #ARGV, 3 do
+for i = 1, #ARGV, 4 do
   local replay = ARGV[i]
-  if replay == '' or redis.call('SET', replay, '1', 'PX', ARGV[i + 1], 'NX') then
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 2])
-    out[#out + 1] = 1
-  else
+  if replay ~= '' and not redis.call('SET', replay, '1', 'PX', ARGV[i + 1], 'NX') then
     out[#out + 1] = 0
+  elseif not redis.call('SET', ARGV[i + 2], '1', 'EX', ${seenSeconds}, 'NX') then
+    out[#out + 1] = 2
+  else
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 3])
+    out[#out + 1] = 1
   end
 end
 return out`;
 
 type Admit = (stream: string, ...args: string[]) => Promise<number[]>;
 
+export type Admitted = 'stored' | 'replay' | 'duplicate';
+const answers: Admitted[] = ['replay', 'stored', 'duplicate'];
+
 interface Waiting {
-  args: [string, string, string];
-  done: (taken: boolean) => void;
+  args: [string, string, string, string];
+  done: (a: Admitted) => void;
   fail: (e: unknown) => void;
 }
 
 /** The most messages one script call carries; a burst larger than this goes in several. */
 const maxBatch = 256;
+
 
 export class Handoff {
   private waiting: Waiting[] = [];
@@ -41,18 +55,20 @@ export class Handoff {
   constructor(
     private redis: Redis,
     readonly stream: string,
+    /** The key that marks a message id as stored. */
+    private seenKey: (envelopeId: string) => string,
   ) {
     if (!('houqinAdmit' in redis)) redis.defineCommand('houqinAdmit', { numberOfKeys: 1, lua: admitLua });
     this.admit = (redis as unknown as { houqinAdmit: Admit }).houqinAdmit.bind(redis);
   }
 
   /**
-   * Resolves true once the envelope is safe in Redis, false (and nothing written) when `replay` was seen within
-   * its ttl. Rejects when Redis could not take it; then nothing was written either.
+   * Resolves 'stored' once the envelope is safe in Redis; 'replay' (nothing written) when `replay` was seen within
+   * its ttl; 'duplicate' when a message with this id was stored before. Rejects when Redis could not take it.
    */
-  accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
+  accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<Admitted> {
     return new Promise((done, fail) => {
-      this.waiting.push({ args: [replay?.key ?? '', String(replay?.ttlMs ?? 0), JSON.stringify(env)], done, fail });
+      this.waiting.push({ args: [replay?.key ?? '', String(replay?.ttlMs ?? 0), this.seenKey(env.id), JSON.stringify(env)], done, fail });
       if (!this.busy) void this.flush();
     });
   }
@@ -63,10 +79,11 @@ export class Handoff {
       const batch = this.waiting.splice(0, maxBatch);
       try {
         const taken = await this.admit(this.stream, ...batch.flatMap((w) => w.args));
-        batch.forEach((w, i) => w.done(taken[i] === 1));
+        batch.forEach((w, i) => w.done(answers[taken[i]]));
       } catch (e) {
-        // Let the platform's retry in: any of these that did reach the stream is deduplicated by its message id.
-        const replays = batch.map((w) => w.args[0]).filter(Boolean);
+        // Let the platform's retry in. (A message that did reach the stream before the error may then be stored
+        // twice; handling is idempotent per message id, as for any retried job.)
+        const replays = batch.flatMap((w) => [w.args[0], w.args[2]]).filter(Boolean);
         if (replays.length) await this.redis.del(...replays).catch(() => undefined);
         for (const w of batch) w.fail(e);
       }

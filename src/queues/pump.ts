@@ -1,7 +1,11 @@
-// Moves received messages from the receivers' stream (handoff.ts) into the inbox queue, in batches.
-// It runs with the workers. Entries are read through a consumer group and removed only after the inbox has them,
-// so a pump killed mid-batch leaves them pending; any pump claims them back after `reclaimMs` and adds them again,
-// which BullMQ ignores for ids it already has (the job id is the message id).
+// Reads received messages from the receivers' stream (handoff.ts) and handles them at once: the common case costs
+// one read and one acknowledgement per batch instead of a queue job's three scripts per message (bench/README.md).
+// What fails is handed to the inbox queue, whose retries, backoff and kept failures are BullMQ's.
+//
+// Entries are read through a consumer group and removed only once handled or handed over, so a worker killed
+// mid-batch leaves them pending; any worker takes them over after `reclaimMs` and hands them to the inbox queue
+// (not handled inline: a message that kills its worker must not kill the next one too). Job ids are message ids,
+// so a message handed over twice is one job.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
@@ -12,30 +16,38 @@ import { jobId } from './names.js';
 
 type Entry = [id: string, fields: string[]];
 
-const group = 'pump';
-const batch = 20;
+const group = 'workers';
 const reclaimMs = 10_000;
+
+export interface PumpOptions {
+  /** Messages read and handled together (concurrently); the next read waits for the batch. */
+  batch?: number;
+}
 
 export class InboxPump {
   private conn: Redis;
   private running = false;
   private loop?: Promise<void>;
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly batch: number;
 
   constructor(
     redisUrl: string,
-    /** For acks and the dead-letter list; the blocking read has its own connection. */
+    /** For acks, take-overs and the dead-letter list; the blocking read has its own connection. */
     private redis: Redis,
     readonly stream: string,
+    private handle: (env: Envelope) => Promise<void>,
     private inbox: Queue<Envelope>,
     private log: Logger,
+    o: PumpOptions = {},
   ) {
     this.conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.batch = o.batch ?? 16;
   }
 
   async start(): Promise<void> {
     try {
-      // From the start of the stream: messages taken before the first pump ever ran are not skipped.
+      // From the start of the stream: messages taken before the first worker ever ran are not skipped.
       await this.redis.xgroup('CREATE', this.stream, group, '0', 'MKSTREAM');
     } catch (e) {
       if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
@@ -52,49 +64,64 @@ export class InboxPump {
           reclaimAt = Date.now() + reclaimMs / 2;
           await this.reclaim();
         }
-        const res = (await this.conn.xreadgroup('GROUP', group, this.consumer, 'COUNT', batch, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as [string, Entry[]][] | null;
-        if (res?.[0]?.[1].length) await this.move(res[0][1]);
+        const res = (await this.conn.xreadgroup('GROUP', group, this.consumer, 'COUNT', this.batch, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as [string, Entry[]][] | null;
+        if (res?.[0]?.[1].length) await this.take(res[0][1], true);
       } catch (e) {
         if (!this.running) break;
-        this.log.error({ err: (e as Error).message }, 'inbox pump: read failed, retrying in 1 s');
+        this.log.error({ err: (e as Error).message }, 'inbox stream: read failed, retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
   }
 
-  /** Entries another pump read but never acknowledged (it crashed): take them over. */
+  /** Entries a stopped worker had read but not finished: into the inbox queue. */
   private async reclaim(): Promise<void> {
     let cursor = '0-0';
     for (let round = 0; round < 100; round++) {
-      const [next, entries] = (await this.redis.xautoclaim(this.stream, group, this.consumer, reclaimMs, cursor, 'COUNT', batch)) as [string, Entry[]];
+      const [next, entries] = (await this.redis.xautoclaim(this.stream, group, this.consumer, reclaimMs, cursor, 'COUNT', 100)) as [string, Entry[]];
       const live = entries.filter((e) => e && e[1]); // entries deleted meanwhile come back as null
       if (live.length) {
-        this.log.warn({ count: live.length }, 'inbox pump: taking over messages a stopped instance had read');
-        await this.move(live);
+        this.log.warn({ count: live.length }, 'inbox stream: taking over messages a stopped worker had read; they go through the inbox queue');
+        await this.take(live, false);
       }
       if (next === '0-0') return;
       cursor = next;
     }
   }
 
-  private async move(entries: Entry[]): Promise<void> {
-    const jobs: { name: string; data: Envelope; opts: { jobId: string } }[] = [];
+  private async take(entries: Entry[], inline: boolean): Promise<void> {
+    const envs: Envelope[] = [];
     const bad: string[] = [];
     for (const [, fields] of entries) {
       const raw = fields[fields.indexOf('e') + 1] ?? '';
       const parsed = envelopeSchema.safeParse(safeJson(raw));
-      if (parsed.success) jobs.push({ name: 'envelope', data: parsed.data, opts: { jobId: jobId(parsed.data.id) } });
+      if (parsed.success) envs.push(parsed.data);
       else bad.push(raw);
     }
-    if (jobs.length) await this.inbox.addBulk(jobs);
+    const queued = inline ? await this.handleAll(envs) : envs;
+    if (queued.length) await this.inbox.addBulk(queued.map((env) => ({ name: 'envelope', data: env, opts: { jobId: jobId(env.id) } })));
     const ids = entries.map(([id]) => id);
     const tx = this.redis.multi().xack(this.stream, group, ...ids).xdel(this.stream, ...ids);
     // Never dropped: something we wrote ourselves and cannot read is kept for an operator.
     if (bad.length) {
       tx.rpush(`${this.stream}:unreadable`, ...bad);
-      this.log.error({ count: bad.length, key: `${this.stream}:unreadable` }, 'inbox pump: unreadable entries kept aside');
+      this.log.error({ count: bad.length, key: `${this.stream}:unreadable` }, 'inbox stream: unreadable entries kept aside');
     }
     await tx.exec();
+  }
+
+  /** Handles a batch concurrently; returns the messages that failed, for the inbox queue to retry. */
+  private async handleAll(envs: Envelope[]): Promise<Envelope[]> {
+    const failed: Envelope[] = [];
+    await Promise.all(
+      envs.map((env) =>
+        this.handle(env).catch((e: Error) => {
+          this.log.warn({ id: env.id, err: e.message }, 'message failed on first try; retried through the inbox queue');
+          failed.push(env);
+        }),
+      ),
+    );
+    return failed;
   }
 
   isRunning(): boolean {
@@ -104,7 +131,7 @@ export class InboxPump {
   /** Finishes the batch in hand, then stops reading. */
   async stop(): Promise<void> {
     this.running = false;
-    this.conn.disconnect(); // ends a blocking read at once; a batch being moved uses the other connection
+    this.conn.disconnect(); // ends a blocking read at once; a batch being handled uses the other connection
     await this.loop;
   }
 }

@@ -58,15 +58,15 @@ export class Queues {
     this.timers = new Queue(queueNames.timers, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(7 * DAY), removeOnFail: false } });
     const routeOpts: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(7 * DAY), removeOnFail: false };
     this.route = Object.fromEntries(routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })])) as Queues['route'];
-    this.handoff = new Handoff(conn, k.ingress);
+    this.handoff = new Handoff(conn, k.ingress, k.seen);
   }
 
   /**
    * The durable hand-off of a received message: once this resolves true the message cannot be lost. False (and
    * nothing stored) when `replay` names a request already seen within its ttl.
    */
-  accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
-    return this.handoff.accept(env, replay);
+  async accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
+    return (await this.handoff.accept(env, replay)) !== 'replay';
   }
 
   /** Carries out an Outcome. `base` makes every job id deterministic for the job that produced it. */
@@ -108,11 +108,9 @@ export class Queues {
       this.workers.push(w);
     };
     const c = deps.concurrency ?? 16;
-    make<Envelope>(queueNames.inbox, async (job) => {
-      const env = envelopeSchema.parse(job.data);
-      const outcome = await deps.service.handle(env);
-      await this.apply(outcome, env.id);
-    }, c);
+    const handle = async (env: Envelope) => this.apply(await deps.service.handle(env), env.id);
+    // Received messages are handled straight off the stream (pump.ts); the inbox queue has only their retries.
+    make<Envelope>(queueNames.inbox, (job) => handle(envelopeSchema.parse(job.data)), 4);
     for (const kind of routeQueues) {
       make<{ task: number }>(kind, async (job) => {
         const outcome = await deps.dispatcher.route(job.data.task);
@@ -124,7 +122,7 @@ export class Queues {
       await this.apply(outcome, `t${job.data.task}.${job.id}`);
     }, 4);
     make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
-    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, this.inbox, this.log);
+    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, handle, this.inbox, this.log, { batch: c });
     await this.pump.start();
   }
 

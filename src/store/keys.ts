@@ -14,6 +14,8 @@ export function keys(prefix: string) {
     cards: (id: number) => `${p}cards:${id}`,
     /** Received messages on their way to the inbox queue (queues/handoff.ts → queues/pump.ts). */
     ingress: `${p}ingress`,
+    /** A received message id, remembered a day against repeated deliveries. */
+    seen: (envelopeId: string) => `${p}seen:${envelopeId}`,
     nonce: (surface: string, sig: string) => `${p}nonce:${surface}:${sig}`,
     rate: (bucket: string) => `${p}rate:${bucket}`,
     token: (app: string) => `${p}token:${app}`,

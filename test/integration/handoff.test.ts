@@ -1,4 +1,4 @@
-// The receiver's group-commit hand-off and the pump that feeds the inbox queue, on real Redis.
+// The receiver's group-commit hand-off and the workers' reading of the stream, on real Redis.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,13 @@ let redis: Redis;
 let prefix: string;
 let inbox: Queue<Envelope>;
 const pumps: InboxPump[] = [];
+/** What the workers' handler saw, and which ids it fails (to exercise the hand-over to the inbox queue). */
+let handled: string[] = [];
+let failing = new Set<string>();
+const handle = async (e: Envelope) => {
+  if (failing.has(e.msgId)) throw new Error(`cannot handle ${e.msgId} now`);
+  handled.push(e.msgId);
+};
 
 const env = (n: number | string): Envelope => ({
   id: `wecom:aibot:m${n}`, channel: 'wecom', surface: 'aibot', msgId: `m${n}`,
@@ -30,7 +37,9 @@ afterAll(async () => {
 function setup() {
   prefix = testPrefix('handoff');
   inbox = new Queue<Envelope>('inbox', { connection: redis, prefix: `${prefix}:q` });
-  return { stream: `${prefix}:ingress`, handoff: new Handoff(redis, `${prefix}:ingress`) };
+  handled = [];
+  failing = new Set();
+  return { stream: `${prefix}:ingress`, handoff: new Handoff(redis, `${prefix}:ingress`, (id) => `${prefix}:seen:${id}`) };
 }
 
 afterEach(async () => {
@@ -40,7 +49,7 @@ afterEach(async () => {
 });
 
 function startPump(stream: string): InboxPump {
-  const p = new InboxPump(REDIS_URL, redis, stream, inbox, log);
+  const p = new InboxPump(REDIS_URL, redis, stream, handle, inbox, log, { batch: 16 });
   pumps.push(p);
   return p;
 }
@@ -49,12 +58,15 @@ describe('Handoff', () => {
   it('stores each message once and refuses a replayed request without writing anything', async () => {
     const { stream, handoff } = setup();
     const replay = { key: `${prefix}:nonce:aibot:sig1`, ttlMs: 600_000 };
-    expect(await handoff.accept(env(1), replay)).toBe(true);
-    expect(await handoff.accept(env(2), replay)).toBe(false);
-    expect(await handoff.accept(env(3))).toBe(true); // no replay check (the console)
+    expect(await handoff.accept(env(1), replay)).toBe('stored');
+    expect(await handoff.accept(env(2), replay)).toBe('replay');
+    expect(await handoff.accept(env(3))).toBe('stored'); // no replay check (the console)
+    // The platform delivers m1 again, newly signed (our 200 came late): answered, not stored twice.
+    expect(await handoff.accept(env(1), { key: `${prefix}:nonce:aibot:sig2`, ttlMs: 600_000 })).toBe('duplicate');
     const entries = await redis.xrange(stream, '-', '+');
     expect(entries.map(([, f]) => (JSON.parse(f[1]) as Envelope).msgId)).toEqual(['m1', 'm3']);
     expect(await redis.pttl(replay.key)).toBeGreaterThan(590_000);
+    expect(await redis.ttl(`${prefix}:seen:wecom:aibot:m1`)).toBeGreaterThan(86_000);
   });
 
   it('carries a burst in a few script calls, each answer for its own message', async () => {
@@ -69,11 +81,11 @@ describe('Handoff', () => {
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => handoff.accept(env(i), { key: `${prefix}:nonce:s${i}`, ttlMs: 60_000 })));
     await new Promise((r) => setTimeout(r, 50));
     monitor.disconnect();
-    expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => i % 2 === 1));
+    expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => (i % 2 === 1 ? 'stored' : 'replay')));
     expect(await redis.xlen(stream)).toBe(50);
     expect(calls.length).toBeGreaterThanOrEqual(1);
     expect(calls.length).toBeLessThanOrEqual(3); // the first goes alone; the rest waited for it and went together
-    expect(calls.reduce((n, c) => n + (c.length - 4) / 3, 0)).toBe(100);
+    expect(calls.reduce((n, c) => n + (c.length - 4) / 4, 0)).toBe(100);
   });
 
   it('rejects when Redis refuses the write, and lets the platform retry in', async () => {
@@ -81,36 +93,47 @@ describe('Handoff', () => {
     await redis.set(stream, 'not a stream'); // XADD fails with WRONGTYPE inside the script
     const replay = { key: `${prefix}:nonce:aibot:sig9`, ttlMs: 60_000 };
     await expect(handoff.accept(env(9), replay)).rejects.toThrow(/WRONGTYPE/);
-    expect(await redis.exists(replay.key)).toBe(0);
+    expect(await redis.exists(replay.key, `${prefix}:seen:wecom:aibot:m9`)).toBe(0);
   });
 });
 
 describe('InboxPump', () => {
-  it('moves taken messages into the inbox queue with the message id as job id, and empties the stream', async () => {
+  it('handles taken messages at once and empties the stream', async () => {
     const { stream, handoff } = setup();
     for (const n of [1, 2, 3]) await handoff.accept(env(n));
-    await handoff.accept(env(2)); // a platform retry of m2 with a new signature
     await startPump(stream).start();
-    await until('the three messages in the inbox', async () => (await inbox.getWaitingCount()) === 3 && (await redis.xlen(stream)) === 0, 5000);
-    const jobs = await inbox.getWaiting();
-    expect(jobs.map((j) => j.id).sort()).toEqual(['wecom_aibot_m1', 'wecom_aibot_m2', 'wecom_aibot_m3']);
-    expect(jobs.find((j) => j.id === 'wecom_aibot_m1')!.data).toEqual(env(1));
-    // Messages taken while the pump runs follow within milliseconds.
+    await until('the three messages handled', async () => handled.length === 3 && (await redis.xlen(stream)) === 0, 5000);
+    expect(handled.sort()).toEqual(['m1', 'm2', 'm3']);
+    expect(await inbox.count()).toBe(0); // the queue is only for retries
+    // Messages taken while the workers run follow within milliseconds.
     await handoff.accept(env(4));
-    await until('the fourth message', async () => (await inbox.getWaitingCount()) === 4, 2000);
+    await until('the fourth message', async () => handled.includes('m4'), 2000);
   });
 
-  it('takes over what a crashed pump had read but not moved', async () => {
+  it('hands a message that fails to the inbox queue for its retries, and goes on with the others', async () => {
     const { stream, handoff } = setup();
-    await redis.xgroup('CREATE', stream, 'pump', '0', 'MKSTREAM');
-    for (const n of [1, 2]) await handoff.accept(env(n));
-    // A pump that died right after reading: the entries sit in its pending list.
-    await redis.xreadgroup('GROUP', 'pump', 'dead-pump', 'COUNT', 10, 'STREAMS', stream, '>');
-    await redis.xclaim(stream, 'pump', 'dead-pump', 0, ...(await redis.xrange(stream, '-', '+')).map(([id]) => id), 'IDLE', 60_000);
+    failing.add('m2');
+    for (const n of [1, 2, 3]) await handoff.accept(env(n));
     await startPump(stream).start();
-    await until('the two reclaimed messages', async () => (await inbox.getWaitingCount()) === 2, 5000);
+    await until('the failed message queued', async () => (await inbox.getWaitingCount()) === 1 && (await redis.xlen(stream)) === 0, 5000);
+    expect(handled.sort()).toEqual(['m1', 'm3']);
+    const [job] = await inbox.getWaiting();
+    expect(job.id).toBe('wecom_aibot_m2');
+    expect(job.data).toEqual(env(2));
+  });
+
+  it('hands what a crashed worker had read to the inbox queue', async () => {
+    const { stream, handoff } = setup();
+    await redis.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
+    for (const n of [1, 2]) await handoff.accept(env(n));
+    // A worker that died right after reading: the entries sit in its pending list.
+    await redis.xreadgroup('GROUP', 'workers', 'dead-worker', 'COUNT', 10, 'STREAMS', stream, '>');
+    await redis.xclaim(stream, 'workers', 'dead-worker', 0, ...(await redis.xrange(stream, '-', '+')).map(([id]) => id), 'IDLE', 60_000);
+    await startPump(stream).start();
+    await until('the two reclaimed messages queued', async () => (await inbox.getWaitingCount()) === 2, 5000);
+    expect(handled).toEqual([]); // not handled inline: it may be what killed the other worker
     expect(await redis.xlen(stream)).toBe(0);
-    expect((await redis.xpending(stream, 'pump'))[0]).toBe(0);
+    expect((await redis.xpending(stream, 'workers'))[0]).toBe(0);
   });
 
   it('keeps an unreadable entry aside for an operator instead of dropping or looping on it', async () => {
@@ -118,7 +141,7 @@ describe('InboxPump', () => {
     await redis.xadd(stream, '*', 'e', '{"not":"an envelope"}');
     await handoff.accept(env(1));
     await startPump(stream).start();
-    await until('the readable message', async () => (await inbox.getWaitingCount()) === 1 && (await redis.xlen(stream)) === 0, 5000);
+    await until('the readable message handled', async () => handled.includes('m1') && (await redis.xlen(stream)) === 0, 5000);
     expect(await redis.lrange(`${stream}:unreadable`, 0, -1)).toEqual(['{"not":"an envelope"}']);
   });
 
@@ -132,6 +155,6 @@ describe('InboxPump', () => {
     await handoff.accept(env(7));
     expect(await redis.xlen(stream)).toBe(1);
     await startPump(stream).start();
-    await until('the message taken while stopped', async () => (await inbox.getWaitingCount()) === 1, 5000);
+    await until('the message taken while stopped', async () => handled.includes('m7'), 5000);
   });
 });
