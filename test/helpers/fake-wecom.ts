@@ -37,6 +37,8 @@ export interface Recorded {
   /** message/send with enable_duplicate_check whose JSON matched an earlier send in the interval: WeCom takes
    * it but does not show it again (wecom.md §5.3). */
   duplicate?: boolean;
+  /** response_url called again with the reply it already took: refused (errcode set), and not a violation. */
+  repeat?: boolean;
   /** media/upload: the file part as received (rawBody then only names it: multipart bodies are binary). */
   media?: UploadedMedia;
 }
@@ -377,6 +379,8 @@ interface Outcome {
   commit?: () => Record<string, unknown> | void;
   problems: Problem[];
   duplicate?: boolean;
+  /** A spent response_url called again with the reply it already took (refused, not a violation). */
+  repeat?: boolean;
 }
 
 interface Waiter {
@@ -396,7 +400,8 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
 
   const tokens = new Map<string, { expiresAt: number; revoked: boolean }>();
   const responseCodes = new Map<string, { used: boolean }>(); // app response_code (send + click), §4.4: once each
-  const responseUrls = new Map<string, { used: boolean; chattype?: 'group' | 'single' }>(); // AI bot, §3.6: once each
+  // AI bot, §3.6: once each. `taken` is the JSON of the reply that used it.
+  const responseUrls = new Map<string, { taken?: string; chattype?: 'group' | 'single' }>();
   const webhookCalls = new Map<string, number[]>(); // key → call times within the sliding minute
   const sentTaskIds = new Set<string>(); // §4.2: task_id unique per app
   const sentBodies = new Map<string, number>(); // enable_duplicate_check: body JSON → when it was taken
@@ -649,7 +654,12 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     // The doc names no errcode for a spent or unknown response_url; 40058 is our plausible stand-in.
     if (!code) c.add('response_code query parameter is missing');
     else if (!entry) c.add('this response_url was not issued by this server');
-    else if (entry.used) c.add('this response_url was already used (one call per response_url, §3.6)');
+    else if (entry.taken !== undefined) {
+      // The same reply again is a sender retrying a call whose answer it never got (it died in between): WeCom
+      // refuses the spent URL and nothing shows twice, which is all a sender can do. A different reply is a bug.
+      if (entry.taken === JSON.stringify(body)) return { errcode: E.invalidParam, problems: [], repeat: true };
+      c.add('this response_url was already used (one call per response_url, §3.6)');
+    }
     if (!isObj(body)) {
       c.add('body must be a JSON object', E.badJson);
       return { errcode: c.problems[0].errcode, problems: c.problems };
@@ -676,7 +686,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       errcode: 0,
       problems: [],
       commit: () => {
-        entry!.used = true;
+        entry!.taken = JSON.stringify(body);
       },
     };
   }
@@ -843,6 +853,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       errcode,
       violations: outcome.problems.map((p) => p.msg),
       ...(outcome.duplicate && !injected ? { duplicate: true } : {}),
+      ...(outcome.repeat ? { repeat: true } : {}),
       ...(uploaded ? { media: uploaded } : {}),
     };
     requests.push(rec);
@@ -909,7 +920,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     requests,
     mintResponseUrl(o?: MintResponseUrlOptions) {
       const code = randomCode();
-      responseUrls.set(code, { used: false, chattype: o?.chattype });
+      responseUrls.set(code, { chattype: o?.chattype });
       return `${url}/cgi-bin/aibot/response?response_code=${encodeURIComponent(code)}`;
     },
     mintClickResponseCode() {

@@ -99,6 +99,26 @@ describe('WeCom sender', () => {
     expect(fake.violations()).toEqual([]);
   });
 
+  it('a response_url reply retried after WeCom took it (the sender died in between) completes; a first refusal fails', async () => {
+    const c = channel();
+    const reply = (responseUrl: string): Outgoing => ({
+      to: { kind: 'reply', handle: { channel: 'wecom', surface: 'aibot', chatId: 'wrStaff', chatType: 'group', senderPlatformId: 'WangLi', responseUrl, envelopeId: 'e1' } },
+      message: { type: 'text', text: '✅ 已登记 #7' },
+    });
+    const taken = reply(fake.mintResponseUrl({ chattype: 'group' }));
+    const job = ctx();
+    await c.deliver(taken, job);
+    await c.deliver(taken, { ...job, attempt: 2 }); // the outbox never marked it sent: the same job runs again
+    const calls = fake.requests.filter((r) => r.kind === 'response_url');
+    expect(calls.map((r) => r.errcode === 0)).toEqual([true, false]);
+    expect(calls[1].repeat).toBe(true);
+
+    // A URL WeCom never issued (or that expired) is refused on the first call: that is a failure, not "taken".
+    const err = await c.deliver(reply(`${fake.url}/cgi-bin/aibot/response?response_code=never-issued`), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(fake.violations().map((r) => r.violations[0])).toEqual([expect.stringContaining('not issued')]);
+  });
+
   it('the limiter is a sliding window (fake clock)', async () => {
     const lim = new RateLimiter(redis);
     const key = `${prefix}:rate:clock`;

@@ -195,6 +195,10 @@ describe('response_url', () => {
     expect(url.startsWith(fake.url + '/cgi-bin/aibot/response?response_code=')).toBe(true);
     expect((await post(url, { msgtype: 'markdown', markdown: { content: '已收到报修 ✅' } })).errcode).toBe(0);
     expect((await post(url, { msgtype: 'markdown', markdown: { content: 'again' } })).errcode).not.toBe(0);
+    // The same reply once more (a sender retrying after it died mid-call) is refused but is no violation.
+    const repeat = await post(url, { msgtype: 'markdown', markdown: { content: '已收到报修 ✅' } });
+    expect(repeat.errcode).not.toBe(0);
+    expect(fake.requests.at(-1)!.repeat).toBe(true);
     const other = fake.mintResponseUrl();
     expect((await post(other, { encrypt: 'abc' })).errcode).not.toBe(0);
     expect((await post(other, { msgtype: 'markdown', markdown: { content: 'x'.repeat(20481) } })).errcode).toBe(45002);

@@ -70,10 +70,7 @@ export class WecomChannel implements Channel {
       case 'chat':
         return this.sendWebhook(to.chat, out.message, ctx);
       case 'reply':
-        if (to.handle.surface === 'aibot') {
-          await this.plain.postUrl(to.handle.responseUrl!, responseUrlMessage(out.message));
-          return;
-        }
+        if (to.handle.surface === 'aibot') return this.replyOnce(to.handle.responseUrl!, out.message, ctx);
         return this.sendApp(to.handle.senderPlatformId, out.message, ctx);
       case 'task_cards':
         return this.updateTaskCards(to.task, to.except, out.message);
@@ -87,6 +84,22 @@ export class WecomChannel implements Channel {
         await this.api!.post('/cgi-bin/message/update_template_card', { userids: [wecomId], agentid: this.settings.app!.agentId, response_code: to.responseCode, template_card: buttonCard(out.message.card) });
         return;
       }
+    }
+  }
+
+  /**
+   * A response_url takes one call (wecom.md §3.6). If the process dies after WeCom took the reply but before the
+   * outbox marked it sent, the job comes back and WeCom refuses the spent URL. Each call is remembered, so that a
+   * refusal after an earlier call reads as "taken then" rather than as a failed message. A first call that is
+   * refused is a real failure.
+   */
+  private async replyOnce(url: string, m: Message, ctx: DeliveryContext): Promise<void> {
+    const first = (await this.redis.set(this.k.rate(`wecom:rurl:${ctx.jobId}`), '1', 'EX', 3600, 'NX')) === 'OK';
+    try {
+      await this.plain.postUrl(url, responseUrlMessage(m));
+    } catch (e) {
+      if (first || !(e instanceof PlatformError) || e.errcode <= 0) throw e;
+      this.log.info({ job: ctx.jobId, errcode: e.errcode }, 'response_url refused on a later try: an earlier call took the reply');
     }
   }
 
