@@ -78,7 +78,7 @@ export const defaultCallbackOptions = (): CallbackOptions => ({
   rate: Number(process.env.BENCH_RATE || 1000),
   rateSeconds: Number(process.env.BENCH_RATE_SECONDS || 8),
   rateConnections: 32,
-  warmupSeconds: 3,
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS || 3),
   noisyPct: Number(process.env.BENCH_NOISY_PCT || 20),
   serverCpu: '0',
   loadCpu: '1',

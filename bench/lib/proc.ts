@@ -1,7 +1,8 @@
 // Child processes for the benchmark: servers pinned to one core, so the load generator (pinned to the other)
 // does not steal it. Every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -31,7 +32,11 @@ export async function startServer(name: string, args: string[], env: Record<stri
   });
   const logs: string[] = [];
   let warned = 0;
+  // BENCH_SERVER_LOGS=<dir>: every server's whole output also goes to <dir>/<name>.log (e.g. with --trace-gc).
+  const dir = process.env.BENCH_SERVER_LOGS;
+  const file = dir ? join(dir, `${name.replace(/[^\w.-]+/g, '_')}.log`) : undefined;
   const keep = (line: string) => {
+    if (file) appendFileSync(file, line + '\n');
     logs.push(line);
     if (logs.length > Number(process.env.BENCH_LOG_LINES || 200)) logs.shift();
     const m = /"level":(\d+)/.exec(line);

@@ -1,6 +1,6 @@
 // Our WXBizMsgCrypt against the public vectors of protocols/wecom.md §2.8, and the inputs it must refuse.
-import { createCipheriv } from 'node:crypto';
-import { decrypt as libDecrypt } from '@wecom/crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { decrypt as libDecrypt, encrypt as libEncrypt, getSignature as libSign } from '@wecom/crypto';
 import { describe, expect, it } from 'vitest';
 import { open, seal, sign, verifySignature, type CallbackKeys } from '../../src/channels/wecom/crypto.js';
 import { VerificationError } from '../../src/errors.js';
@@ -271,6 +271,23 @@ describe('refusals', () => {
   it('a wrong key: VerificationError, never garbage', () => {
     expectRefused(() => open({ ...B, aesKey: C.aesKey }, B2_ENCRYPT));
     expectRefused(() => open({ ...B, aesKey: 'short' }, B2_ENCRYPT));
+  });
+});
+
+describe('agrees with @wecom/crypto on many messages in a row', () => {
+  // The decipher is shared between calls (crypto.ts): nothing of one message may reach the next, whatever the
+  // lengths, the keys and the refusals in between.
+  it('signs and opens 300 random messages of every length under two keys, interleaved with refusals', () => {
+    const keys = [B, C];
+    for (let i = 0; i < 300; i++) {
+      const k = keys[i % 2];
+      const text = randomBytes(i % 97).toString('base64') + '中文'.repeat(i % 5);
+      const sealed = libEncrypt(k.aesKey, text, k.receiveId);
+      const [ts, nonce] = [String(1_700_000_000 + i), randomBytes(6).toString('hex')];
+      expect(sign(k.token, ts, nonce, sealed)).toBe(libSign(k.token, ts, nonce, sealed));
+      expect(open(k, sealed)).toBe(text);
+      if (i % 7 === 0) expectRefused(() => open(k, sealed.slice(0, -24) + 'A'.repeat(24))); // a mangled one between
+    }
   });
 });
 
