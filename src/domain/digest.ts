@@ -320,7 +320,7 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   const p = cmp ? f.prevTasks : undefined;
   L.push('', '**工单**');
   if (t.all.reported + t.all.claimed + t.all.finished + t.all.accepted === 0 && f.open.overdueTotal === 0) {
-    L.push(f.period === 'day' ? '今日无新工单' : '本期无工单');
+    L.push(f.period === 'day' ? '当日无新工单' : '本期无工单');
   } else {
     for (const k of kinds) {
       const x = t.kinds[k];
