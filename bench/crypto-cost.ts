@@ -19,7 +19,7 @@ let scavenges = 0;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     pauses += e.duration;
-    if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
   }
 }).observe({ entryTypes: ['gc'] });
 

@@ -78,6 +78,7 @@ describe('durability across SIGKILL', () => {
     // The second half arrives while the process is killed.
     const inFlight = reports.slice(15).map(async (r) => (r.acked = await deliver(r, svc!.url)));
     await new Promise((r) => setTimeout(r, 30));
+    const killedAt = Date.now();
     await svc.stop('SIGKILL');
     await Promise.all(inFlight);
     const ackedBeforeKill = reports.filter((r) => r.acked).length;
@@ -111,9 +112,18 @@ describe('durability across SIGKILL', () => {
 
     // Nothing shown twice: every message the platform took (and showed) is unique.
     await new Promise((r) => setTimeout(r, 1000));
+    // One exception no sender can avoid: a group-robot webhook has no dedupe, so a notice WeCom took in the instant
+    // before the kill, whose "sent" mark had not reached Redis yet, goes out once more (README, Operating it).
     const shown = world.fake.requests.filter((r) => r.errcode === 0 && !r.duplicate && r.kind !== 'gettoken');
-    const bodies = shown.map((r) => `${r.kind} ${r.query.key ?? ''} ${r.query.response_code ?? ''} ${r.rawBody}`);
-    const dupes = bodies.filter((b, i) => bodies.indexOf(b) !== i);
+    const first = new Map<string, Recorded>();
+    const dupes: string[] = [];
+    for (const r of shown) {
+      const body = `${r.kind} ${r.query.key ?? ''} ${r.query.response_code ?? ''} ${r.rawBody}`;
+      const before = first.get(body);
+      if (!before) first.set(body, r);
+      else if (r.kind === 'webhook.send' && before.at <= killedAt && before.at > killedAt - 500 && r.at > killedAt) first.set(body, r);
+      else dupes.push(body);
+    }
     expect(dupes).toEqual([]);
     expect(world.fake.violations()).toEqual([]);
     // A reply retried after WeCom took it (the kill fell between the two) is refused by WeCom and is not a failure.
