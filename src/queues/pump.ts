@@ -110,16 +110,27 @@ export class InboxPump {
     await tx.exec();
   }
 
-  /** Handles a batch concurrently; returns the messages that failed, for the inbox queue to retry. */
+  /**
+   * Handles a batch: one person's messages in the order they came, different people's concurrently. A teacher
+   * typing fast sends "报修 水管漏了" and then the place; the second must find the question the first one asked.
+   * Returns the messages that failed, for the inbox queue to retry.
+   */
   private async handleAll(envs: Envelope[]): Promise<Envelope[]> {
     const failed: Envelope[] = [];
+    const bySender = new Map<string, Envelope[]>();
+    for (const env of envs) {
+      const who = `${env.channel}:${env.surface}:${env.sender.platformId}`;
+      bySender.set(who, [...(bySender.get(who) ?? []), env]);
+    }
     await Promise.all(
-      envs.map((env) =>
-        this.handle(env).catch((e: Error) => {
-          this.log.warn({ id: env.id, err: e.message }, 'message failed on first try; retried through the inbox queue');
-          failed.push(env);
-        }),
-      ),
+      [...bySender.values()].map(async (mine) => {
+        for (const env of mine) {
+          await this.handle(env).catch((e: Error) => {
+            this.log.warn({ id: env.id, err: e.message }, 'message failed on first try; retried through the inbox queue');
+            failed.push(env);
+          });
+        }
+      }),
     );
     return failed;
   }

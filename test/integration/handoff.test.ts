@@ -110,6 +110,30 @@ describe('InboxPump', () => {
     await until('the fourth message', async () => handled.includes('m4'), 2000);
   });
 
+  it("handles one person's messages in the order they came, and different people's side by side", async () => {
+    const { stream, handoff } = setup();
+    const events: string[] = [];
+    const slow = async (e: Envelope) => {
+      events.push(`start ${e.msgId}`);
+      // The first message of each person takes longest: handled concurrently, the later ones would overtake it.
+      await new Promise((r) => setTimeout(r, e.msgId.endsWith('-0') ? 60 : 5));
+      events.push(`end ${e.msgId}`);
+    };
+    const people = ['wang_li', 'li_na', 'zhang_min'];
+    for (let i = 0; i < 4; i++) for (const p of people) await handoff.accept({ ...env(`${p}-${i}`), sender: { platformId: p } });
+    const pump = new InboxPump(REDIS_URL, redis, stream, slow, inbox, log, { batch: 16 });
+    pumps.push(pump);
+    await pump.start();
+    await until('all twelve handled', async () => events.filter((x) => x.startsWith('end')).length === 12 && (await redis.xlen(stream)) === 0, 5000);
+    for (const p of people) {
+      const order = events.filter((x) => x.startsWith('end') && x.includes(p)).map((x) => x.slice(4));
+      expect(order).toEqual([0, 1, 2, 3].map((i) => `m${p}-${i}`));
+    }
+    // Side by side: every person's first message started before anyone's first one ended.
+    const firstEnd = events.findIndex((x) => x.startsWith('end'));
+    expect(events.slice(0, firstEnd).filter((x) => x.endsWith('-0'))).toHaveLength(3);
+  });
+
   it('hands a message that fails to the inbox queue for its retries, and goes on with the others', async () => {
     const { stream, handoff } = setup();
     failing.add('m2');
