@@ -19,11 +19,15 @@ export interface Server {
 }
 
 /**
- * `taskset -c <cpu> node <args…>` (under `nice -n <nice>` when given); resolves when a line matches
+ * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `nice -n <nice>` when given); resolves when a line matches
  * /listening on port (\d+)/.
  */
 export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, nice?: number): Promise<Server> {
-  const cmd = ['taskset', '-c', cpu, process.execPath, ...args];
+  // On one core, V8's default four helper threads take turns with the JavaScript thread in 4 ms slices whenever
+  // they have work (compiling, GC), and requests wait 15–55 ms; one helper is what a one-core process should have
+  // (README, Operating it). Every server gets the same, so the rows stay comparable.
+  const oneCore = /^\d+$/.test(cpu) ? ['--v8-pool-size=1'] : [];
+  const cmd = ['taskset', '-c', cpu, process.execPath, ...oneCore, ...args];
   if (nice !== undefined) cmd.unshift('nice', '-n', String(nice));
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: ROOT,
