@@ -12,7 +12,7 @@ import type { Kind, Person } from '../config/schema.js';
 import type { SchoolCalendar } from '../scheduler/calendar.js';
 import type { ChecklistStore } from '../store/checklists.js';
 import { chatOf } from './chat-of.js';
-import { explainText, parseCardKey, recordedCard } from './checklist-card.js';
+import { answerCard, cardRef, explainText, parseCardKey, recordedCard } from './checklist-card.js';
 import { applyChanges, changesFrom, failureText, itemsOf, missing, missingText, rangeText, sheetName, sheetNames, valueText, type Change } from './checklists.js';
 import { Outcome } from './outcome.js';
 import type { ChecklistSheet } from './records.js';
@@ -58,7 +58,21 @@ export class ChecklistAnswers implements Conversation {
       out.reply(`你有 ${pool.length} 张检查表：${list}。请在回复前写上名称，例如“${hint} 全部正常”。`);
       return true;
     }
-    return !!(await this.record(env, me, out, now, readings[0].sheet, readings[0].answer!));
+    const sheet = readings[0].sheet;
+    const after = await this.record(env, me, out, now, sheet, readings[0].answer!);
+    if (after) this.retireCard(sheet, after, out);
+    return !!after;
+  }
+
+  /**
+   * Once typed answers leave the card's "全部正常" nothing to do (no yes/no item open), the card in the person's
+   * DM shows what was recorded and loses its buttons, as after a tap. Before that the button still helps: "3 异常
+   * …" typed, then 全部正常 for the rest.
+   */
+  private retireCard(before: ChecklistSheet, after: ChecklistSheet, out: Outcome): void {
+    const open = (s: ChecklistSheet) => s.items.some((e) => e.type === 'yesno' && e.value === undefined);
+    if (!answerCard(after) || !open(before) || open(after)) return;
+    out.send({ kind: 'cards', ref: cardRef(after) }, { type: 'card', card: recordedCard(after) });
   }
 
   /**

@@ -10,6 +10,11 @@ export type CardAction = 'ok' | 'explain';
 
 const keyRe = /^cl:(ok|explain):(\d{4}-\d{2}-\d{2}):([a-z0-9_.]+)$/;
 
+/** The ref of a sheet's card: what the senders keep its update handle under. */
+export function cardRef(sheet: Pick<ChecklistSheet, 'date' | 'id'>): string {
+  return `cl.${sheet.date}.${sheet.id}`;
+}
+
 export function cardKey(action: CardAction, sheet: Pick<ChecklistSheet, 'date' | 'id'>): string {
   return `cl:${action}:${sheet.date}:${sheet.id}`;
 }
@@ -34,7 +39,7 @@ export function answerCard(sheet: ChecklistSheet, due?: string): Card | undefine
   if (!sheet.items.some((e) => e.type === 'yesno')) return undefined;
   const numbers = sheet.items.some((e) => e.type !== 'yesno');
   return {
-    ref: `cl.${sheet.date}.${sheet.id}`,
+    ref: cardRef(sheet),
     title: `📋 ${sheetName(sheet)}`,
     description: `${sheet.items.map((e, i) => `${i + 1} ${e.label}`).join('、')}${numbers ? '。数字项请直接回复，如“4 数值”' : ''}`,
     fields: fields(sheet, due),
@@ -52,7 +57,7 @@ export function recordedCard(sheet: ChecklistSheet): Card {
   const left = missing(sheet);
   const parts = [`正常 ${fine} 项`, ...(failed ? [`异常 ${failed} 项`] : []), left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : '已全部填完'];
   return {
-    ref: `cl.${sheet.date}.${sheet.id}`,
+    ref: cardRef(sheet),
     title: `📋 ${sheetName(sheet)}`,
     description: `已记录：${parts.join('，')}`,
     fields: fields(sheet),

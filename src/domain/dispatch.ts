@@ -55,7 +55,7 @@ export class Dispatcher {
         const who = t.owner ?? this.roster.onDuty(team, now)[0] ?? team.lead ?? team.members[0];
         const r = await this.tasks.transition(t.id, { from: transitions.assign.from, actor: 'system', set: { assignee: who, assignedBy: 'system', acked: false, claimedAt: now }, event: { at: now, by: 'system', type: 'assigned', to: who }, index: [who] }, transitions.assign.to);
         if (!r.ok) return out;
-        out.send({ kind: 'task_cards', task: t.id, except: who }, { type: 'card', card: T.takenCard(r.task, this.roster) });
+        out.send({ kind: 'cards', ref: `t${t.id}`, except: who }, { type: 'card', card: T.takenCard(r.task, this.roster) });
         out.send({ kind: 'user', person: who }, { type: 'card', card: { ...T.claimCard(r.task, this.roster), title: `已派给你 #${t.id}`, buttons: [{ text: '确认接单', key: `claim:${t.id}`, style: 'primary' }] } });
         out.dm(who, `#${t.id} 已${waited}无人接单，按值班表派给你，请确认。`);
         return out.dm(t.reporter, `你报的 #${t.id} 已派给值班的${this.roster.name(who)}。`);

@@ -35,7 +35,7 @@ export type Target =
   | { kind: 'user'; person: string }
   | { kind: 'chat'; chat: string } // a configured chat id (team group, manager group)
   | { kind: 'reply'; handle: ReplyHandle }
-  | { kind: 'task_cards'; task: number; except?: string } // update the claim cards already sent for a task
+  | { kind: 'cards'; ref: string; except?: string } // update the cards already sent with this ref (a task's claim cards: t12)
   | { kind: 'clicked_card'; channel: string; person: string; responseCode: string }; // the card just clicked
 
 export interface Outgoing {

@@ -198,7 +198,7 @@ export class TaskService {
     const r = await this.step(ctx, task, 'claim', { set: { assignee: me.id, assignedBy: me.id, acked: true, claimedAt: now }, event: { type: 'claimed' }, index: [me.id] });
     if (!r.ok) return out; // step() has replied: someone else was faster
     this.clicked(ctx, r);
-    out.send({ kind: 'task_cards', task: task.id, except: me.id }, { type: 'card', card: T.takenCard(r.task, this.roster) });
+    out.send({ kind: 'cards', ref: `t${task.id}`, except: me.id }, { type: 'card', card: T.takenCard(r.task, this.roster) });
     out.reply(`✅ 你已接单 ${T.summary(r.task, this.roster)}\n完工后回复"完工 ${task.id} 备注"；缺配件可回复"挂起 ${task.id} 待配件"。`);
     return out.dm(task.reporter !== me.id ? task.reporter : undefined, `你报的 #${task.id} 已由${me.name}接单，正在处理。`);
   }
@@ -222,7 +222,7 @@ export class TaskService {
 
   private afterHandover(ctx: Ctx, task: Task, target: Person): Outcome {
     const { out, me } = ctx;
-    out.send({ kind: 'task_cards', task: task.id, except: target.id }, { type: 'card', card: T.takenCard(task, this.roster) });
+    out.send({ kind: 'cards', ref: `t${task.id}`, except: target.id }, { type: 'card', card: T.takenCard(task, this.roster) });
     out.send({ kind: 'user', person: target.id }, { type: 'card', card: { ...T.claimCard(task, this.roster), title: `${me.name}派给你 #${task.id}`.slice(0, 26), buttons: [{ text: '确认接单', key: `claim:${task.id}`, style: 'primary' }] } });
     out.reply(`↪️ #${task.id} 已交给${target.name}。`);
     return out.dm(task.reporter !== me.id ? task.reporter : undefined, `你报的 #${task.id} 已转给${target.name}处理。`);
@@ -309,7 +309,7 @@ export class TaskService {
     const { out, me, now } = ctx;
     const r = await this.step(ctx, task, 'cancel', { mustBe: this.roster.isManager(me.id) ? undefined : 'reporter', set: { cancelledAt: now }, event: { type: 'cancelled' } });
     if (!r.ok) return out;
-    out.send({ kind: 'task_cards', task: task.id }, { type: 'card', card: T.takenCard(r.task, this.roster) });
+    out.send({ kind: 'cards', ref: `t${task.id}` }, { type: 'card', card: T.takenCard(r.task, this.roster) });
     out.reply(`已撤销 #${task.id}。`);
     return out.dm(r.task.assignee, `#${task.id} 已被${me.name}撤销，不用再处理了。`);
   }

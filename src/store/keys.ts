@@ -11,7 +11,7 @@ export function keys(prefix: string) {
     byPerson: (person: string) => `${p}tasks:by:${person}`,
     createdBy: (sourceId: string) => `${p}msgtask:${sourceId}`,
     pending: (chat: string, person: string) => `${p}pending:${chat}:${person}`,
-    cards: (id: number) => `${p}cards:${id}`,
+    cards: (ref: string) => `${p}cards:${ref}`, // response_codes of the cards sent with this ref, by person
     /** Received messages on their way to the inbox queue (queues/handoff.ts → queues/pump.ts). */
     ingress: `${p}ingress`,
     /** A received message id, remembered a day against repeated deliveries. */

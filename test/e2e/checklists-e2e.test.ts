@@ -128,6 +128,14 @@ describe('checklists over WeCom', () => {
     await run('checklist-due.safety');
     await world.fake.waitFor((r) => r.kind === 'message.send' && r.body.touser === 'ChenZhuRen' && textOf(r).includes('还差 3 项'));
     await world.fake.waitFor((r) => r.kind === 'webhook.send' && r.query.key === 'key-manager' && textOf(r).includes('还没填完'));
+
+    // The rest typed in the group: the card in his DM has nothing left to do and shows the record instead.
+    expect(world.fake.requests.some((r) => r.kind === 'update_template_card')).toBe(false);
+    await world.fake.waitFor(replyTo(await aibotSay('ChenZhuRen', '4 正常 5 正常 6 正常', 'wrManagerGroup')));
+    const retired = await world.fake.waitFor((r) => r.kind === 'update_template_card' && r.body.userids?.[0] === 'ChenZhuRen');
+    expect(retired.errcode).toBe(0);
+    expect(retired.body.template_card.sub_title_text).toBe('已记录：正常 5 项，异常 1 项，已全部填完');
+    expect(retired.body.template_card.button_list).toEqual([expect.objectContaining({ text: '已记录' })]);
     expect(world.fake.violations()).toEqual([]);
   });
 

@@ -305,4 +305,24 @@ describe('answering through the card', () => {
     expect(s.items[1]).toMatchObject({ note: '留样不足', task });
     expect(s.status).toBe('open');
   });
+
+  it('answered by typing, the card keeps its buttons while they still help, and shows the record once they do not', async () => {
+    const post = await runJob('checklist.disinfection', when('14:00'));
+    const card = cardOf(post, 'he_ay');
+    const retired = (o: Outcome) => o.messages.filter((m) => m.to.kind === 'cards');
+    // A failure typed first: 全部正常 would still fill the rest, so the card stays as it is.
+    const first = await say('he_ay', '午睡室 2 异常 没冲干净', 'team_baojie', when('14:05'));
+    expect(replyText(first)).toContain('已记录');
+    expect(retired(first)).toEqual([]);
+    const rest = await say('he_ay', '午睡室 1 正常', 'team_baojie', when('14:06'));
+    expect(replyText(rest)).toContain('已记录');
+    const [update] = retired(rest);
+    expect(update.to).toEqual({ kind: 'cards', ref: card.ref });
+    expect(update.message).toMatchObject({ type: 'card', card: { ref: card.ref, buttons: [{ text: '已记录', style: 'muted' }] } });
+    expect((update.message as { card: Card }).card.description).toContain('异常 1 项');
+    // Later answers (the numbers) do not touch the card again.
+    const numbers = await say('he_ay', '午睡室 3 500', 'team_baojie', when('14:07'));
+    expect(replyText(numbers)).toContain('已记录');
+    expect(retired(numbers)).toEqual([]);
+  });
 });

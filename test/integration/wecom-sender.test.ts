@@ -90,7 +90,7 @@ describe('WeCom sender', () => {
     await c.deliver({ to: { kind: 'user', person: 'li_sf' }, message: { type: 'card', card } }, ctx());
     await c.deliver({ to: { kind: 'user', person: 'wu_sf' }, message: { type: 'card', card } }, ctx());
     const taken = { ...card, buttons: [{ text: '李师傅已接单', key: 'noop:9001', style: 'muted' as const }] };
-    const update: Outgoing = { to: { kind: 'task_cards', task: 9001, except: 'li_sf' }, message: { type: 'card', card: taken } };
+    const update: Outgoing = { to: { kind: 'cards', ref: 't9001', except: 'li_sf' }, message: { type: 'card', card: taken } };
     await c.deliver(update, ctx());
     await c.deliver(update, ctx()); // a retry finds no code left and sends nothing
     const updates = fake.requests.filter((r) => r.kind === 'update_template_card');

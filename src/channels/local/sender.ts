@@ -27,7 +27,7 @@ export class LocalChannel implements Channel {
         return this.roster.config.chats.some((c) => c.id === to.chat);
       case 'reply':
         return to.handle.channel === 'local';
-      case 'task_cards':
+      case 'cards':
         return true;
       case 'clicked_card':
         return to.channel === 'local';
@@ -45,9 +45,9 @@ export class LocalChannel implements Channel {
         return this.post(to.chat, out.message);
       case 'reply':
         return this.post(to.handle.chatId, out.message);
-      case 'task_cards': {
+      case 'cards': {
         if (out.message.type !== 'card') return;
-        const cards = await this.redis.hgetall(this.taskCards(to.task));
+        const cards = await this.redis.hgetall(this.cards(to.ref));
         for (const [person, id] of Object.entries(cards)) if (person !== to.except) await this.chats.updateCard(dmChat(person), id, out.message.card);
         return;
       }
@@ -58,15 +58,18 @@ export class LocalChannel implements Channel {
     }
   }
 
-  private taskCards(task: number) {
-    return `${this.prefix}:local:taskcards:${task}`;
+  /** The console's message id of each card sent with a ref, by person. */
+  private cards(ref: string) {
+    return `${this.prefix}:local:cards:${ref}`;
   }
 
   private async post(chat: string, m: Message, person?: string): Promise<void> {
     if (m.type === 'card') {
       const posted = await this.chats.post(chat, bot, { type: 'card', card: m.card });
-      const ref = /^t(\d+)$/.exec(m.card.ref);
-      if (ref && person) await this.redis.hset(this.taskCards(Number(ref[1])), person, posted.id);
+      if (person) {
+        await this.redis.hset(this.cards(m.card.ref), person, posted.id);
+        await this.redis.expire(this.cards(m.card.ref), 30 * 86_400); // a card nobody updates in a month stays as it is
+      }
       return;
     }
     if (m.type === 'image') {

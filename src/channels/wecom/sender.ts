@@ -55,7 +55,7 @@ export class WecomChannel implements Channel {
       case 'reply':
         if (to.handle.channel !== 'wecom') return false;
         return to.handle.surface === 'aibot' ? !!to.handle.responseUrl : !!this.api;
-      case 'task_cards':
+      case 'cards':
         return !!this.api;
       case 'clicked_card':
         return to.channel === 'wecom' && !!this.api;
@@ -72,8 +72,8 @@ export class WecomChannel implements Channel {
       case 'reply':
         if (to.handle.surface === 'aibot') return this.replyOnce(to.handle.responseUrl!, out.message, ctx);
         return this.sendApp(to.handle.senderPlatformId, out.message, ctx);
-      case 'task_cards':
-        return this.updateTaskCards(to.task, to.except, out.message);
+      case 'cards':
+        return this.updateCards(to.ref, to.except, out.message);
       case 'clicked_card': {
         const wecomId = this.roster.person(to.person)?.wecom;
         if (out.message.type !== 'card' || !wecomId) return;
@@ -117,12 +117,11 @@ export class WecomChannel implements Channel {
     };
     const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, () => this.api!.post('/cgi-bin/message/send', body));
     if (res.invaliduser) this.log.warn({ invaliduser: res.invaliduser }, 'WeCom did not deliver to some users (check their userid in the config)');
-    const ref = m.type === 'card' ? /^t(\d+)$/.exec(m.card.ref) : null;
-    if (ref && typeof res.response_code === 'string') {
+    if (m.type === 'card' && typeof res.response_code === 'string') {
       const entry: CardEntry = { userid, code: res.response_code };
       const person = this.roster.config.people.find((p) => p.wecom === userid)?.id ?? userid;
-      await this.redis.hset(this.k.cards(Number(ref[1])), person, JSON.stringify(entry));
-      await this.redis.expire(this.k.cards(Number(ref[1])), 72 * 3600); // response_code lives 72 h
+      await this.redis.hset(this.k.cards(m.card.ref), person, JSON.stringify(entry));
+      await this.redis.expire(this.k.cards(m.card.ref), 72 * 3600); // response_code lives 72 h
     }
   }
 
@@ -150,18 +149,18 @@ export class WecomChannel implements Channel {
   }
 
   /** Each stored response_code works once: it is removed when used, so a retry skips cards already updated. */
-  private async updateTaskCards(task: number, except: string | undefined, m: Message): Promise<void> {
+  private async updateCards(ref: string, except: string | undefined, m: Message): Promise<void> {
     if (m.type !== 'card') return;
-    const entries = await this.redis.hgetall(this.k.cards(task));
+    const entries = await this.redis.hgetall(this.k.cards(ref));
     for (const [person, raw] of Object.entries(entries)) {
       if (person === except) continue;
       const e = JSON.parse(raw) as CardEntry;
-      await this.redis.hdel(this.k.cards(task), person);
+      await this.redis.hdel(this.k.cards(ref), person);
       try {
         await this.api!.post('/cgi-bin/message/update_template_card', { userids: [e.userid], agentid: this.settings.app!.agentId, response_code: e.code, template_card: buttonCard(m.card) });
       } catch (err) {
         // A used or expired code cannot be retried; the card just stays as it was. Log and go on.
-        this.log.warn({ task, person, err: (err as Error).message }, 'could not update a claim card');
+        this.log.warn({ ref, person, err: (err as Error).message }, 'could not update a card');
       }
     }
   }
