@@ -4,8 +4,9 @@
 // fonts-wqy-microhei), or whatever fontconfig names for zh. Without one the chart is drawn without text.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import * as echarts from 'echarts';
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
+import type * as Echarts from 'echarts';
+import type * as ResvgJs from '@resvg/resvg-js';
 import { kinds } from '../config/schema.js';
 import type { DailySeries } from './digest.js';
 import { kindLabel } from './texts.js';
@@ -60,6 +61,12 @@ export interface ChartInput {
   height?: number;
 }
 
+// Loaded on first use: echarts is ~12 MB of heap, and most processes (a receiver, a day without a summary) never
+// draw a chart. A smaller heap is a shorter pause at every full garbage collection.
+const load = createRequire(import.meta.url);
+let echarts: typeof Echarts | undefined;
+let resvg: typeof ResvgJs | undefined;
+
 const COLORS = { repair: '#4e79a7', cleaning: '#59a14f', meal: '#f28e2b', line: '#e15759', target: '#9c9c9c' };
 
 /** The chart as SVG text. */
@@ -69,6 +76,7 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
   const labels = input.series.dates.map((d) => d.slice(5));
   const targetH = Math.round((input.finishTargetMs / 3_600_000) * 10) / 10;
   const maxH = Math.max(targetH, ...input.series.finishHours.map((h) => h ?? 0));
+  echarts ??= load('echarts') as typeof Echarts;
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
@@ -117,11 +125,12 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
 /** The chart as PNG bytes. Without a CJK font the text is left out rather than drawn as boxes or failing. */
 export function chartPng(input: ChartInput, font: ChartFont | null = chartFont()): Buffer {
   const svg = chartSvg(input, font ? font.family : 'sans-serif');
-  const resvg = new Resvg(svg, {
+  resvg ??= load('@resvg/resvg-js') as typeof ResvgJs;
+  const png = new resvg.Resvg(svg, {
     background: '#ffffff',
     font: font
       ? { fontFiles: [font.file], loadSystemFonts: false, defaultFontFamily: font.family, sansSerifFamily: font.family }
       : { loadSystemFonts: false },
   });
-  return Buffer.from(resvg.render().asPng());
+  return Buffer.from(png.render().asPng());
 }
