@@ -89,6 +89,17 @@ describe('console API', () => {
     expect(digest.next).toBeGreaterThan(Date.now());
   });
 
+  it('a checklist card in the DM turns into the record once typed answers leave its buttons nothing to do', async () => {
+    expect((await api('/jobs/run', { name: 'checklist.safety' })).status).toBe(200);
+    const card = await until('the safety card', async () => (await read('dm:chen_zr')).find((m) => m.type === 'card' && !!m.card!.buttons[0]?.key.startsWith('cl:ok:')));
+    expect(card.card!.buttons.map((b) => b.text)).toEqual(['全部正常', '有异常，我来说明']);
+    await say('chen_zr', 'manager', '全部正常，3 异常 灭火器压力不足');
+    await botSaid('manager', '已记录【每日安全检查】');
+    const after = await until('the card updated in place', async () => (await read('dm:chen_zr')).find((m) => m.id === card.id && m.card!.buttons[0]?.text === '已记录'));
+    expect(after.card!.buttons).toHaveLength(1);
+    expect(JSON.stringify(after.card)).toContain('已记录：正常 5 项，异常 1 项，已全部填完');
+  });
+
   it('refuses bad input with a clear error', async () => {
     expect((await api('/messages', { as: 'nobody', chat: 'class_xiao1', text: 'hi' })).status).toBe(400);
     expect((await api('/messages', { as: 'wang_li', chat: 'dm:li_sf', text: 'hi' })).status).toBe(400); // not your DM
