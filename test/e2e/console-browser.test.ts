@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { fastTimers, startService, testConfig, until, type RunningService } from '../helpers/service.js';
-import { horizontalOverflow, launchBrowser, messages, openConsole, visible, type ConsolePage } from '../helpers/browser.js';
+import { closeBrowser, horizontalOverflow, launchBrowser, messages, openConsole, say, taskRef, visible, type ConsolePage } from '../helpers/browser.js';
 
 const BOT = '后勤助手';
 const prefix = testPrefix('console');
@@ -16,20 +16,10 @@ let browser: Browser;
 let redis: Redis;
 const pages: ConsolePage[] = [];
 
-/** "#1" must not match "#12". */
-const taskRef = (id: number) => new RegExp(`#${id}(?!\\d)`);
-
 async function open(o: Parameters<typeof openConsole>[2]): Promise<ConsolePage> {
   const p = await openConsole(browser, svc.url, { token: TOKEN, ...o });
   pages.push(p);
   return p;
-}
-
-async function say(p: ConsolePage, text: string): Promise<void> {
-  await p.page.getByRole('textbox', { name: '输入消息' }).fill(text);
-  await p.page.getByRole('button', { name: '发送', exact: true }).click();
-  // The sender sees their own message, under their own name.
-  await visible(messages(p.page).filter({ hasText: text }));
 }
 
 beforeAll(async () => {
@@ -46,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => {});
-  await browser?.close();
+  await closeBrowser(browser, pages);
   await svc?.stop();
   if (redis) {
     await dropPrefix(redis, prefix);

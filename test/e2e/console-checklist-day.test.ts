@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { startService, testConfig, until, type RunningService } from '../helpers/service.js';
-import { launchBrowser, messages, openConsole, visible, type ConsolePage } from '../helpers/browser.js';
+import { closeBrowser, launchBrowser, messages, openConsole, say, taskRef, visible, type ConsolePage } from '../helpers/browser.js';
 
 const BOT = '后勤助手';
 const prefix = testPrefix('console-day');
@@ -18,8 +18,6 @@ let browser: Browser;
 let redis: Redis;
 const pages: ConsolePage[] = [];
 
-/** "#1" must not match "#12". */
-const taskRef = (id: number) => new RegExp(`#${id}(?!\\d)`);
 const botSaid = (p: Page, text: string | RegExp) => visible(messages(p).filter({ hasText: BOT }).filter({ hasText: text }));
 
 /** The day's jobs run when the manager presses 立即运行, not when the clock says: every scheduled job is off. */
@@ -41,12 +39,6 @@ async function open(as: string, chat: string): Promise<ConsolePage> {
   return p;
 }
 
-async function say(p: ConsolePage, text: string): Promise<void> {
-  await p.page.getByRole('textbox', { name: '输入消息' }).fill(text);
-  await p.page.getByRole('button', { name: '发送', exact: true }).click();
-  await visible(messages(p.page).filter({ hasText: text }));
-}
-
 /** 立即运行 on the board's job list, and the board says it ran. */
 async function runJob(p: ConsolePage, title: string): Promise<void> {
   await p.page.getByRole('button', { name: `立即运行：${title}`, exact: true }).click();
@@ -65,8 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => {});
-  await browser?.close();
+  await closeBrowser(browser, pages);
   await svc?.stop();
   if (redis) {
     await dropPrefix(redis, prefix);

@@ -89,3 +89,19 @@ export function messages(page: Page) {
 export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
 }
+
+/** A task number in page text: "#1" must not match "#12". */
+export const taskRef = (id: number) => new RegExp(`#${id}(?!\\d)`);
+
+/** Types into the chat box and sends; resolves once the sender sees their own message. */
+export async function say(p: ConsolePage, text: string): Promise<void> {
+  await p.page.getByRole('textbox', { name: '输入消息' }).fill(text);
+  await p.page.getByRole('button', { name: '发送', exact: true }).click();
+  await visible(messages(p.page).filter({ hasText: text }));
+}
+
+/** Closes every page opened and the browser (afterAll; tolerates a browser that never started). */
+export async function closeBrowser(browser: Browser | undefined, pages: ConsolePage[]): Promise<void> {
+  for (const p of pages) await p.context.close().catch(() => {});
+  await browser?.close();
+}

@@ -54,11 +54,10 @@ export function seal(keys: CallbackKeys, message: string, random?: Buffer): stri
  * — exactly the AI bot's expected id). Decrypting here lets us reject both (WxJava PR #3759 hardened the same).
  */
 function decryptChecked(aesKey: string, b64: string): { message: string; id: string } {
-  const key = Buffer.from(aesKey + '=', 'base64');
-  if (key.length !== 32) throw new VerificationError('EncodingAESKey does not decode to 32 bytes', 500);
+  const c = cipherFor(aesKey);
   const data = Buffer.from(b64, 'base64');
   if (data.length === 0 || data.length % 16 !== 0) throw new VerificationError('ciphertext length is not a multiple of the block size', 400);
-  const plain = decryptCbc(key, data);
+  const plain = decryptCbc(c, data);
   const pad = plain[plain.length - 1];
   if (pad < 1 || pad > 32 || pad > plain.length) throw new VerificationError('bad padding after decrypt', 400);
   const body = plain.subarray(0, plain.length - pad);
@@ -68,19 +67,30 @@ function decryptChecked(aesKey: string, b64: string): { message: string; id: str
   return { message: body.subarray(20, 20 + len).toString('utf8'), id: body.subarray(20 + len).toString('utf8') };
 }
 
-// One ECB decipher per key, kept: without padding and fed whole blocks it holds no state between calls.
-const ecb = new Map<string, Decipher>();
+// Per EncodingAESKey, decoded once: the key and one ECB decipher, kept. Without padding and fed whole blocks the
+// decipher holds no state between calls.
+interface Cipher {
+  key: Buffer;
+  ecb: Decipher;
+}
+const ciphers = new Map<string, Cipher>();
+
+function cipherFor(aesKey: string): Cipher {
+  let c = ciphers.get(aesKey);
+  if (!c) {
+    const key = Buffer.from(aesKey + '=', 'base64');
+    if (key.length !== 32) throw new VerificationError('EncodingAESKey does not decode to 32 bytes', 500);
+    const ecb = createDecipheriv('aes-256-ecb', key, null);
+    ecb.setAutoPadding(false);
+    c = { key, ecb };
+    ciphers.set(aesKey, c);
+  }
+  return c;
+}
 
 /** AES-256-CBC decryption, IV = first 16 bytes of the key, no padding removed: P[i] = D(C[i]) xor C[i-1]. */
-function decryptCbc(key: Buffer, data: Buffer): Buffer {
-  const id = key.toString('base64');
-  let d = ecb.get(id);
-  if (!d) {
-    d = createDecipheriv('aes-256-ecb', key, null);
-    d.setAutoPadding(false);
-    ecb.set(id, d);
-  }
-  const out = d.update(data); // data.length is a non-zero multiple of 16 (checked by the caller)
+function decryptCbc({ key, ecb }: Cipher, data: Buffer): Buffer {
+  const out = ecb.update(data); // data.length is a non-zero multiple of 16 (checked by the caller)
   for (let i = out.length - 1; i >= 16; i--) out[i] ^= data[i - 16];
   for (let i = 0; i < 16; i++) out[i] ^= key[i];
   return out;
