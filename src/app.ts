@@ -1,5 +1,5 @@
 // The composition root: builds every part from Settings and wires them. Tests start the same thing.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Channel } from './channels/channel.js';
 import type { Envelope } from './channels/envelope.js';
@@ -121,7 +121,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         mount.push((r) => mountExport(r, settings.adminToken!, (month, out) => exportMonth(ledger, month, out), (e) => log.error({ err: e.message }, 'ledger export failed')));
       }
       const app = createHttpApp({ settings, ingress, queues, redis, mount });
-      server = app.listen(settings.port, settings.host);
+      server = createServer(app).listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
         server!.once('error', reject);

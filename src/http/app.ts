@@ -1,13 +1,16 @@
-// The Koa app: health, readiness, channel receivers, operator endpoints. Nothing here knows about tasks.
+// The HTTP front: channel callbacks on plain node:http (callbacks.ts), and a Koa app for health, readiness, the
+// console and operator endpoints. Nothing here knows about tasks.
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { Ingress } from '../channels/ingress.js';
 import type { Settings } from '../config/load.js';
-import { mountAibot } from '../channels/wecom/aibot.js';
-import { mountApp } from '../channels/wecom/app.js';
+import { aibotRoutes } from '../channels/wecom/aibot.js';
+import { appRoutes } from '../channels/wecom/app.js';
 import type { Queues } from '../queues/runtime.js';
 import { mountAdmin } from './admin.js';
+import { withCallbacks, type CallbackRoute } from './callbacks.js';
 
 export interface HttpDeps {
   settings: Settings;
@@ -18,7 +21,8 @@ export interface HttpDeps {
   mount?: ((router: Router) => void)[];
 }
 
-export function createHttpApp(d: HttpDeps): Koa {
+/** The server's request listener. */
+export function createHttpApp(d: HttpDeps): RequestListener {
   const app = new Koa({ proxy: true });
   const router = new Router();
   const { settings, ingress } = d;
@@ -39,17 +43,16 @@ export function createHttpApp(d: HttpDeps): Koa {
   });
 
   // A workers-only process answers health checks and nothing else.
-  if (settings.role === 'workers') return finish(app, router, ingress);
-  if (settings.wecom.aibot) mountAibot(router, ingress, settings.wecom.aibot);
-  if (settings.wecom.app && settings.wecom.corpId) mountApp(router, ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId });
-  if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken);
-  for (const m of d.mount ?? []) m(router);
-  return finish(app, router, ingress);
-}
-
-function finish(app: Koa, router: Router, ingress: Ingress): Koa {
-  app.on('error', (err: Error) => ingress.log.error({ err: err.message }, 'http error'));
+  const callbacks: CallbackRoute[] = [];
+  if (settings.role !== 'workers') {
+    if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
+    if (settings.wecom.app && settings.wecom.corpId) callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
+    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken);
+    for (const m of d.mount ?? []) m(router);
+  }
+  const onError = (err: Error) => ingress.log.error({ err: err.message }, 'http error');
+  app.on('error', onError);
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return app;
+  return withCallbacks(callbacks, app.callback(), onError);
 }

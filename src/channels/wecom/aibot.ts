@@ -1,13 +1,12 @@
 // WeCom AI bot (智能机器人) in URL-callback mode: encrypted JSON, receive id "" (protocols/wecom.md §2–§4).
 // Transport only: verify, decrypt, turn the payload into an Envelope, answer fast.
-import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { VerificationError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, seal, sign, type CallbackKeys } from './crypto.js';
-import { readBody, refuse, signedQuery, urlCheck, verify } from './guard.js';
+import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
+import { ok, refuse, replayed, signedQuery, urlCheck, verify } from './guard.js';
 import { buttonCard } from './render.js';
 import { help } from '../../domain/texts.js';
 
@@ -42,44 +41,44 @@ function textOf(p: Payload): string {
   return `[${p.msgtype}]`;
 }
 
-export function mountAibot(router: Router, ingress: Ingress, keys: { token: string; aesKey: string }): void {
+export function aibotRoutes(ingress: Ingress, keys: { token: string; aesKey: string }): CallbackRoute[] {
   const k: CallbackKeys = { ...keys, receiveId: '' };
+  return [
+    { method: 'GET', path: '/wecom/aibot', handle: urlCheck(ingress, k, 'aibot') },
+    { method: 'POST', path: '/wecom/aibot', handle: (req) => receive(req, ingress, k) },
+  ];
+}
 
-  router.get('/wecom/aibot', urlCheck(ingress, k, 'aibot'));
-
-  router.post('/wecom/aibot', async (ctx) => {
+async function receive(req: CallbackRequest, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+  try {
+    const q = signedQuery(req.query);
+    const raw = await req.body(ingress.bodyLimitBytes);
+    let encrypted: unknown;
     try {
-      const q = signedQuery(ctx);
-      const raw = await readBody(ctx, ingress.bodyLimitBytes);
-      let encrypted: unknown;
-      try {
-        encrypted = (JSON.parse(raw) as { encrypt?: unknown }).encrypt;
-      } catch {
-        encrypted = undefined;
-      }
-      // No encrypted field = not from WeCom. Never read the body as plaintext.
-      if (typeof encrypted !== 'string' || !encrypted) throw new VerificationError('body has no "encrypt" field');
-      verify(ingress, k, q, encrypted);
-      const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
-      if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
-      const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
-      const env = toEnvelope(parsed.data, ingress.now());
-      // Messages: the replay check rides with the durable hand-off, in one Redis call.
-      if (env.text !== undefined) {
-        if (await ingress.accept(env, replay)) return ok(ctx);
-        return replayed(ctx, ingress, parsed.data.msgid);
-      }
-      if (!(await ingress.firstSight(replay.key, replay.ttlMs))) return replayed(ctx, ingress, parsed.data.msgid);
-      try {
-        await handleEvent(ctx, ingress, k, q.nonce, parsed.data, env);
-      } catch (e) {
-        await ingress.forget(replay.key);
-        throw e;
-      }
-    } catch (e) {
-      refuse(ctx, ingress, 'aibot', e);
+      encrypted = (JSON.parse(raw) as { encrypt?: unknown }).encrypt;
+    } catch {
+      encrypted = undefined;
     }
-  });
+    // No encrypted field = not from WeCom. Never read the body as plaintext.
+    if (typeof encrypted !== 'string' || !encrypted) throw new VerificationError('body has no "encrypt" field');
+    verify(ingress, k, q, encrypted);
+    const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
+    if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
+    const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
+    const env = toEnvelope(parsed.data, ingress.now());
+    const msgid = parsed.data.msgid;
+    // Messages: the replay check rides with the durable hand-off, in one Redis call.
+    if (env.text !== undefined) return (await ingress.accept(env, replay)) ? ok : replayed(ingress, 'aibot', { msgid });
+    if (!(await ingress.firstSight(replay.key, replay.ttlMs))) return replayed(ingress, 'aibot', { msgid });
+    try {
+      return await handleEvent(ingress, k, q.nonce, parsed.data, env);
+    } catch (e) {
+      await ingress.forget(replay.key);
+      throw e;
+    }
+  } catch (e) {
+    return refuse(req, ingress, 'aibot', e);
+  }
 }
 
 /** What the payload says, as an Envelope: `text` for messages, `action` for card clicks, neither for other events. */
@@ -103,33 +102,22 @@ function toEnvelope(p: Payload, now: number): Envelope {
   return { ...env, text: textOf(p) };
 }
 
-async function handleEvent(ctx: Context, ingress: Ingress, k: CallbackKeys, nonce: string, p: Payload, env: Envelope): Promise<void> {
+async function handleEvent(ingress: Ingress, k: CallbackKeys, nonce: string, p: Payload, env: Envelope): Promise<CallbackAnswer> {
   if (env.action) {
     const card = await ingress.click(env);
     // The clicked card can only be replaced in this answer, within 5 s, once (wecom.md §4.4).
     const taskId = env.action.cardRef;
-    if (card && taskId) return reply(ctx, k, nonce, { response_type: 'update_template_card', userids: [p.from.userid], template_card: { ...buttonCard(card), task_id: taskId } });
+    if (card && taskId) return reply(k, nonce, { response_type: 'update_template_card', userids: [p.from.userid], template_card: { ...buttonCard(card), task_id: taskId } });
   } else if (p.msgtype === 'event' && p.event?.eventtype === 'enter_chat') {
-    return reply(ctx, k, nonce, { msgtype: 'text', text: { content: help } });
+    return reply(k, nonce, { msgtype: 'text', text: { content: help } });
   }
-  ok(ctx);
-}
-
-function ok(ctx: Context): void {
-  ctx.status = 200;
-  ctx.body = '';
-}
-
-function replayed(ctx: Context, ingress: Ingress, msgid: string): void {
-  ingress.log.warn({ msgid }, 'replayed aibot callback refused');
-  ctx.status = 409;
-  ctx.body = 'replayed';
+  return ok;
 }
 
 /** Encrypted passive reply (wecom.md §2.6): the nonce of the callback, our own timestamp. */
-function reply(ctx: Context, k: CallbackKeys, nonce: string, plain: unknown): void {
+function reply(k: CallbackKeys, nonce: string, plain: unknown): CallbackAnswer {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const encrypt = seal(k, JSON.stringify(plain));
-  ctx.type = 'application/json';
-  ctx.body = { encrypt, msgsignature: sign(k.token, timestamp, nonce, encrypt), timestamp: Number(timestamp), nonce };
+  const body = { encrypt, msgsignature: sign(k.token, timestamp, nonce, encrypt), timestamp: Number(timestamp), nonce };
+  return { status: 200, type: 'json', body: JSON.stringify(body) };
 }

@@ -1,13 +1,8 @@
 // Checks shared by both WeCom receivers: body size, freshness, signature, replay.
-import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import { StaleRequestError, VerificationError } from '../../errors.js';
+import type { CallbackAnswer, CallbackRequest } from '../../http/callbacks.js';
 import type { Ingress } from '../ingress.js';
 import { open, verifySignature, type CallbackKeys } from './crypto.js';
-
-export async function readBody(ctx: Context, limit: number): Promise<string> {
-  return getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
-}
 
 export interface SignedQuery {
   signature: string;
@@ -15,10 +10,14 @@ export interface SignedQuery {
   nonce: string;
 }
 
-export function signedQuery(ctx: Context): SignedQuery {
-  const q = ctx.query;
-  const one = (v: unknown) => (typeof v === 'string' ? v : '');
-  return { signature: one(q.msg_signature), timestamp: one(q.timestamp), nonce: one(q.nonce) };
+/** One value per name: a repeated parameter is as good as a missing one (the signature check then fails). */
+export function one(q: URLSearchParams, name: string): string {
+  const all = q.getAll(name);
+  return all.length === 1 ? all[0] : '';
+}
+
+export function signedQuery(q: URLSearchParams): SignedQuery {
+  return { signature: one(q, 'msg_signature'), timestamp: one(q, 'timestamp'), nonce: one(q, 'nonce') };
 }
 
 /** Signature first (cheap, and tells forgeries from clock trouble), then freshness. */
@@ -31,7 +30,7 @@ export function verify(ingress: Ingress, keys: CallbackKeys, q: SignedQuery, enc
 }
 
 /** Maps our errors to HTTP answers; never a stack trace to the caller. */
-export function refuse(ctx: Context, ingress: Ingress, surface: string, err: unknown): void {
+export function refuse(req: CallbackRequest, ingress: Ingress, surface: string, err: unknown): CallbackAnswer {
   const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
   let status = 500;
   if (err instanceof VerificationError) status = err.status;
@@ -39,21 +38,26 @@ export function refuse(ctx: Context, ingress: Ingress, surface: string, err: unk
   else if (e.type === 'entity.too.large') status = 413;
   else if (e.statusCode && e.statusCode < 500) status = e.statusCode;
   const level = status >= 500 ? 'error' : 'warn';
-  ingress.log[level]({ surface, status, reason: e.message, ip: ctx.ip }, 'wecom callback refused');
-  ctx.status = status;
-  ctx.body = status === 413 ? 'payload too large' : status >= 500 ? 'internal error' : 'refused';
+  ingress.log[level]({ surface, status, reason: e.message, ip: req.ip }, 'wecom callback refused');
+  return { status, body: status === 413 ? 'payload too large' : status >= 500 ? 'internal error' : 'refused' };
 }
 
 /** The GET URL check both surfaces share: answer the decrypted echostr, the plaintext only (wecom.md §2.4). */
 export function urlCheck(ingress: Ingress, k: CallbackKeys, surface: string) {
-  return (ctx: Context) => {
+  return (req: CallbackRequest): CallbackAnswer => {
     try {
-      const echostr = typeof ctx.query.echostr === 'string' ? ctx.query.echostr : '';
-      verify(ingress, k, signedQuery(ctx), echostr);
-      ctx.type = 'text/plain';
-      ctx.body = open(k, echostr); // no quotes, no newline
+      const echostr = one(req.query, 'echostr');
+      verify(ingress, k, signedQuery(req.query), echostr);
+      return { status: 200, body: open(k, echostr) }; // no quotes, no newline
     } catch (e) {
-      refuse(ctx, ingress, surface, e);
+      return refuse(req, ingress, surface, e);
     }
   };
+}
+
+export const ok: CallbackAnswer = { status: 200, body: '' };
+
+export function replayed(ingress: Ingress, surface: string, detail: Record<string, unknown>): CallbackAnswer {
+  ingress.log.warn(detail, `replayed ${surface} callback refused`);
+  return { status: 409, body: 'replayed' };
 }

@@ -1,0 +1,70 @@
+// Platform callbacks served by plain node:http, in front of Koa. A callback is the one request WeCom (and later
+// DingTalk) sends for every message, so it is the hot path: Koa's context, router and query parsing cost about a
+// third of a callback's CPU and most of its garbage (bench/README.md). Everything else (health, console, admin)
+// stays on Koa. Handlers see only this small request/answer shape, so they know nothing of either framework.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
+
+export interface CallbackRequest {
+  /** the query string, parsed */
+  query: URLSearchParams;
+  /** the caller's address (the first X-Forwarded-For hop behind a proxy), for logs */
+  ip: string;
+  /** the body as UTF-8; rejects with `type: 'entity.too.large'` beyond `limit` bytes */
+  body(limit: number): Promise<string>;
+}
+
+export interface CallbackAnswer {
+  status: number;
+  body: string;
+  /** default text/plain */
+  type?: 'text' | 'json';
+}
+
+export interface CallbackRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  handle(req: CallbackRequest): Promise<CallbackAnswer> | CallbackAnswer;
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const types = { text: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' };
+
+/** A request listener that answers the callback routes itself and passes every other request to `next` (Koa). */
+export function withCallbacks(routes: CallbackRoute[], next: Listener, onError: (e: Error) => void): Listener {
+  const table = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = table.get(`${req.method} ${q < 0 ? url : url.slice(0, q)}`);
+    if (!route) return next(req, res);
+    const request: CallbackRequest = {
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      ip: clientIp(req),
+      body: (limit) => getRawBody(req, { limit, encoding: 'utf8', length: req.headers['content-length'] }),
+    };
+    Promise.resolve()
+      .then(() => route.handle(request))
+      .then(
+        (a) => send(res, a),
+        (e: Error) => {
+          // Handlers answer their own errors; this is the last guard, never a stack trace to the caller.
+          onError(e);
+          send(res, { status: 500, body: 'internal error' });
+        },
+      );
+  };
+}
+
+function send(res: ServerResponse, a: CallbackAnswer): void {
+  if (res.headersSent) return;
+  res.writeHead(a.status, { 'content-type': types[a.type ?? 'text'], 'content-length': Buffer.byteLength(a.body) });
+  res.end(a.body);
+}
+
+function clientIp(req: IncomingMessage): string {
+  const fwd = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+  return first || req.socket.remoteAddress || '';
+}
