@@ -8,6 +8,8 @@ import { Handoff } from '../../src/queues/handoff.js';
 import { InboxPump } from '../../src/queues/pump.js';
 import { REDIS_URL, dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
+import { startPrivateRedis } from '../helpers/private-redis.js';
+import { Redis as RedisClient } from 'ioredis';
 
 const log = createLogger('silent');
 let redis: Redis;
@@ -86,6 +88,39 @@ describe('Handoff', () => {
     expect(calls.length).toBeGreaterThanOrEqual(1);
     expect(calls.length).toBeLessThanOrEqual(3); // the first goes alone; the rest waited for it and went together
     expect(calls.reduce((n, c) => n + (c.length - 4) / 4, 0)).toBe(100);
+  });
+
+  it('sends a message that comes while one call is out at once; with two out, the next ones wait and go together', async () => {
+    // Our own Redis, paused so that calls stay in flight: the shared one must not be paused under other tests.
+    const own = await startPrivateRedis();
+    const conn = new RedisClient(own.url, { maxRetriesPerRequest: null });
+    const monitor = await conn.duplicate().monitor();
+    try {
+      const sizes: number[] = [];
+      monitor.on('monitor', (_t: string, args: string[]) => {
+        if (args[0] === 'evalsha' && args[3] === 'ingress') sizes.push((args.length - 4) / 4);
+      });
+      const h = new Handoff(conn, 'ingress', (id) => `seen:${id}`);
+      await h.accept(env('warm')); // loads the script, so the calls below are plain EVALSHAs
+      sizes.length = 0;
+      await conn.call('CLIENT', 'PAUSE', '300', 'ALL');
+      const turn = () => new Promise((r) => setImmediate(r));
+      const answers = [h.accept(env('a'))];
+      await turn();
+      answers.push(h.accept(env('b'))); // one call out: goes at once
+      await turn();
+      answers.push(h.accept(env('c')), h.accept(env('d'))); // two out: wait
+      await turn();
+      answers.push(h.accept(env('e')));
+      expect(await Promise.all(answers)).toEqual(['stored', 'stored', 'stored', 'stored', 'stored']);
+      await until('three script calls in MONITOR', () => sizes.length >= 3, 2000);
+      expect(sizes).toEqual([1, 1, 3]);
+      expect((await conn.xrange('ingress', '-', '+')).map(([, f]) => (JSON.parse(f[1]) as Envelope).msgId)).toEqual(['mwarm', 'ma', 'mb', 'mc', 'md', 'me']);
+    } finally {
+      monitor.disconnect();
+      conn.disconnect();
+      await own.stop();
+    }
   });
 
   it('rejects when Redis refuses the write, and lets the platform retry in', async () => {
