@@ -24,7 +24,6 @@ export const targetLabels: Record<TargetKey, string> = {
 };
 
 /** The workers of the split share the load generator's core; they yield to it (bench/README.md). */
-export const WORKERS_NICE = 10;
 
 /** The real app's processes: the one wrk talks to (pinned like the others) and, for the split, the workers. */
 const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
@@ -122,8 +121,9 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         server = await startServer(key, [...o.nodeArgs, ...args], env, o.serverCpu);
         if (workersArgs) {
           o.log(`[callbacks] ${key}: starting (${workersArgs.join(' ')}) on cpu ${o.loadCpu}`);
-          // Niced, so that on the load generator's core wrk (the measuring instrument) comes first.
-          workers = await startServer(`${key}-workers`, [...o.nodeArgs, ...workersArgs], env, o.loadCpu, 30_000, WORKERS_NICE);
+          // At idle priority (as the README recommends when workers share a core): on the load generator's core wrk
+          // (the measuring instrument) and Redis come first, and take the core back the moment they wake.
+          workers = await startServer(`${key}-workers`, [...o.nodeArgs, ...workersArgs], env, o.loadCpu, 30_000, true);
         }
         const url = server.url;
         const file = join(dir, `${key}.txt`);

@@ -22,7 +22,6 @@ import { testConfig } from '../test/helpers/service.js';
 import { aibotPost, aibotText } from '../test/helpers/wecom-callbacks.js';
 import { wecomWorld } from '../test/helpers/wecom-env.js';
 import { Redis } from 'ioredis';
-import { WORKERS_NICE } from './callbacks.js';
 import { meterCpu, waitQuiet, type CpuUse } from './lib/cpu.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, REDIS_URL } from './lib/redis.js';
@@ -135,7 +134,7 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     o.log(`[latency] starting ${o.serverArgs.join(' ')} on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`);
     const env = { ...o.serverEnv, ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile };
     server = await startServer('real', [...o.nodeArgs, ...o.serverArgs], env, o.serverCpu);
-    if (o.workersArgs) workers = await startServer('real-workers', [...o.nodeArgs, ...o.workersArgs], env, o.workersCpu, 30_000, WORKERS_NICE);
+    if (o.workersArgs) workers = await startServer('real-workers', [...o.nodeArgs, ...o.workersArgs], env, o.workersCpu, 30_000, true);
     const base = new URL('/wecom/aibot', server.url);
 
     // One phase: `count` reports at `rate`/s on an absolute schedule; returns what each one needs for matching.

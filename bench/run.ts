@@ -10,6 +10,8 @@ import { benchCallbacks, defaultCallbackOptions, type CallbackRow, type TargetKe
 import { benchLatency, defaultLatencyOptions, type LatencyResult } from './latency.js';
 import { takeRetry } from './lib/cpu.js';
 import { REDIS_URL } from './lib/redis.js';
+import { lowPriority } from './lib/proc.js';
+import { describeStalls, measureStalls } from './lib/stalls.js';
 
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
@@ -174,7 +176,8 @@ const dirty = sh('git', ['-C', process.cwd(), 'status', '--porcelain', '--untrac
 const header = [
   `Houqin bench — ${new Date().toISOString()} · commit ${commit}${dirty}`,
   `node ${process.version} · ${cpus().length} × ${cpuModel} · load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-  `servers pinned to cpu ${SERVER_CPU}; wrk, the latency client and the fake WeCom pinned to cpu ${LOAD_CPU}; Redis ${redisVersion} at ${REDIS_URL} (shared, not pinned)`,
+  `servers pinned to cpu ${SERVER_CPU}; the split's workers on cpu ${LOAD_CPU} under \`${lowPriority.join(' ')}\`; wrk, the latency client and the fake WeCom pinned to cpu ${LOAD_CPU}; Redis ${redisVersion} at ${REDIS_URL} (shared, not pinned)`,
+  `stalls a busy loop saw before the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
 ];
 log(header.join('\n'));
 
@@ -210,6 +213,7 @@ if (doLatency) {
   }
   lines.push(...latencyTable(runs, noisyPct), '');
 }
+lines.push(`stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`);
 lines.push(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.stdout.write(lines.join('\n') + '\n');
 process.exit(0);

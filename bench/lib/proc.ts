@@ -1,6 +1,6 @@
 // Child processes for the benchmark: servers pinned to one core, so the load generator (pinned to the other)
 // does not steal it. Every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -18,17 +18,20 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** How a low-priority server runs: `chrt --idle 0` (SCHED_IDLE) where util-linux has chrt, else `nice -n 19`. */
+export const lowPriority: string[] = spawnSync('chrt', ['--version']).status === 0 ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
+
 /**
- * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `nice -n <nice>` when given); resolves when a line matches
+ * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `lowPriority` when `low`); resolves when a line matches
  * /listening on port (\d+)/.
  */
-export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, nice?: number): Promise<Server> {
+export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, low = false): Promise<Server> {
   // On one core, V8's default four helper threads take turns with the JavaScript thread in 4 ms slices whenever
   // they have work (compiling, GC), and requests wait 15–55 ms; one helper is what a one-core process should have
   // (README, Operating it). Every server gets the same, so the rows stay comparable.
   const oneCore = /^\d+$/.test(cpu) ? ['--v8-pool-size=1'] : [];
   const cmd = ['taskset', '-c', cpu, process.execPath, ...oneCore, ...args];
-  if (nice !== undefined) cmd.unshift('nice', '-n', String(nice));
+  if (low) cmd.unshift(...lowPriority);
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
