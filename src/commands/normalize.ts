@@ -12,6 +12,11 @@ const hkToCn: (text: string) => string = Converter({ from: 'hk', to: 'cn' });
 /** Zero-width characters and emoji variation selectors that phones insert and that break exact matching. */
 const invisible = /[\u200b-\u200d\u2060\ufeff\ufe0e\ufe0f]/g;
 
+// Every reader of a message (checklist answers, meal scores, the command parser) normalizes its text, four times
+// per message in all; the 繁→简 conversion is the dear part. The last few results are kept.
+const recent = new Map<string, string>();
+const keep = 256;
+
 /**
  * Full-width → half-width (NFKC: "＃１２" → "#12", "：" → ":", U+3000 and WeCom's U+2005 → " "),
  * 繁體 → 简体, spaces collapsed, empty lines dropped, and a leading "@name " mention removed
@@ -19,6 +24,15 @@ const invisible = /[\u200b-\u200d\u2060\ufeff\ufe0e\ufe0f]/g;
  * Lines are kept: multi-line forms need them.
  */
 export function normalize(text: string): string {
+  const hit = recent.get(text);
+  if (hit !== undefined) return hit;
+  const out = normalizeOnce(text);
+  if (recent.size >= keep) recent.delete(recent.keys().next().value!);
+  recent.set(text, out);
+  return out;
+}
+
+function normalizeOnce(text: string): string {
   const simplified = hkToCn(twToCn(text.normalize('NFKC').replace(invisible, '')));
   const lines = simplified
     .split(/\r\n|\r|\n/)

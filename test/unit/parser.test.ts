@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { intentSchema, type Intent } from '../../src/commands/intent.js';
 import { createParser } from '../../src/commands/parser.js';
 import { loadSettings } from '../../src/config/load.js';
+import { normalize } from '../../src/commands/normalize.js';
 
 const parser = createParser(loadSettings({}, 'config/example.yaml').config);
 
@@ -425,4 +426,13 @@ describe('findPlace', () => {
 
 it('has enough realistic cases', () => {
   expect(groups.reduce((n, [, cases]) => n + cases.length, 0)).toBeGreaterThanOrEqual(170);
+});
+
+describe('normalize', () => {
+  it('gives the same form from its cache as the first time, and keeps working past the cache size', () => {
+    const first = normalize('＠後勤助手  報修　中２班　燈壞了\r\n\r\n地點：廚房');
+    expect(first).toBe('报修 中2班 灯坏了\n地点:厨房');
+    for (let i = 0; i < 600; i++) expect(normalize(`評價 ${i} 五星`)).toBe(`评价 ${i} 五星`);
+    expect(normalize('＠後勤助手  報修　中２班　燈壞了\r\n\r\n地點：廚房')).toBe(first);
+  });
 });
