@@ -12,6 +12,7 @@ import { writeCallbacks } from './lib/gen.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
+import { between, readBuckets, type ServerTime } from './lib/server-time.js';
 
 export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'real-noworkers';
 
@@ -53,8 +54,13 @@ export interface CallbackOptions {
   log: (line: string) => void;
 }
 
+/** The admin token the app servers get, so the bench can read their callback timings (GET /admin/metrics). */
+const ADMIN_TOKEN = 'bench-admin';
+
 export interface Measured {
   wrk: WrkResult;
+  /** the app's own time per callback in this run (from its /admin/metrics); app servers only */
+  server?: ServerTime;
   cpu: CpuUse;
   attempts: number;
 }
@@ -111,7 +117,8 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
       const prefix = benchPrefix(key);
       const row: CallbackRow = { key, label: targetLabels[key], warnings: 0 };
       rows.push(row);
-      const env: Record<string, string> = { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, BENCH_PREFIX: prefix, HOUQIN_CONFIG: 'config/example.yaml' };
+      const env: Record<string, string> = { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, BENCH_PREFIX: prefix, HOUQIN_CONFIG: 'config/example.yaml', HOUQIN_ADMIN_TOKEN: ADMIN_TOKEN };
+      const isApp = key.startsWith('real');
       const { args, workers: workersArgs } = commands[key];
       const hasWorkers = key === 'real' || key === 'real-one';
       let server: Server | undefined;
@@ -146,8 +153,10 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
             const quiet = await waitQuiet(20_000);
             o.log(`[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`);
             const meter = await meterCpu(server!.proc.pid, redis, workers?.proc.pid);
+            const before = isApp ? await readBuckets(url, ADMIN_TOKEN) : undefined;
             const res = await wrk({ url, file, seconds, connections, rate, cpu: o.loadCpu });
             const m: Measured = { wrk: res, cpu: await meter.stop(), attempts: attempt + 1 };
+            if (before) m.server = between(before, await readBuckets(url, ADMIN_TOKEN));
             const noisy = (m.cpu.other ?? 0) > o.noisyPct;
             if (!best || (best.wrk.reused && !res.reused) || (m.cpu.other ?? 0) < (best.cpu.other ?? 0)) best = { ...m, attempts: attempt + 1 };
             if (!res.reused && (!noisy || !takeRetry())) break;

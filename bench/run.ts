@@ -113,6 +113,10 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
   if (real !== undefined || floor !== undefined) out.push(`   target real ≥ floor throughput: ${verdict(real !== undefined && floor !== undefined ? real >= floor : undefined)} (${f(real, 0)} vs ${f(floor, 0)} req/s)`);
   const rf = realRow?.fixed;
   if (rf) out.push(`   target real p99 < ${TARGET_P99_MS} ms at ${o.rate} req/s: ${verdict(rf.wrk.valid ? rf.wrk.lat_us.p99 / 1000 < TARGET_P99_MS : undefined)} (p99 ${ms(rf.wrk.lat_us.p99)} ms${rf.wrk.valid ? '' : ', run invalid'})`);
+  for (const r of rows) {
+    const t = r.fixed?.server;
+    if (t) out.push(`   ${r.key}: the app's own time per callback at ${o.rate} req/s (arrival → answer written, its /admin/metrics, ${t.count} callbacks): p50 ≤ ${t.p50} ms, p99 ≤ ${t.p99} ms, p99.9 ≤ ${t.p999} ms`);
+  }
   const warn = rows.filter((r) => r.warnings).map((r) => `${r.key} ${r.warnings}`);
   if (warn.length) out.push(`   server log lines at warn/error level: ${warn.join(', ')}`);
   out.push(`   µs/req = CPU time of the receiving process per request; cpu% = that process, wk% = the workers process of the split (on cpu ${o.loadCpu}), redis% = the shared Redis, other% = processes not ours (the machine is shared),`);

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import { PassThrough, type Writable } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Queues } from '../queues/runtime.js';
+import type { Metrics } from './metrics.js';
 
 function sameSecret(a: string, b: string): boolean {
   // Hash both so lengths match and the comparison time says nothing about the token.
@@ -20,7 +21,7 @@ function authorized(ctx: Context, token: string): boolean {
   return false;
 }
 
-export function mountAdmin(router: Router, queues: Queues, token: string): void {
+export function mountAdmin(router: Router, queues: Queues, token: string, metrics: Metrics): void {
   router.use('/admin', async (ctx, next) => {
     if (!authorized(ctx, token)) return;
     await next();
@@ -31,6 +32,10 @@ export function mountAdmin(router: Router, queues: Queues, token: string): void 
   router.post('/admin/outbox/replay', async (ctx) => {
     const ids = typeof ctx.query.id === 'string' ? [ctx.query.id] : Array.isArray(ctx.query.id) ? ctx.query.id : undefined;
     ctx.body = { replayed: await queues.replayOutbox(ids) };
+  });
+  router.get('/admin/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.text();
   });
 }
 

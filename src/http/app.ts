@@ -11,6 +11,7 @@ import { appRoutes } from '../channels/wecom/app.js';
 import type { Queues } from '../queues/runtime.js';
 import { mountAdmin } from './admin.js';
 import { withCallbacks, type CallbackRoute } from './callbacks.js';
+import { Metrics } from './metrics.js';
 
 export interface HttpDeps {
   settings: Settings;
@@ -42,17 +43,18 @@ export function createHttpApp(d: HttpDeps): RequestListener {
     ctx.body = { ok: redis && workers, redis, workers };
   });
 
-  // A workers-only process answers health checks and nothing else.
   const callbacks: CallbackRoute[] = [];
+  const metrics = new Metrics();
+  // A workers-only process answers health checks and nothing else.
   if (settings.role !== 'workers') {
     if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
     if (settings.wecom.app && settings.wecom.corpId) callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
-    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken);
+    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, metrics);
     for (const m of d.mount ?? []) m(router);
   }
   const onError = (err: Error) => ingress.log.error({ err: err.message }, 'http error');
   app.on('error', onError);
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return withCallbacks(callbacks, app.callback(), onError);
+  return withCallbacks(callbacks, app.callback(), onError, metrics);
 }

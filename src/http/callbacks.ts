@@ -4,6 +4,7 @@
 // stays on Koa. Handlers see only this small request/answer shape, so they know nothing of either framework.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
+import type { Metrics } from './metrics.js';
 
 export interface CallbackRequest {
   /** the query string, parsed */
@@ -32,13 +33,16 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 const types = { text: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' };
 
 /** A request listener that answers the callback routes itself and passes every other request to `next` (Koa). */
-export function withCallbacks(routes: CallbackRoute[], next: Listener, onError: (e: Error) => void): Listener {
+export function withCallbacks(routes: CallbackRoute[], next: Listener, onError: (e: Error) => void, metrics?: Metrics): Listener {
   const table = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = table.get(`${req.method} ${q < 0 ? url : url.slice(0, q)}`);
     if (!route) return next(req, res);
+    const started = performance.now();
+    const name = `${route.method} ${route.path}`;
+    if (metrics) res.once('finish', () => metrics.callback(name, res.statusCode, (performance.now() - started) / 1000));
     const request: CallbackRequest = {
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
       ip: clientIp(req),

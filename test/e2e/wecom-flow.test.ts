@@ -138,6 +138,15 @@ describe('WeCom end to end', () => {
     // The genuine request still goes through once, and its replay is refused.
     expect((await fetch(`${svc.url}/wecom/aibot?${good.query}`, { method: 'POST', body: good.body })).status).toBe(200);
     expect((await fetch(`${svc.url}/wecom/aibot?${good.query}`, { method: 'POST', body: good.body })).status).toBe(409);
+    // Every one of them is in the callback timings an operator scrapes, by status.
+    expect((await fetch(`${svc.url}/admin/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${svc.url}/admin/metrics`, { headers: { authorization: 'Bearer admin-secret' } })).text();
+    const count = (status: number) => Number(new RegExp(`houqin_callback_duration_seconds_count\\{route="POST /wecom/aibot",status="${status}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count(401)).toBeGreaterThanOrEqual(3);
+    expect(count(403)).toBeGreaterThanOrEqual(1);
+    expect(count(413)).toBeGreaterThanOrEqual(1);
+    expect(count(409)).toBeGreaterThanOrEqual(1);
+    expect(count(200)).toBeGreaterThanOrEqual(1);
   });
 
   it('an AI bot card click is answered with the updated card', async () => {

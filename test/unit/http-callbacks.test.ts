@@ -5,11 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withCallbacks, type CallbackRequest } from '../../src/http/callbacks.js';
 import { signedQuery } from '../../src/channels/wecom/guard.js';
+import { Metrics } from '../../src/http/metrics.js';
 
 let server: Server;
 let base: string;
 const seen: CallbackRequest[] = [];
 const errors: string[] = [];
+const metrics = new Metrics();
 
 beforeAll(async () => {
   const listener = withCallbacks(
@@ -23,6 +25,7 @@ beforeAll(async () => {
       res.end('next');
     },
     (e) => errors.push(e.message),
+    metrics,
   );
   server = createServer(listener).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -63,5 +66,16 @@ describe('callback routes on plain node:http', () => {
     expect((await fetch(`${base}/cb`, { method: 'POST', body: 'x'.repeat(17) })).status).toBe(500);
     expect(errors[1]).toMatch(/too large/);
     expect((await fetch(`${base}/cb?timestamp=5`)).status).toBe(200);
+  });
+
+  it('times every callback it answers, by route and status, and none of the requests it hands on', async () => {
+    const text = await metrics.text();
+    const count = (route: string, status: number) => Number(new RegExp(`houqin_callback_duration_seconds_count\\{route="${route}",status="${status}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    expect(count('GET /cb', 200)).toBeGreaterThanOrEqual(2);
+    expect(count('POST /cb', 200)).toBe(2);
+    expect(count('POST /boom', 500)).toBe(1);
+    expect(text).not.toMatch(/\/other|\/cb\/x/);
+    expect(text).toMatch(/houqin_callback_duration_seconds_bucket\{le="\+Inf",route="POST \/cb",status="200"\} 2/);
+    expect(count('POST /cb', 500)).toBe(1); // the body over the limit
   });
 });
