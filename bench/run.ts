@@ -10,7 +10,7 @@ import { benchCallbacks, defaultCallbackOptions, type CallbackRow, type TargetKe
 import { benchLatency, defaultLatencyOptions, type LatencyResult } from './latency.js';
 import { takeRetry } from './lib/cpu.js';
 import { REDIS_URL } from './lib/redis.js';
-import { lowPriority } from './lib/proc.js';
+import { priorityPrefix } from './lib/proc.js';
 import { describeStalls, measureStalls } from './lib/stalls.js';
 
 const SERVER_CPU = '0';
@@ -180,7 +180,7 @@ const dirty = sh('git', ['-C', process.cwd(), 'status', '--porcelain', '--untrac
 const header = [
   `Houqin bench — ${new Date().toISOString()} · commit ${commit}${dirty}`,
   `node ${process.version} · ${cpus().length} × ${cpuModel} · load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-  `servers pinned to cpu ${SERVER_CPU}; the split's workers on cpu ${LOAD_CPU} under \`${lowPriority.join(' ')}\`; wrk, the latency client and the fake WeCom pinned to cpu ${LOAD_CPU}; Redis ${redisVersion} at ${REDIS_URL} (shared, not pinned)`,
+  `servers pinned to cpu ${SERVER_CPU}; the split's workers on cpu ${LOAD_CPU} under \`${priorityPrefix('idle').join(' ')}\` (part 1) and \`nice -n 10\` (part 2); wrk, the latency client and the fake WeCom pinned to cpu ${LOAD_CPU}; Redis ${redisVersion} at ${REDIS_URL} (shared, not pinned)`,
   `stalls a busy loop saw before the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
 ];
 log(header.join('\n'));

@@ -18,20 +18,26 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** How a low-priority server runs: `chrt --idle 0` (SCHED_IDLE) where util-linux has chrt, else `nice -n 19`. */
-export const lowPriority: string[] = spawnSync('chrt', ['--version']).status === 0 ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
+/**
+ * How a server runs beside the measuring instrument: `idle` = `chrt --idle 0` (SCHED_IDLE; `nice -n 19` where there
+ * is no chrt): it gets the core only when nothing else wants it, and gives it back the moment anything wakes;
+ * a number = `nice -n <n>`: it keeps the core for its time slice.
+ */
+export type Priority = 'idle' | number;
+const idlePrefix: string[] = spawnSync('chrt', ['--version']).status === 0 ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
+export const priorityPrefix = (p: Priority): string[] => (p === 'idle' ? idlePrefix : ['nice', '-n', String(p)]);
 
 /**
- * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `lowPriority` when `low`); resolves when a line matches
- * /listening on port (\d+)/.
+ * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `priorityPrefix(priority)` when given); resolves when a
+ * line matches /listening on port (\d+)/.
  */
-export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, low = false): Promise<Server> {
+export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, priority?: Priority): Promise<Server> {
   // On one core, V8's default four helper threads take turns with the JavaScript thread in 4 ms slices whenever
   // they have work (compiling, GC), and requests wait 15–55 ms; one helper is what a one-core process should have
   // (README, Operating it). Every server gets the same, so the rows stay comparable.
   const oneCore = /^\d+$/.test(cpu) ? ['--v8-pool-size=1'] : [];
   const cmd = ['taskset', '-c', cpu, process.execPath, ...oneCore, ...args];
-  if (low) cmd.unshift(...lowPriority);
+  if (priority !== undefined) cmd.unshift(...priorityPrefix(priority));
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
