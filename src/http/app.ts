@@ -44,12 +44,12 @@ export function createHttpApp(d: HttpDeps): RequestListener {
   });
 
   const callbacks: CallbackRoute[] = [];
-  const metrics = new Metrics();
+  let metrics: Metrics | undefined; // timed only where an operator can read them
   // A workers-only process answers health checks and nothing else.
   if (settings.role !== 'workers') {
     if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
     if (settings.wecom.app && settings.wecom.corpId) callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
-    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, metrics);
+    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = new Metrics()));
     for (const m of d.mount ?? []) m(router);
   }
   const onError = (err: Error) => ingress.log.error({ err: err.message }, 'http error');

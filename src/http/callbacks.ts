@@ -38,10 +38,10 @@ export function withCallbacks(routes: CallbackRoute[], next: Listener, onError: 
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const route = table.get(`${req.method} ${q < 0 ? url : url.slice(0, q)}`);
+    const name = `${req.method} ${q < 0 ? url : url.slice(0, q)}`;
+    const route = table.get(name);
     if (!route) return next(req, res);
     const started = performance.now();
-    const name = `${route.method} ${route.path}`;
     if (metrics) res.once('finish', () => metrics.callback(name, res.statusCode, (performance.now() - started) / 1000));
     const request: CallbackRequest = {
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),

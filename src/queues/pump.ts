@@ -25,11 +25,9 @@ const reclaimMs = 10_000;
  */
 const doneLua = `
 local n = tonumber(ARGV[2])
-local ids = {}
-for i = 1, n do ids[i] = ARGV[2 + i] end
 if n > 0 then
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-  redis.call('XDEL', KEYS[1], unpack(ids))
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3, n + 2))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, 3, n + 2))
 end
 if #ARGV > n + 2 then redis.call('RPUSH', KEYS[2], unpack(ARGV, n + 3)) end
 return n`;

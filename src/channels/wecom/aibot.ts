@@ -6,7 +6,7 @@ import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, seal, sign, type CallbackKeys } from './crypto.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
-import { ok, refuse, replayed, signedQuery, urlCheck, verify } from './guard.js';
+import { ok, replayed, surfaceRoutes, verify, type SignedQuery } from './guard.js';
 import { buttonCard } from './render.js';
 import { help } from '../../domain/texts.js';
 
@@ -43,41 +43,33 @@ function textOf(p: Payload): string {
 
 export function aibotRoutes(ingress: Ingress, keys: { token: string; aesKey: string }): CallbackRoute[] {
   const k: CallbackKeys = { ...keys, receiveId: '' };
-  return [
-    { method: 'GET', path: '/wecom/aibot', handle: urlCheck(ingress, k, 'aibot') },
-    { method: 'POST', path: '/wecom/aibot', handle: (req) => receive(req, ingress, k) },
-  ];
+  return surfaceRoutes('aibot', ingress, k, (req, q) => receive(req, q, ingress, k));
 }
 
-async function receive(req: CallbackRequest, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+async function receive(req: CallbackRequest, q: SignedQuery, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+  const raw = await req.body(ingress.bodyLimitBytes);
+  let encrypted: unknown;
   try {
-    const q = signedQuery(req.query);
-    const raw = await req.body(ingress.bodyLimitBytes);
-    let encrypted: unknown;
-    try {
-      encrypted = (JSON.parse(raw) as { encrypt?: unknown }).encrypt;
-    } catch {
-      encrypted = undefined;
-    }
-    // No encrypted field = not from WeCom. Never read the body as plaintext.
-    if (typeof encrypted !== 'string' || !encrypted) throw new VerificationError('body has no "encrypt" field');
-    verify(ingress, k, q, encrypted);
-    const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
-    if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
-    const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
-    const env = toEnvelope(parsed.data, ingress.now());
-    const msgid = parsed.data.msgid;
-    // Messages: the replay check rides with the durable hand-off, in one Redis call.
-    if (env.text !== undefined) return (await ingress.accept(env, replay)) ? ok : replayed(ingress, 'aibot', { msgid });
-    if (!(await ingress.firstSight(replay.key, replay.ttlMs))) return replayed(ingress, 'aibot', { msgid });
-    try {
-      return await handleEvent(ingress, k, q.nonce, parsed.data, env);
-    } catch (e) {
-      await ingress.forget(replay.key);
-      throw e;
-    }
+    encrypted = (JSON.parse(raw) as { encrypt?: unknown }).encrypt;
+  } catch {
+    encrypted = undefined;
+  }
+  // No encrypted field = not from WeCom. Never read the body as plaintext.
+  if (typeof encrypted !== 'string' || !encrypted) throw new VerificationError('body has no "encrypt" field');
+  verify(ingress, k, q, encrypted);
+  const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
+  if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
+  const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
+  const env = toEnvelope(parsed.data, ingress.now());
+  const msgid = parsed.data.msgid;
+  // Messages: the replay check rides with the durable hand-off, in one Redis call.
+  if (env.text !== undefined) return (await ingress.accept(env, replay)) ? ok : replayed(ingress, 'aibot', { msgid });
+  if (!(await ingress.firstSight(replay.key, replay.ttlMs))) return replayed(ingress, 'aibot', { msgid });
+  try {
+    return await handleEvent(ingress, k, q.nonce, parsed.data, env);
   } catch (e) {
-    return refuse(req, ingress, 'aibot', e);
+    await ingress.forget(replay.key);
+    throw e;
   }
 }
 

@@ -7,7 +7,7 @@ import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, type CallbackKeys } from './crypto.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
-import { ok, refuse, replayed, signedQuery, urlCheck, verify } from './guard.js';
+import { ok, replayed, surfaceRoutes, verify, type SignedQuery } from './guard.js';
 
 // parseTagValue:false keeps 64-bit MsgIds as strings (wecom.md §7.8); entities off: nothing to expand.
 const xml = new XMLParser({ parseTagValue: false, processEntities: false, ignoreDeclaration: true, trimValues: true });
@@ -25,44 +25,36 @@ const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ?
 
 export function appRoutes(ingress: Ingress, keys: { token: string; aesKey: string; corpId: string }): CallbackRoute[] {
   const k: CallbackKeys = { token: keys.token, aesKey: keys.aesKey, receiveId: keys.corpId };
-  return [
-    { method: 'GET', path: '/wecom/app', handle: urlCheck(ingress, k, 'app') },
-    { method: 'POST', path: '/wecom/app', handle: (req) => receive(req, ingress, k) },
-  ];
+  return surfaceRoutes('app', ingress, k, (req, q) => receive(req, q, ingress, k));
 }
 
-async function receive(req: CallbackRequest, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
-  try {
-    const q = signedQuery(req.query);
-    const outer = readXml(await req.body(ingress.bodyLimitBytes));
-    const encrypted = str(outer.Encrypt);
-    if (!encrypted) throw new VerificationError('body has no <Encrypt> element');
-    verify(ingress, k, q, encrypted);
-    const m = readXml(open(k, encrypted));
-    const from = str(m.FromUserName);
-    const type = str(m.MsgType);
-    if (!from || !type) throw new VerificationError('decrypted message lacks FromUserName or MsgType', 400);
-    const replay = { key: `app:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
-    const env = toEnvelope(m, from, type, ingress.now());
-    let fresh: boolean;
-    if (env && !env.action) {
-      fresh = await ingress.accept(env, replay); // the replay check rides with the durable hand-off
-    } else {
-      fresh = await ingress.firstSight(replay.key, replay.ttlMs);
-      if (fresh && env) {
-        try {
-          await ingress.click(env);
-        } catch (e) {
-          await ingress.forget(replay.key);
-          throw e;
-        }
+async function receive(req: CallbackRequest, q: SignedQuery, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+  const outer = readXml(await req.body(ingress.bodyLimitBytes));
+  const encrypted = str(outer.Encrypt);
+  if (!encrypted) throw new VerificationError('body has no <Encrypt> element');
+  verify(ingress, k, q, encrypted);
+  const m = readXml(open(k, encrypted));
+  const from = str(m.FromUserName);
+  const type = str(m.MsgType);
+  if (!from || !type) throw new VerificationError('decrypted message lacks FromUserName or MsgType', 400);
+  const replay = { key: `app:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
+  const env = toEnvelope(m, from, type, ingress.now());
+  let fresh: boolean;
+  if (env && !env.action) {
+    fresh = await ingress.accept(env, replay); // the replay check rides with the durable hand-off
+  } else {
+    fresh = await ingress.firstSight(replay.key, replay.ttlMs);
+    if (fresh && env) {
+      try {
+        await ingress.click(env);
+      } catch (e) {
+        await ingress.forget(replay.key);
+        throw e;
       }
     }
-    // 200 with an empty answer: no passive reply, no retry (wecom.md §2.6)
-    return fresh ? ok : replayed(ingress, 'app', { from, type });
-  } catch (e) {
-    return refuse(req, ingress, 'app', e);
   }
+  // 200 with an empty answer: no passive reply, no retry (wecom.md §2.6)
+  return fresh ? ok : replayed(ingress, 'app', { from, type });
 }
 
 function toEnvelope(m: Record<string, unknown>, from: string, type: string, now: number): Envelope | undefined {

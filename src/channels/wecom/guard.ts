@@ -1,6 +1,6 @@
 // Checks shared by both WeCom receivers: body size, freshness, signature, replay.
 import { StaleRequestError, VerificationError } from '../../errors.js';
-import type { CallbackAnswer, CallbackRequest } from '../../http/callbacks.js';
+import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
 import type { Ingress } from '../ingress.js';
 import { open, verifySignature, type CallbackKeys } from './crypto.js';
 
@@ -53,6 +53,28 @@ export function urlCheck(ingress: Ingress, k: CallbackKeys, surface: string) {
       return refuse(req, ingress, surface, e);
     }
   };
+}
+
+/**
+ * The two routes of one WeCom callback surface, `/wecom/<surface>`: GET is the URL check, POST hands the request
+ * and its signed query to `receive`; whatever either throws becomes a refusal.
+ */
+export function surfaceRoutes(surface: 'aibot' | 'app', ingress: Ingress, k: CallbackKeys, receive: (req: CallbackRequest, q: SignedQuery) => Promise<CallbackAnswer>): CallbackRoute[] {
+  const path = `/wecom/${surface}`;
+  return [
+    { method: 'GET', path, handle: urlCheck(ingress, k, surface) },
+    {
+      method: 'POST',
+      path,
+      handle: async (req) => {
+        try {
+          return await receive(req, signedQuery(req.query));
+        } catch (e) {
+          return refuse(req, ingress, surface, e);
+        }
+      },
+    },
+  ];
 }
 
 export const ok: CallbackAnswer = { status: 200, body: '' };
