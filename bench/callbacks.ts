@@ -30,7 +30,10 @@ export const targetLabels: Record<TargetKey, string> = {
 const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
   bare: { args: ['bin/run-ts.mjs', 'bench/servers/bare.ts'] },
   floor: { args: ['bin/run-ts.mjs', 'bench/servers/floor.ts'] },
-  real: { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'], workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'] },
+  real: {
+    args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'],
+    workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'],
+  },
   'real-one': { args: ['bin/houqin.mjs', 'serve'] },
   'real-noworkers': { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'] },
 };
@@ -117,7 +120,15 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
       const prefix = benchPrefix(key);
       const row: CallbackRow = { key, label: targetLabels[key], warnings: 0 };
       rows.push(row);
-      const env: Record<string, string> = { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, BENCH_PREFIX: prefix, HOUQIN_CONFIG: 'config/example.yaml', HOUQIN_ADMIN_TOKEN: ADMIN_TOKEN };
+      const env: Record<string, string> = {
+        WECOM_AIBOT_TOKEN: keys.token,
+        WECOM_AIBOT_AES_KEY: keys.aesKey,
+        REDIS_URL,
+        HOUQIN_KEY_PREFIX: prefix,
+        BENCH_PREFIX: prefix,
+        HOUQIN_CONFIG: 'config/example.yaml',
+        HOUQIN_ADMIN_TOKEN: ADMIN_TOKEN,
+      };
       const isApp = key.startsWith('real');
       const { args, workers: workersArgs } = commands[key];
       const hasWorkers = key === 'real' || key === 'real-one';
@@ -131,15 +142,30 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
           // At idle priority: they share the load generator's core only because wrk needs one, and wrk (the measuring
           // instrument) and Redis must take it back the moment they wake. Under nice 10 a busy worker kept it for its
           // time slice: wrk's closed loop was half as fast and its p99 at 1 000 req/s 1–8 ms longer (bench/README.md).
-          workers = await startServer(`${key}-workers`, [...o.nodeArgs, ...workersArgs], env, o.loadCpu, 30_000, 'idle');
+          workers = await startServer(
+            `${key}-workers`,
+            [...o.nodeArgs, ...workersArgs],
+            env,
+            o.loadCpu,
+            30_000,
+            'idle',
+          );
         }
         const url = server.url;
         const file = join(dir, `${key}.txt`);
 
         // Warm-up (JIT, connections, token caches): constant rate, not reported.
         await writeCallbacks(file, { keys, count: o.rate * o.warmupSeconds + 500 });
-        const warm = await wrk({ url, file, seconds: o.warmupSeconds, connections: o.rateConnections, rate: o.rate, cpu: o.loadCpu });
-        if (!warm.valid) throw new Error(`warm-up failed: ${warm.problems.join('; ')}\n${server.logs.slice(-5).join('\n')}`);
+        const warm = await wrk({
+          url,
+          file,
+          seconds: o.warmupSeconds,
+          connections: o.rateConnections,
+          rate: o.rate,
+          cpu: o.loadCpu,
+        });
+        if (!warm.valid)
+          throw new Error(`warm-up failed: ${warm.problems.join('; ')}\n${server.logs.slice(-5).join('\n')}`);
         if (hasWorkers) await drain(redis, prefix, 30_000);
 
         // One measured run: fresh requests, a quiet machine to start on, CPU accounting. A run disturbed by other
@@ -148,31 +174,45 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         const measure = async (what: string, rate: number, seconds: number, connections: number): Promise<Measured> => {
           let best: Measured | undefined;
           for (let attempt = 0; attempt < 2; attempt++) {
-            const count = rate ? Math.ceil(rate * seconds * 1.05) + 500 : Math.ceil((ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6) * seconds) + 1000;
+            const count = rate
+              ? Math.ceil(rate * seconds * 1.05) + 500
+              : Math.ceil((ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6) * seconds) + 1000;
             const genMs = await writeCallbacks(file, { keys, count });
             if (hasWorkers) await drain(redis, prefix, 30_000);
             const quiet = await waitQuiet(20_000);
-            o.log(`[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`);
+            o.log(
+              `[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`,
+            );
             const meter = await meterCpu(server!.proc.pid, redis, workers?.proc.pid);
             const before = isApp ? await readBuckets(url, ADMIN_TOKEN) : undefined;
             const res = await wrk({ url, file, seconds, connections, rate, cpu: o.loadCpu });
             const m: Measured = { wrk: res, cpu: await meter.stop(), attempts: attempt + 1 };
             if (before) m.server = between(before, await readBuckets(url, ADMIN_TOKEN));
             const noisy = (m.cpu.other ?? 0) > o.noisyPct;
-            if (!best || (best.wrk.reused && !res.reused) || (m.cpu.other ?? 0) < (best.cpu.other ?? 0)) best = { ...m, attempts: attempt + 1 };
+            if (!best || (best.wrk.reused && !res.reused) || (m.cpu.other ?? 0) < (best.cpu.other ?? 0))
+              best = { ...m, attempts: attempt + 1 };
             if (!res.reused && (!noisy || !takeRetry())) break;
-            o.log(`[callbacks] ${key}: ${res.reused ? `request file ran out (${res.reused} reused)` : `other processes used ${m.cpu.other?.toFixed(0)}% of a core`}; once more`);
+            o.log(
+              `[callbacks] ${key}: ${res.reused ? `request file ran out (${res.reused} reused)` : `other processes used ${m.cpu.other?.toFixed(0)}% of a core`}; once more`,
+            );
           }
           return best!;
         };
         row.fixed = await measure(`${o.rate} req/s for ${o.rateSeconds}s`, o.rate, o.rateSeconds, o.rateConnections);
-        row.throughput = await measure(`closed loop, ${o.connections} connections, ${o.seconds}s`, 0, o.seconds, o.connections);
+        row.throughput = await measure(
+          `closed loop, ${o.connections} connections, ${o.seconds}s`,
+          0,
+          o.seconds,
+          o.connections,
+        );
         if (key === 'bare' && row.throughput?.wrk.valid) ceilingRps = row.throughput.wrk.rps;
         if (hasWorkers) {
           const jobs = await backlog(redis, prefix);
           row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, prefix, 60_000) : 0 };
         }
-        o.log(`[callbacks] ${key}: ${row.throughput?.wrk.rps.toFixed(0)} req/s closed loop; p99 ${((row.fixed?.wrk.lat_us.p99 ?? 0) / 1000).toFixed(2)} ms at ${o.rate}/s`);
+        o.log(
+          `[callbacks] ${key}: ${row.throughput?.wrk.rps.toFixed(0)} req/s closed loop; p99 ${((row.fixed?.wrk.lat_us.p99 ?? 0) / 1000).toFixed(2)} ms at ${o.rate}/s`,
+        );
       } catch (e) {
         row.error = (e as Error).message;
         o.log(`[callbacks] ${key}: FAILED ${row.error}`);

@@ -11,7 +11,19 @@ const n = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 100_000);
 const keys: CallbackKeys = { token: 'QDG6eK', aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', receiveId: '' };
 // A typical AI-bot text callback (~600 bytes of ciphertext), 64 distinct ones.
 const sealed = Array.from({ length: 64 }, (_, i) =>
-  libEncrypt(keys.aesKey, JSON.stringify({ msgid: `m${i}`, chatid: 'wrStaff', chattype: 'group', from: { userid: 'WangLi' }, response_url: 'https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=' + 'x'.repeat(40), msgtype: 'text', text: { content: '@后勤助手 报修 小一班 空调不制冷，孩子午睡太热' } }), ''),
+  libEncrypt(
+    keys.aesKey,
+    JSON.stringify({
+      msgid: `m${i}`,
+      chatid: 'wrStaff',
+      chattype: 'group',
+      from: { userid: 'WangLi' },
+      response_url: 'https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=' + 'x'.repeat(40),
+      msgtype: 'text',
+      text: { content: '@后勤助手 报修 小一班 空调不制冷，孩子午睡太热' },
+    }),
+    '',
+  ),
 );
 
 let pauses = 0;
@@ -19,7 +31,8 @@ let scavenges = 0;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     pauses += e.duration;
-    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+      scavenges++;
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -32,12 +45,20 @@ async function run(label: string, one: (enc: string, i: number) => number): Prom
   const c = process.cpuUsage(c0);
   await new Promise((r) => setTimeout(r, 50)); // the observer hears of the last collections a little later
   const us = (c.user + c.system) / n;
-  console.log(`${label.padEnd(44)} ${us.toFixed(1).padStart(6)} µs/callback  ${String(scavenges - before.scavenges).padStart(4)} scavenges  ${(pauses - before.pauses).toFixed(0).padStart(5)} ms in GC${sink ? '' : ' '}`);
+  console.log(
+    `${label.padEnd(44)} ${us.toFixed(1).padStart(6)} µs/callback  ${String(scavenges - before.scavenges).padStart(4)} scavenges  ${(pauses - before.pauses).toFixed(0).padStart(5)} ms in GC${sink ? '' : ' '}`,
+  );
   results.push(us);
 }
 
 const results: number[] = [];
 console.log(`${n} callbacks: SHA1 signature over the four strings, then AES-256-CBC open of the ciphertext`);
-await run('@wecom/crypto (createHash + createDecipheriv)', (enc, i) => libSign(keys.token, String(i), 'nonce', enc).length + libDecrypt(keys.aesKey, enc).message.length);
-await run('ours (crypto.hash + one shared ECB decipher)', (enc, i) => sign(keys.token, String(i), 'nonce', enc).length + open(keys, enc).length);
+await run(
+  '@wecom/crypto (createHash + createDecipheriv)',
+  (enc, i) => libSign(keys.token, String(i), 'nonce', enc).length + libDecrypt(keys.aesKey, enc).message.length,
+);
+await run(
+  'ours (crypto.hash + one shared ECB decipher)',
+  (enc, i) => sign(keys.token, String(i), 'nonce', enc).length + open(keys, enc).length,
+);
 console.log(`ratio ours/@wecom/crypto CPU: ${(results[1] / results[0]).toFixed(2)}`);

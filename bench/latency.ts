@@ -108,17 +108,30 @@ function benchConfig(rooms: number): { file: string; places: string[] } {
 
 function post(agent: Agent, url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(body);
   });
 }
 
-const stat = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99), max: xs.length ? Math.max(...xs) : NaN });
+const stat = (xs: number[]) => ({
+  p50: percentile(xs, 50),
+  p95: percentile(xs, 95),
+  p99: percentile(xs, 99),
+  max: xs.length ? Math.max(...xs) : NaN,
+});
 
 export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
   const world = await wecomWorld();
@@ -129,16 +142,39 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
   let server: Server | undefined;
   let workers: Server | undefined;
   const result: LatencyResult = {
-    rate: o.rate, seconds: o.seconds, sent: 0, ok: 0, non200: [], cards: 0, missing: 0,
-    card: stat([]), ack: stat([]), http: stat([]), achievedRate: 0, maxCardsPerMemberPerMinute: 0, fakeErrors: 0, violations: [], warnings: 0,
+    rate: o.rate,
+    seconds: o.seconds,
+    sent: 0,
+    ok: 0,
+    non200: [],
+    cards: 0,
+    missing: 0,
+    card: stat([]),
+    ack: stat([]),
+    http: stat([]),
+    achievedRate: 0,
+    maxCardsPerMemberPerMinute: 0,
+    fakeErrors: 0,
+    violations: [],
+    warnings: 0,
   };
   try {
-    o.log(`[latency] starting ${o.serverArgs.join(' ')} on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`);
+    o.log(
+      `[latency] starting ${o.serverArgs.join(' ')} on cpu ${o.serverCpu} against the fake WeCom at ${world.fake.url} (${o.rooms} extra rooms/workers)`,
+    );
     const env = { ...o.serverEnv, ...world.env, REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: configFile };
     server = await startServer('real', [...o.nodeArgs, ...o.serverArgs], env, o.serverCpu);
     // nice 10, as the README recommends: here the workers' speed is what is measured, and at idle priority they
     // would wait for every callback the bench sends and every request the fake WeCom answers on their core.
-    if (o.workersArgs) workers = await startServer('real-workers', [...o.nodeArgs, ...o.workersArgs], env, o.workersCpu, 30_000, WORKERS_NICE);
+    if (o.workersArgs)
+      workers = await startServer(
+        'real-workers',
+        [...o.nodeArgs, ...o.workersArgs],
+        env,
+        o.workersCpu,
+        30_000,
+        WORKERS_NICE,
+      );
     const base = new URL('/wecom/aibot', server.url);
 
     // One phase: `count` reports at `rate`/s on an absolute schedule; returns what each one needs for matching.
@@ -149,7 +185,16 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
         const code = new URL(responseUrl).searchParams.get('response_code')!;
         const place = places[i % places.length];
         const msgid = `bench-lat-${Date.now()}-${i}-${Math.random().toString(36).slice(2, 8)}`;
-        const { query, body } = aibotPost(world.aibot, aibotText({ msgid, userid: 'WangLi', chatid: 'wrBenchLatency', content: `@后勤助手 报修 ${place} 空调不制冷`, responseUrl }));
+        const { query, body } = aibotPost(
+          world.aibot,
+          aibotText({
+            msgid,
+            userid: 'WangLi',
+            chatid: 'wrBenchLatency',
+            content: `@后勤助手 报修 ${place} 空调不制冷`,
+            responseUrl,
+          }),
+        );
         return { url: new URL(`${base.pathname}?${query}`, base), body, code, sentAt: 0, doneAt: 0, status: 0 };
       });
       const inflight: Promise<void>[] = [];
@@ -219,7 +264,9 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
 
     const count = Math.round(o.rate * o.seconds);
     const quiet = await waitQuiet(20_000);
-    o.log(`[latency] measuring: ${count} reports at ${o.rate}/s (${o.seconds}s; machine ${quiet.toFixed(0)}% busy before)`);
+    o.log(
+      `[latency] measuring: ${count} reports at ${o.rate}/s (${o.seconds}s; machine ${quiet.toFixed(0)}% busy before)`,
+    );
     const firstIndex = world.fake.requests.length;
     const meter = await meterCpu(server.proc.pid, redis, workers?.proc.pid);
     const { items, sendSeconds } = await phase(count);
@@ -237,7 +284,8 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     result.http = stat(items.filter((it) => it.status === 200).map((it) => it.doneAt - it.sentAt));
     // The per-member limit must not have shaped the result: busiest member's cards in any 61 s window.
     const byUser = new Map<string, number[]>();
-    for (const r of world.fake.requests) if (r.kind === 'message.send') byUser.set(r.body.touser, [...(byUser.get(r.body.touser) ?? []), r.at]);
+    for (const r of world.fake.requests)
+      if (r.kind === 'message.send') byUser.set(r.body.touser, [...(byUser.get(r.body.touser) ?? []), r.at]);
     for (const times of byUser.values()) {
       for (let a = 0, b = 0; b < times.length; b++) {
         while (times[b] - times[a] > 61_000) a++;
@@ -246,7 +294,10 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     }
     const measured = world.fake.requests.slice(firstIndex);
     result.fakeErrors = measured.filter((r) => r.errcode !== 0).length;
-    result.violations = world.fake.violations().flatMap((r) => r.violations).slice(0, 5);
+    result.violations = world.fake
+      .violations()
+      .flatMap((r) => r.violations)
+      .slice(0, 5);
     o.log(`[latency] card p50 ${result.card.p50} ms, p95 ${result.card.p95} ms; ${result.cards}/${result.sent} cards`);
   } catch (e) {
     result.error = (e as Error).message;
@@ -256,7 +307,10 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
     await server?.stop();
     await workers?.stop();
     const counts = server?.logs.find((l) => l.startsWith('BENCH_COUNTS '));
-    if (counts) o.log(`[latency] Redis commands over the whole run (${result.sent} measured + ${o.rate * o.warmupSeconds} warm-up reports): ${counts.slice(13)}`);
+    if (counts)
+      o.log(
+        `[latency] Redis commands over the whole run (${result.sent} measured + ${o.rate * o.warmupSeconds} warm-up reports): ${counts.slice(13)}`,
+      );
     agent.destroy();
     redis.disconnect();
     await world.fake.close();

@@ -13,7 +13,10 @@ const prefix = `bench-pipeline-cost-${process.pid}`;
 const q = new Queue('pipeline-cost', { connection: withScripts, prefix });
 await q.waitUntilReady();
 const scripts = Object.keys((withScripts as unknown as { scriptsSet: Record<string, unknown> }).scriptsSet).length;
-for (const [label, conn] of [['plain connection', plain], [`connection with BullMQ's ${scripts} scripts`, withScripts]] as const) {
+for (const [label, conn] of [
+  ['plain connection', plain],
+  [`connection with BullMQ's ${scripts} scripts`, withScripts],
+] as const) {
   let best = Infinity;
   for (let round = 0; round < 3; round++) {
     const c0 = process.cpuUsage();

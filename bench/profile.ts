@@ -34,7 +34,10 @@ p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i]
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 const where = (n: Node) => {
-  const u = n.callFrame.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'npm:').replace(/^\/work\/main\//, '');
+  const u = n.callFrame.url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, 'npm:')
+    .replace(/^\/work\/main\//, '');
   return u || '(native)';
 };
 const fname = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${where(n)}:${n.callFrame.lineNumber + 1}`;
@@ -46,14 +49,24 @@ for (const [id, us] of self) {
   const n = byId.get(id)!;
   selfByFn.set(fname(n), (selfByFn.get(fname(n)) ?? 0) + us);
   const w = where(n);
-  const pkg = w.startsWith('npm:') ? w.split('/').slice(0, w.startsWith('npm:@') ? 2 : 1).join('/') : w.startsWith('node:') ? 'node:*' : w;
+  const pkg = w.startsWith('npm:')
+    ? w
+        .split('/')
+        .slice(0, w.startsWith('npm:@') ? 2 : 1)
+        .join('/')
+    : w.startsWith('node:')
+      ? 'node:*'
+      : w;
   selfByPkg.set(pkg, (selfByPkg.get(pkg) ?? 0) + us);
 }
 const show = (title: string, m: Map<string, number>) => {
   process.stdout.write(`\n${title}\n`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
 };
-process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((p.endTime - p.startTime) / 1e6).toFixed(1)} s\n`);
+process.stdout.write(
+  `${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((p.endTime - p.startTime) / 1e6).toFixed(1)} s\n`,
+);
 show('self time by function', selfByFn);
 show('self time by file / package', selfByPkg);
 

@@ -53,7 +53,8 @@ async function preflight(): Promise<string> {
     process.stderr.write(`bench: missing prerequisites:\n  ${missing.join('\n  ')}\n`);
     process.exit(2);
   }
-  if (cpus().length < 2) log('bench: fewer than 2 CPUs — server and load generator will share a core; figures are not comparable');
+  if (cpus().length < 2)
+    log('bench: fewer than 2 CPUs — server and load generator will share a core; figures are not comparable');
   // This process (the latency client and the fake WeCom) and its children (wrk) stay off the servers' core.
   sh('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)]);
   return version;
@@ -66,15 +67,20 @@ const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.len
 
 function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbackOptions>): string[] {
   const out: string[] = [];
-  out.push(`1. Encrypted AI-bot callbacks — POST /wecom/aibot?msg_signature&timestamp&nonce, body {"encrypt"}; every request distinct, sent once`);
-  out.push(`   closed loop: wrk -t1 -c${o.connections} for ${o.seconds}s · constant rate: ${o.rate} req/s for ${o.rateSeconds}s over ${o.rateConnections} connections`);
+  out.push(
+    `1. Encrypted AI-bot callbacks — POST /wecom/aibot?msg_signature&timestamp&nonce, body {"encrypt"}; every request distinct, sent once`,
+  );
+  out.push(
+    `   closed loop: wrk -t1 -c${o.connections} for ${o.seconds}s · constant rate: ${o.rate} req/s for ${o.rateSeconds}s over ${o.rateConnections} connections`,
+  );
   out.push('');
   const h1 = `${pad('', 27)} │ ${pad('closed loop', 55)} │ constant ${o.rate} req/s`;
   const h2 =
     `${pad('endpoint', 27)} │ ${lpad('req/s', 6)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('µs/req', 6)} ${lpad('cpu%', 4)} ${lpad('wk%', 4)} ${lpad('redis%', 6)} ${lpad('other%', 6)} ${lpad('n≠200', 5)} │ ` +
     `${lpad('req/s', 5)} ${lpad('p50 ms', 6)} ${lpad('p99 ms', 6)} ${lpad('p99.9', 6)} ${lpad('max ms', 6)} ${lpad('late', 4)} ${lpad('µs/req', 6)} ${lpad('other%', 6)} ${lpad('n≠200', 5)}`;
   out.push(h1, h2, '─'.repeat(h2.length));
-  const usPerReq = (m?: { wrk: { rps: number }; cpu: { server?: number } }) => (m && m.cpu.server !== undefined ? (m.cpu.server * 1e4) / m.wrk.rps : undefined);
+  const usPerReq = (m?: { wrk: { rps: number }; cpu: { server?: number } }) =>
+    m && m.cpu.server !== undefined ? (m.cpu.server * 1e4) / m.wrk.rps : undefined;
   for (const r of rows) {
     if (r.error && !r.throughput && !r.fixed) {
       out.push(`${pad(r.label, 27)} │ FAILED: ${r.error.split('\n')[0]}`);
@@ -90,7 +96,10 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
   }
   out.push('');
   for (const r of rows) {
-    for (const [what, m] of [['closed loop', r.throughput], ['constant rate', r.fixed]] as const) {
+    for (const [what, m] of [
+      ['closed loop', r.throughput],
+      ['constant rate', r.fixed],
+    ] as const) {
       if (m && !m.wrk.valid) out.push(`   INVALID ${r.key} ${what}: ${m.wrk.problems.join('; ')}`);
     }
     if (r.error && (r.throughput || r.fixed)) out.push(`   ${r.key}: ${r.error.split('\n')[0]}`);
@@ -101,31 +110,68 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
     return m && m.wrk.valid ? m.wrk.rps : undefined;
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b) : '—');
-  const [ceil, floor, real, realOne, realNw] = [rps('bare'), rps('floor'), rps('real'), rps('real-one'), rps('real-noworkers')];
-  out.push(`   ratios (closed-loop req/s): real/ceiling ${ratio(real, ceil)}   floor/ceiling ${ratio(floor, ceil)}   real/floor ${ratio(real, floor)}`);
+  const [ceil, floor, real, realOne, realNw] = [
+    rps('bare'),
+    rps('floor'),
+    rps('real'),
+    rps('real-one'),
+    rps('real-noworkers'),
+  ];
+  out.push(
+    `   ratios (closed-loop req/s): real/ceiling ${ratio(real, ceil)}   floor/ceiling ${ratio(floor, ceil)}   real/floor ${ratio(real, floor)}`,
+  );
   if (realOne !== undefined || realNw !== undefined) {
-    const parts = [['one process', realOne], ['the receiver alone', realNw]] as const;
-    out.push(`   diagnostics, real/floor for ${parts.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${ratio(v, floor)}`).join(', ')}`);
+    const parts = [
+      ['one process', realOne],
+      ['the receiver alone', realNw],
+    ] as const;
+    out.push(
+      `   diagnostics, real/floor for ${parts
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}: ${ratio(v, floor)}`)
+        .join(', ')}`,
+    );
   }
   const realRow = by('real');
-  for (const r of rows) if (r.backlog) out.push(`   ${r.key}: ${r.backlog.jobs} messages not yet handled by the workers when the closed loop ended, all handled ${f(r.backlog.drainSeconds, 1)} s later`);
+  for (const r of rows)
+    if (r.backlog)
+      out.push(
+        `   ${r.key}: ${r.backlog.jobs} messages not yet handled by the workers when the closed loop ended, all handled ${f(r.backlog.drainSeconds, 1)} s later`,
+      );
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL');
-  if (real !== undefined || floor !== undefined) out.push(`   target real ≥ floor throughput: ${verdict(real !== undefined && floor !== undefined ? real >= floor : undefined)} (${f(real, 0)} vs ${f(floor, 0)} req/s)`);
+  if (real !== undefined || floor !== undefined)
+    out.push(
+      `   target real ≥ floor throughput: ${verdict(real !== undefined && floor !== undefined ? real >= floor : undefined)} (${f(real, 0)} vs ${f(floor, 0)} req/s)`,
+    );
   const rf = realRow?.fixed;
-  if (rf) out.push(`   target real p99 < ${TARGET_P99_MS} ms at ${o.rate} req/s: ${verdict(rf.wrk.valid ? rf.wrk.lat_us.p99 / 1000 < TARGET_P99_MS : undefined)} (p99 ${ms(rf.wrk.lat_us.p99)} ms${rf.wrk.valid ? '' : ', run invalid'})`);
+  if (rf)
+    out.push(
+      `   target real p99 < ${TARGET_P99_MS} ms at ${o.rate} req/s: ${verdict(rf.wrk.valid ? rf.wrk.lat_us.p99 / 1000 < TARGET_P99_MS : undefined)} (p99 ${ms(rf.wrk.lat_us.p99)} ms${rf.wrk.valid ? '' : ', run invalid'})`,
+    );
   for (const r of rows) {
     const t = r.fixed?.server;
-    if (t) out.push(`   ${r.key}: the app's own time per callback at ${o.rate} req/s (arrival → answer written, its /admin/metrics, ${t.count} callbacks): p50 ≤ ${t.p50} ms, p99 ≤ ${t.p99} ms, p99.9 ≤ ${t.p999} ms`);
+    if (t)
+      out.push(
+        `   ${r.key}: the app's own time per callback at ${o.rate} req/s (arrival → answer written, its /admin/metrics, ${t.count} callbacks): p50 ≤ ${t.p50} ms, p99 ≤ ${t.p99} ms, p99.9 ≤ ${t.p999} ms`,
+      );
   }
   const warn = rows.filter((r) => r.warnings).map((r) => `${r.key} ${r.warnings}`);
   if (warn.length) out.push(`   server log lines at warn/error level: ${warn.join(', ')}`);
-  out.push(`   µs/req = CPU time of the receiving process per request; cpu% = that process, wk% = the workers process of the split (on cpu ${o.loadCpu}), redis% = the shared Redis, other% = processes not ours (the machine is shared),`);
-  out.push(`   all in % of one core; late = requests sent > 1 ms after their slot (every connection busy); runs with other% > ${o.noisyPct} were repeated once (the cleaner kept; at most BENCH_RETRIES=4 repeats per bench)`);
+  out.push(
+    `   µs/req = CPU time of the receiving process per request; cpu% = that process, wk% = the workers process of the split (on cpu ${o.loadCpu}), redis% = the shared Redis, other% = processes not ours (the machine is shared),`,
+  );
+  out.push(
+    `   all in % of one core; late = requests sent > 1 ms after their slot (every connection busy); runs with other% > ${o.noisyPct} were repeated once (the cleaner kept; at most BENCH_RETRIES=4 repeats per bench)`,
+  );
   return out;
 }
 
 const latencyVariants: Record<string, { label: string; args: string[]; workers?: string[] }> = {
-  real: { label: 'real     receiver+workers', args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'], workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'] },
+  real: {
+    label: 'real     receiver+workers',
+    args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'],
+    workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'],
+  },
   'real-one': { label: 'real, one process (diag.)', args: ['bin/houqin.mjs', 'serve'] },
 };
 
@@ -135,8 +181,12 @@ const appCpu = (r: LatencyResult) => (r.cpu?.server === undefined ? undefined : 
 function latencyTable(runs: { key: string; r: LatencyResult }[], noisyPct: number): string[] {
   const out: string[] = [];
   const r0 = runs[0].r;
-  out.push(`2. Report → claim card — the app + fake WeCom; ${r0.rate} reports/s for ${r0.seconds}s, each "报修 <room> 空调不制冷" to a room owned by one of 120 workers`);
-  out.push(`   measured from the callback being sent to the fake receiving: the claim card (message/send, button claim:N), the reply on the report's response_url, the HTTP 200`);
+  out.push(
+    `2. Report → claim card — the app + fake WeCom; ${r0.rate} reports/s for ${r0.seconds}s, each "报修 <room> 空调不制冷" to a room owned by one of 120 workers`,
+  );
+  out.push(
+    `   measured from the callback being sent to the fake receiving: the claim card (message/send, button claim:N), the reply on the report's response_url, the HTTP 200`,
+  );
   out.push('');
   const h =
     `${pad('server', 27)} │ ${lpad('sent', 5)} ${lpad('200s', 5)} ${lpad('cards', 5)} │ ${lpad('card p50', 8)} ${lpad('p95', 5)} ${lpad('p99', 5)} ${lpad('max', 5)} │ ${lpad('reply p50', 9)} ${lpad('p95', 5)} │ ` +
@@ -157,18 +207,26 @@ function latencyTable(runs: { key: string; r: LatencyResult }[], noisyPct: numbe
   for (const { key, r } of runs) {
     const problems: string[] = [];
     if (r.error) problems.push(r.error.split('\n')[0]);
-    if (r.non200.length) problems.push(`${r.non200.length} callbacks not answered 200 (${[...new Set(r.non200)].slice(0, 5).join(', ')})`);
+    if (r.non200.length)
+      problems.push(`${r.non200.length} callbacks not answered 200 (${[...new Set(r.non200)].slice(0, 5).join(', ')})`);
     if (r.missing) problems.push(`${r.missing} claim cards missing`);
     if (r.violations.length) problems.push(`fake WeCom format violations: ${r.violations.join(' | ')}`);
     if (problems.length) out.push(`   INVALID ${key}: ${problems.join('; ')}`);
-    out.push(`   ${key}: sent at ${f(r.achievedRate, 1)}/s; busiest member ${r.maxCardsPerMemberPerMinute} app messages in a 61 s window (limit 30); fake WeCom errcode≠0: ${r.fakeErrors}` + (r.warnings ? `; server warn/error log lines: ${r.warnings}` : ''));
+    out.push(
+      `   ${key}: sent at ${f(r.achievedRate, 1)}/s; busiest member ${r.maxCardsPerMemberPerMinute} app messages in a 61 s window (limit 30); fake WeCom errcode≠0: ${r.fakeErrors}` +
+        (r.warnings ? `; server warn/error log lines: ${r.warnings}` : ''),
+    );
   }
   const real = runs.find((x) => x.key === 'real')?.r;
   if (real) {
     const valid = !real.error && !real.non200.length && real.missing === 0;
-    out.push(`   target real p95 < ${TARGET_CARD_P95_MS} ms: ${!valid ? 'n/a (run invalid)' : real.card.p95 < TARGET_CARD_P95_MS ? 'PASS' : 'FAIL'} (p95 ${f(real.card.p95, 0)} ms)`);
+    out.push(
+      `   target real p95 < ${TARGET_CARD_P95_MS} ms: ${!valid ? 'n/a (run invalid)' : real.card.p95 < TARGET_CARD_P95_MS ? 'PASS' : 'FAIL'} (p95 ${f(real.card.p95, 0)} ms)`,
+    );
   }
-  out.push(`   cpu% = the app (receiver + workers for the split), redis% = the shared Redis, other% = processes not ours, % of one core while sending; ms/rep = the app's CPU time per report; runs with other% > ${noisyPct} were repeated once (the cleaner kept)`);
+  out.push(
+    `   cpu% = the app (receiver + workers for the split), redis% = the shared Redis, other% = processes not ours, % of one core while sending; ms/rep = the app's CPU time per report; runs with other% > ${noisyPct} were repeated once (the cleaner kept)`,
+  );
   return out;
 }
 
@@ -176,10 +234,14 @@ const started = Date.now();
 const redisVersion = await preflight();
 const cpuModel = cpus()[0]?.model ?? '?';
 const commit = sh('git', ['-C', process.cwd(), 'rev-parse', '--short', 'HEAD']) ?? '?';
-const dirty = sh('git', ['-C', process.cwd(), 'status', '--porcelain', '--untracked-files=no', 'src'])?.length ? ' (src/ has uncommitted changes)' : '';
+const dirty = sh('git', ['-C', process.cwd(), 'status', '--porcelain', '--untracked-files=no', 'src'])?.length
+  ? ' (src/ has uncommitted changes)'
+  : '';
 const header = [
   `Houqin bench — ${new Date().toISOString()} · commit ${commit}${dirty}`,
-  `node ${process.version} · ${cpus().length} × ${cpuModel} · load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  `node ${process.version} · ${cpus().length} × ${cpuModel} · load average at start ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
   `servers pinned to cpu ${SERVER_CPU}; the split's workers on cpu ${LOAD_CPU} under \`${priorityPrefix('idle').join(' ')}\` (part 1) and \`nice -n 10\` (part 2); wrk, the latency client and the fake WeCom pinned to cpu ${LOAD_CPU}; Redis ${redisVersion} at ${REDIS_URL} (shared, not pinned)`,
   `stalls a busy loop saw before the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
 ];
@@ -204,7 +266,8 @@ if (doLatency) {
     if (latencyVariants[key]) {
       o.serverArgs = latencyVariants[key].args;
       o.workersArgs = latencyVariants[key].workers;
-    } else if (key.startsWith('variant:')) o.serverArgs = ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', ...key.slice(8).split('+')];
+    } else if (key.startsWith('variant:'))
+      o.serverArgs = ['bin/run-ts.mjs', 'bench/servers/real-variant.ts', ...key.slice(8).split('+')];
     else throw new Error(`unknown latency variant ${key} (real, real-one, variant:<flag>+<flag>)`);
     let best: LatencyResult | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -217,7 +280,9 @@ if (doLatency) {
   }
   lines.push(...latencyTable(runs, noisyPct), '');
 }
-lines.push(`stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`);
+lines.push(
+  `stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
+);
 lines.push(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.stdout.write(lines.join('\n') + '\n');
 process.exit(0);

@@ -15,7 +15,9 @@ const HOUR = 3_600_000;
 
 /** The people a digest goes to: digest.to (or every director), plus the managers for the summaries. */
 export function digestRecipients(config: Config, period: Period): string[] {
-  const to = config.digest.to.length ? config.digest.to : config.people.filter((p) => p.roles.includes('director')).map((p) => p.id);
+  const to = config.digest.to.length
+    ? config.digest.to
+    : config.people.filter((p) => p.roles.includes('director')).map((p) => p.id);
   const managers = period === 'day' ? [] : config.people.filter((p) => p.roles.includes('manager')).map((p) => p.id);
   return [...new Set([...to, ...managers])];
 }
@@ -26,14 +28,21 @@ export function everyDayAt(cron: string): string {
   return `${minute} ${hour} * * *`;
 }
 
-export async function sendDigest(ctx: Pick<JobContext, 'tasks' | 'roster' | 'config' | 'date' | 'log'>, period: Period, now = Date.now()): Promise<Outcome> {
+export async function sendDigest(
+  ctx: Pick<JobContext, 'tasks' | 'roster' | 'config' | 'date' | 'log'>,
+  period: Period,
+  now = Date.now(),
+): Promise<Outcome> {
   const digests = digestsFor(ctx.tasks, ctx.roster);
-  const d = await digests.compose(period, ctx.date, now, (e) => ctx.log.warn({ period, err: e.message }, 'digest chart could not be drawn; sending the text only'));
+  const d = await digests.compose(period, ctx.date, now, (e) =>
+    ctx.log.warn({ period, err: e.message }, 'digest chart could not be drawn; sending the text only'),
+  );
   const out = new Outcome();
   const recipients = digestRecipients(ctx.config, period);
   for (const person of recipients) {
     // WeCom app markdown takes 2048 bytes: a long summary goes as several messages, split between sections.
-    for (const part of splitMessage(d.markdown, 2000)) out.send({ kind: 'user', person }, { type: 'markdown', text: part });
+    for (const part of splitMessage(d.markdown, 2000))
+      out.send({ kind: 'user', person }, { type: 'markdown', text: part });
     if (d.image) out.send({ kind: 'user', person }, d.image);
   }
   ctx.log.info({ period, date: ctx.date, recipients: recipients.length, chart: !!d.image }, 'digest queued');

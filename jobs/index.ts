@@ -10,5 +10,7 @@ import digest from './digest.js';
 export const jobFactories: JobFactory[] = [checklistPost, checklistDue, menu, mealRound, digest];
 
 export function allJobs(config: Config): JobDefinition[] {
-  return jobFactories.flatMap((f) => f(config)).map((j) => ({ ...j, everyDay: config.jobs[j.name]?.everyDay ?? j.everyDay }));
+  return jobFactories
+    .flatMap((f) => f(config))
+    .map((j) => ({ ...j, everyDay: config.jobs[j.name]?.everyDay ?? j.everyDay }));
 }

@@ -21,7 +21,13 @@ export function mealRoundJob(r: MealRound): JobDefinition {
       const meals = new MealStore(ctx.redis, ctx.prefix);
       const dishes = dishesOf(ctx.config, ctx.date, r.meal);
       for (const chat of r.chats) {
-        await meals.openRound(chat, { meal: r.meal, date: ctx.date, askedAt: ctx.at, until: ctx.at + r.window, ...(dishes ? { dishes } : {}) });
+        await meals.openRound(chat, {
+          meal: r.meal,
+          date: ctx.date,
+          askedAt: ctx.at,
+          until: ctx.at + r.window,
+          ...(dishes ? { dishes } : {}),
+        });
         out.send({ kind: 'chat', chat }, { type: 'text', text: askText(r.meal, dishes, r.window) });
       }
       return out;

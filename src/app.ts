@@ -73,13 +73,26 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   // Checklist answers, 答复 and meal scores read messages before the command parser (and leave commands alone).
   const answersParser = createParser(config);
   const meals = new MealStore(redis, prefix);
-  service.use(new ChecklistAnswers({ store: new ChecklistStore(redis, prefix), service, roster, calendar, parser: answersParser }));
+  service.use(
+    new ChecklistAnswers({
+      store: new ChecklistStore(redis, prefix),
+      service,
+      roster,
+      calendar,
+      parser: answersParser,
+    }),
+  );
   service.use(new MealAnswers({ meals, tasks, roster, calendar }));
   service.use(new MealRatings({ meals, service, roster, parser: answersParser }));
   const scheduler = new Scheduler(
-    allJobs(config), config, calendar, fast, prefix,
+    allJobs(config),
+    config,
+    calendar,
+    fast,
+    prefix,
     { config, roster, calendar, tasks, side, service, redis, prefix, log },
-    (o, base) => queues.apply(o, base), log,
+    (o, base) => queues.apply(o, base),
+    log,
   );
   const jobs: ScheduledJobs = {
     list: () => scheduler.list(),
@@ -106,7 +119,14 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
 
   let server: Server | undefined;
   return {
-    settings, redis, queues, scheduler, calendar, tasks, roster, service,
+    settings,
+    redis,
+    queues,
+    scheduler,
+    calendar,
+    tasks,
+    roster,
+    service,
     async start() {
       await checkPersistence(redis, log);
       const { role } = settings;
@@ -115,10 +135,22 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         await queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
         await scheduler.start(settings.redisUrl);
       }
-      const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn ? [(r: Parameters<typeof mountConsole>[0]) => mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken })] : [];
+      const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn
+        ? [
+            (r: Parameters<typeof mountConsole>[0]) =>
+              mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken }),
+          ]
+        : [];
       if (settings.adminToken) {
         const ledger = { redis, tasks, config, roster };
-        mount.push((r) => mountExport(r, settings.adminToken!, (month, out) => exportMonth(ledger, month, out), (e) => log.error({ err: e.message }, 'ledger export failed')));
+        mount.push((r) =>
+          mountExport(
+            r,
+            settings.adminToken!,
+            (month, out) => exportMonth(ledger, month, out),
+            (e) => log.error({ err: e.message }, 'ledger export failed'),
+          ),
+        );
       }
       const app = createHttpApp({ settings, ingress, queues, redis, mount });
       server = createServer(app).listen(settings.port, settings.host);
@@ -129,10 +161,18 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
       log.info({ port, prefix, role }, `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`);
-      if (role === 'receiver') log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
+      if (role === 'receiver')
+        log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
       if (role === 'workers') return { port, console: false };
-      if (consoleOn) log.info({ url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console` }, 'console on');
-      else if (config.channels.local.enabled) log.info('console off: this server is reachable from outside (HOST or NODE_ENV=production); set HOUQIN_CONSOLE_TOKEN to enable it');
+      if (consoleOn)
+        log.info(
+          { url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console` },
+          'console on',
+        );
+      else if (config.channels.local.enabled)
+        log.info(
+          'console off: this server is reachable from outside (HOST or NODE_ENV=production); set HOUQIN_CONSOLE_TOKEN to enable it',
+        );
       return { port, console: consoleOn };
     },
     async stop() {
@@ -158,6 +198,9 @@ function logChannels(s: Settings, log: Logger): void {
     if (w.aibot) log.info('wecom AI bot callback on /wecom/aibot');
     else log.info('wecom AI bot off: set WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY to receive group messages');
     if (w.app) log.info({ agentId: w.app.agentId }, 'wecom app callback on /wecom/app');
-    else log.info('wecom app off: set WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID to send DMs and cards');
+    else
+      log.info(
+        'wecom app off: set WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID to send DMs and cards',
+      );
   }
 }

@@ -9,7 +9,16 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
       level,
       base: { svc: 'houqin' },
       redact: {
-        paths: ['*.secret', '*.token', '*.aesKey', '*.access_token', '*.corpsecret', '*.webhookKey', '*.key', 'headers.authorization'],
+        paths: [
+          '*.secret',
+          '*.token',
+          '*.aesKey',
+          '*.access_token',
+          '*.corpsecret',
+          '*.webhookKey',
+          '*.key',
+          'headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

@@ -67,7 +67,8 @@ export async function meterCpu(pid: number | undefined, redis: Redis, workersPid
       const s1 = procTicks('self', true);
       const m1 = machineTicks();
       const r1 = await redisCpuSeconds(redis);
-      const pctTicks = (a?: number, b?: number) => (a !== undefined && b !== undefined ? ((b - a) / TICK / wall) * 100 : undefined);
+      const pctTicks = (a?: number, b?: number) =>
+        a !== undefined && b !== undefined ? ((b - a) / TICK / wall) * 100 : undefined;
       const use: CpuUse = {
         server: pctTicks(p0, p1),
         workers: pctTicks(w0, w1),
@@ -75,7 +76,11 @@ export async function meterCpu(pid: number | undefined, redis: Redis, workersPid
         load: pctTicks(s0, s1),
         machine: pctTicks(m0, m1),
       };
-      if (use.machine !== undefined) use.other = Math.max(0, use.machine - (use.server ?? 0) - (use.workers ?? 0) - (use.redis ?? 0) - (use.load ?? 0));
+      if (use.machine !== undefined)
+        use.other = Math.max(
+          0,
+          use.machine - (use.server ?? 0) - (use.workers ?? 0) - (use.redis ?? 0) - (use.load ?? 0),
+        );
       return use;
     },
   };

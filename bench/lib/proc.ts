@@ -24,14 +24,22 @@ export interface Server {
  * a number = `nice -n <n>`: it keeps the core for its time slice.
  */
 export type Priority = 'idle' | number;
-const idlePrefix: string[] = spawnSync('chrt', ['--version']).status === 0 ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
+const idlePrefix: string[] =
+  spawnSync('chrt', ['--version']).status === 0 ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
 export const priorityPrefix = (p: Priority): string[] => (p === 'idle' ? idlePrefix : ['nice', '-n', String(p)]);
 
 /**
  * `taskset -c <cpu> node --v8-pool-size=1 <args…>` (under `priorityPrefix(priority)` when given); resolves when a
  * line matches /listening on port (\d+)/.
  */
-export async function startServer(name: string, args: string[], env: Record<string, string>, cpu: string, timeoutMs = 30_000, priority?: Priority): Promise<Server> {
+export async function startServer(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  cpu: string,
+  timeoutMs = 30_000,
+  priority?: Priority,
+): Promise<Server> {
   // On one core, V8's default four helper threads take turns with the JavaScript thread in 4 ms slices whenever
   // they have work (compiling, GC), and requests wait 15–55 ms; one helper is what a one-core process should have
   // (README, Operating it). Every server gets the same, so the rows stay comparable.
@@ -40,7 +48,15 @@ export async function startServer(name: string, args: string[], env: Record<stri
   if (priority !== undefined) cmd.unshift(...priorityPrefix(priority));
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -100,7 +116,12 @@ export async function startServer(name: string, args: string[], env: Record<stri
 }
 
 /** Runs a command to completion (bounded), collecting stdout. */
-export function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
     const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

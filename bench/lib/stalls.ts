@@ -28,7 +28,9 @@ console.log(JSON.stringify([a, b, c, max]));`;
 
 function probe(cpu: string, seconds: number): Promise<Stalls> {
   return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', cpu, process.execPath, '--single-threaded', '-e', loop, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn('taskset', ['-c', cpu, process.execPath, '--single-threaded', '-e', loop, String(seconds)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d));
     p.on('error', reject);
@@ -50,6 +52,9 @@ export function measureStalls(cpus: string[], seconds = 3): Promise<Stalls[]> {
 
 export function describeStalls(s: Stalls[]): string {
   return s
-    .map((x) => `cpu ${x.cpu}: ${(x.over1ms / x.seconds).toFixed(1)}/s over 1 ms, ${(x.over2ms / x.seconds).toFixed(1)}/s over 2 ms, ${(x.over4ms / x.seconds).toFixed(1)}/s over 4 ms, longest ${x.maxMs.toFixed(1)} ms`)
+    .map(
+      (x) =>
+        `cpu ${x.cpu}: ${(x.over1ms / x.seconds).toFixed(1)}/s over 1 ms, ${(x.over2ms / x.seconds).toFixed(1)}/s over 2 ms, ${(x.over4ms / x.seconds).toFixed(1)}/s over 4 ms, longest ${x.maxMs.toFixed(1)} ms`,
+    )
     .join('; ');
 }

@@ -36,8 +36,30 @@ export interface WrkRun {
 
 export async function wrk(r: WrkRun): Promise<WrkResult> {
   const threads = r.threads ?? 1;
-  const args = ['-c', r.cpu, 'wrk', '-t', String(threads), '-c', String(r.connections), '-d', `${r.seconds}s`, '--timeout', '5s', '-s', join(ROOT, 'bench', 'wrk', 'callbacks.lua'), r.url, '--', String(threads)];
-  const out = await run('taskset', args, { BENCH_FILE: r.file, BENCH_RATE: String(r.rate ?? 0) }, (r.seconds + 60) * 1000);
+  const args = [
+    '-c',
+    r.cpu,
+    'wrk',
+    '-t',
+    String(threads),
+    '-c',
+    String(r.connections),
+    '-d',
+    `${r.seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    join(ROOT, 'bench', 'wrk', 'callbacks.lua'),
+    r.url,
+    '--',
+    String(threads),
+  ];
+  const out = await run(
+    'taskset',
+    args,
+    { BENCH_FILE: r.file, BENCH_RATE: String(r.rate ?? 0) },
+    (r.seconds + 60) * 1000,
+  );
   const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`wrk gave no result (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
   const res = JSON.parse(line.slice('BENCH_RESULT '.length)) as WrkResult;
@@ -45,7 +67,8 @@ export async function wrk(r: WrkRun): Promise<WrkResult> {
   const e = res.errors;
   const problems: string[] = [];
   if (res.non200) problems.push(`${res.non200} non-200 responses (${res.statuses})`);
-  if (e.connect + e.read + e.write + e.timeout) problems.push(`socket errors connect=${e.connect} read=${e.read} write=${e.write} timeout=${e.timeout}`);
+  if (e.connect + e.read + e.write + e.timeout)
+    problems.push(`socket errors connect=${e.connect} read=${e.read} write=${e.write} timeout=${e.timeout}`);
   if (res.reused) problems.push(`${res.reused} requests sent a second time (request file too small)`);
   if (res.ok200 !== res.requests) problems.push(`${res.requests} responses but ${res.ok200} were 200`);
   res.problems = problems;

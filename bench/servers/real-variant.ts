@@ -17,13 +17,19 @@ const houqin = createHouqin(settings, log);
 if (flags.has('noworkers')) houqin.queues.startWorkers = async () => {};
 // ioredis reads options.enableAutoPipelining on every command, so this turns it off for the connection that the
 // queues, the replay check and the scheduler share.
-if (flags.has('notimers')) houqin.queues.timers.add = (async () => undefined) as unknown as typeof houqin.queues.timers.add;
+if (flags.has('notimers'))
+  houqin.queues.timers.add = (async () => undefined) as unknown as typeof houqin.queues.timers.add;
 if (flags.has('count')) {
   // Counts Redis commands by connection and name; printed (one JSON line) when the process is stopped.
   const { Redis } = await import('ioredis');
   const counts: Record<string, number> = {};
-  const conns = new Map<object, string>([[houqin.redis, 'redis'], [houqin.queues.conn, 'fast']]);
-  const proto = Redis.prototype as unknown as { sendCommand(this: object, cmd: { name: string }, ...rest: unknown[]): unknown };
+  const conns = new Map<object, string>([
+    [houqin.redis, 'redis'],
+    [houqin.queues.conn, 'fast'],
+  ]);
+  const proto = Redis.prototype as unknown as {
+    sendCommand(this: object, cmd: { name: string }, ...rest: unknown[]): unknown;
+  };
   const orig = proto.sendCommand;
   proto.sendCommand = function (this: object, cmd: { name: string }, ...rest: unknown[]) {
     const k = `${conns.get(this) ?? 'other'}:${cmd.name}`;

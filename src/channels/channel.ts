@@ -17,7 +17,10 @@ export interface Channel {
 
 /** Thrown when a send must wait (a rate limit) — not a failure, does not use up an attempt. */
 export class RetryLater extends Error {
-  constructor(readonly delayMs: number, reason: string) {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
     super(reason);
   }
 }

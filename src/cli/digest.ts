@@ -26,7 +26,8 @@ export function parseDigestArgs(args: string[]): { period: Period; date?: string
       period = v;
     } else if (flag === '--date' || flag === '-d') {
       date = value();
-      if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) return `--date must be YYYY-MM-DD (got "${date ?? ''}")`;
+      if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+        return `--date must be YYYY-MM-DD (got "${date ?? ''}")`;
     } else if (flag === '--chart') {
       chart = value();
       if (!chart) return '--chart needs a file name';
@@ -35,7 +36,12 @@ export function parseDigestArgs(args: string[]): { period: Period; date?: string
   return { period, date, chart };
 }
 
-export async function digestCommand(args: string[], env: Env, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function digestCommand(
+  args: string[],
+  env: Env,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const parsed = parseDigestArgs(args);
   if (typeof parsed === 'string') {
     err.write(`${parsed}\n${usage}`);
@@ -45,11 +51,16 @@ export async function digestCommand(args: string[], env: Env, out: NodeJS.Writab
   const { config } = settings;
   const redis = connect(settings.redisUrl, { maxRetriesPerRequest: 2 });
   try {
-    const tasks = new TaskStore(redis, config.redis.keyPrefix, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
+    const tasks = new TaskStore(redis, config.redis.keyPrefix, {
+      timezone: config.org.timezone,
+      targets: targetsOf(config.sla),
+    });
     const digests = digestsFor(tasks, new Roster(config));
     const date = parsed.date ?? digests.today();
     if (parsed.chart && parsed.period !== 'day') {
-      const d = await digests.compose(parsed.period, date, Date.now(), (e) => err.write(`chart not drawn: ${e.message}\n`));
+      const d = await digests.compose(parsed.period, date, Date.now(), (e) =>
+        err.write(`chart not drawn: ${e.message}\n`),
+      );
       out.write(d.markdown + '\n');
       if (d.image) {
         writeFileSync(parsed.chart, Buffer.from(d.image.png, 'base64'));

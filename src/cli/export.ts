@@ -11,7 +11,11 @@ import { defaultConfigPath } from './paths.js';
 
 const usage = 'usage: houqin export --month YYYY-MM [--out FILE.xlsx | --out -]\n';
 
-export async function exportCommand(args: string[], env: Env, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function exportCommand(
+  args: string[],
+  env: Env,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let month: string | undefined;
   let file: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -36,7 +40,9 @@ export async function exportCommand(args: string[], env: Env, err: NodeJS.Writab
     const out = file === '-' ? process.stdout : createWriteStream(file);
     const started = Date.now();
     const r = await exportMonth({ redis, tasks, config, roster: new Roster(config) }, month, out);
-    err.write(`${file === '-' ? 'ledger written to stdout' : `ledger written to ${file}`}: ${r.tasks} tasks, ${r.events} history entries, ${r.checklistRows} checklist rows, ${r.meals} meal ratings; sheets: ${r.sheets.join(', ')} (${Date.now() - started} ms)\n`);
+    err.write(
+      `${file === '-' ? 'ledger written to stdout' : `ledger written to ${file}`}: ${r.tasks} tasks, ${r.events} history entries, ${r.checklistRows} checklist rows, ${r.meals} meal ratings; sheets: ${r.sheets.join(', ')} (${Date.now() - started} ms)\n`,
+    );
     return 0;
   } finally {
     redis.disconnect();

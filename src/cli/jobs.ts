@@ -6,11 +6,15 @@ import { loadSettings, type Env } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { defaultConfigPath } from './paths.js';
 
-export async function jobsCommand(args: string[], env: Env, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function jobsCommand(
+  args: string[],
+  env: Env,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   const [sub, name, ...rest] = args;
   const dateAt = rest.indexOf('--date');
   const date = dateAt >= 0 ? rest[dateAt + 1] : undefined;
-  if (sub !== 'list' && !(sub === 'run' && name) || (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))) {
+  if ((sub !== 'list' && !(sub === 'run' && name)) || (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))) {
     process.stderr.write('usage: houqin jobs list | houqin jobs run NAME [--date YYYY-MM-DD]\n');
     return 2;
   }
@@ -18,10 +22,17 @@ export async function jobsCommand(args: string[], env: Env, out: NodeJS.Writable
   const houqin = createHouqin(settings, createLogger(env.LOG_LEVEL || 'warn', process.stderr));
   try {
     if (sub === 'list') {
-      const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: settings.config.org.timezone, dateStyle: 'short', timeStyle: 'short', hour12: false });
+      const fmt = new Intl.DateTimeFormat('zh-CN', {
+        timeZone: settings.config.org.timezone,
+        dateStyle: 'short',
+        timeStyle: 'short',
+        hour12: false,
+      });
       for (const j of houqin.scheduler.list()) {
         const next = j.enabled ? (j.next ? fmt.format(new Date(j.next)) : '—') : '已停用';
-        out.write(`${j.name.padEnd(28)} ${j.schedule.padEnd(18)} ${(j.everyDay ? '每天' : '上学日').padEnd(4)} 下次 ${next}  ${j.title}\n`);
+        out.write(
+          `${j.name.padEnd(28)} ${j.schedule.padEnd(18)} ${(j.everyDay ? '每天' : '上学日').padEnd(4)} 下次 ${next}  ${j.title}\n`,
+        );
       }
       return 0;
     }

@@ -51,7 +51,12 @@ function parseJsonLine(line: string, n: number, parse: (text: string) => Intent)
   } catch (e) {
     return { intent: 'none', invalid: true, error: `line ${n}: not valid JSON (${(e as Error).message})` };
   }
-  if (typeof value !== 'string') return { intent: 'none', invalid: true, error: `line ${n}: expected a JSON string, got ${value === null ? 'null' : typeof value}` };
+  if (typeof value !== 'string')
+    return {
+      intent: 'none',
+      invalid: true,
+      error: `line ${n}: expected a JSON string, got ${value === null ? 'null' : typeof value}`,
+    };
   return safeParse(value, n, parse);
 }
 

@@ -20,7 +20,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     throw e;
   }
-  if (settings.missingEnv.length) log.info({ unset: settings.missingEnv }, 'config refers to unset environment variables; the features that need them stay off');
+  if (settings.missingEnv.length)
+    log.info(
+      { unset: settings.missingEnv },
+      'config refers to unset environment variables; the features that need them stay off',
+    );
   const localRedis = await ensureRedis(settings.redisUrl, log);
   const houqin = createHouqin(settings, log);
   let stopping = false;
@@ -41,7 +45,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (consoleOn) {
     const host = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
     const token = settings.consoleToken ? '?token=<HOUQIN_CONSOLE_TOKEN>' : '';
-    process.stderr.write(`\n  Houqin is running. Open the console to try it: http://${host}:${port}/console${token}\n\n`);
+    process.stderr.write(
+      `\n  Houqin is running. Open the console to try it: http://${host}:${port}/console${token}\n\n`,
+    );
   }
   return -1; // keep running
 }

@@ -9,9 +9,9 @@ export interface Chatter {
 }
 
 export function createChatter(personNames: string[]): Chatter {
-  const words = [...new Set([...chatterWords, ...addressWords, ...personNames.map((n) => n.toLowerCase()), ...particles])].sort(
-    (a, b) => b.length - a.length,
-  );
+  const words = [
+    ...new Set([...chatterWords, ...addressWords, ...personNames.map((n) => n.toLowerCase()), ...particles]),
+  ].sort((a, b) => b.length - a.length);
   const address = addressWords.filter((w) => w.length > 1);
 
   function isChatter(clause: string): boolean {

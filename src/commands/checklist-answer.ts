@@ -26,17 +26,69 @@ export interface ChecklistAnswer {
   problems: string[];
 }
 
-const okWords = ['没有问题', '无异常', '没问题', '正常', '合格', '完好', '良好', '已完成', '完成', '已做', '做了', '到位', '已消毒', '已留样', '是', '有', '好', 'ok', 'yes', '√', '✓', '✔', '☑'];
-const failWords = ['不正常', '不合格', '有问题', '有隐患', '隐患', '未完成', '没完成', '没做', '未做', '异常', '损坏', '坏了', '坏', '故障', '失灵', '破损', '不行', '没有', '无', '否', 'no', '×', '✗', '✘', 'x'];
-const verdicts: [string, boolean][] = [...okWords.map((w): [string, boolean] => [w, true]), ...failWords.map((w): [string, boolean] => [w, false])].sort(
-  (a, b) => b[0].length - a[0].length,
-);
+const okWords = [
+  '没有问题',
+  '无异常',
+  '没问题',
+  '正常',
+  '合格',
+  '完好',
+  '良好',
+  '已完成',
+  '完成',
+  '已做',
+  '做了',
+  '到位',
+  '已消毒',
+  '已留样',
+  '是',
+  '有',
+  '好',
+  'ok',
+  'yes',
+  '√',
+  '✓',
+  '✔',
+  '☑',
+];
+const failWords = [
+  '不正常',
+  '不合格',
+  '有问题',
+  '有隐患',
+  '隐患',
+  '未完成',
+  '没完成',
+  '没做',
+  '未做',
+  '异常',
+  '损坏',
+  '坏了',
+  '坏',
+  '故障',
+  '失灵',
+  '破损',
+  '不行',
+  '没有',
+  '无',
+  '否',
+  'no',
+  '×',
+  '✗',
+  '✘',
+  'x',
+];
+const verdicts: [string, boolean][] = [
+  ...okWords.map((w): [string, boolean] => [w, true]),
+  ...failWords.map((w): [string, boolean] => [w, false]),
+].sort((a, b) => b[0].length - a[0].length);
 
 /** Whole-sheet "all fine" at the start of a clause: 全部正常, 都正常, 一切正常, 均合格, 其余正常, 正常. */
 const allOkLead =
   /^(?:(?:全部|全都|都|均|一切|所有项目|所有项|所有|各项|其余|其他|其它|剩下的|剩下|余下的|余下|别的|另外的|另外)的?(?:都|均|全)?(?:已经|已|是)?(?:正常|合格|完好|良好|没问题|无异常|ok|完成|做了|到位|好)|正常|没问题|无异常|合格|ok)(?:了|的|啊|哈|呢)?(?=$|[\s\d\p{P}\p{S}])/u;
 /** The same said at the end of a note, after the exceptions: "3 异常 灭火器压力不足 其余正常". */
-const allOkTail = /(?:^|\s)(?:其余|其他|其它|剩下的?|余下的?|别的|另外的?)(?:都|均|全)?(?:正常|合格|完好|良好|没问题|无异常|好)(?:了|的)?$/;
+const allOkTail =
+  /(?:^|\s)(?:其余|其他|其它|剩下的?|余下的?|别的|另外的?)(?:都|均|全)?(?:正常|合格|完好|良好|没问题|无异常|好)(?:了|的)?$/;
 
 const cjk = /[\u3400-\u9fff]/;
 const boundary = /[\s\p{P}\p{S}]/u;
@@ -109,7 +161,10 @@ export class AnswerReader {
   read(text: string): ChecklistAnswer | undefined {
     const msg = normalize(text).toLowerCase();
     if (!msg) return undefined;
-    const clauses = msg.split(/[\n,;。!?，；！？]+/).map((c) => c.trim()).filter(Boolean);
+    const clauses = msg
+      .split(/[\n,;。!?，；！？]+/)
+      .map((c) => c.trim())
+      .filter(Boolean);
     const out: ChecklistAnswer = { allOk: false, answers: [], problems: [] };
     let last: { answer?: ItemAnswer; fail?: boolean } | undefined;
     let usable = false; // at least one part meant for this sheet (not only "没有第7项")
@@ -137,7 +192,12 @@ export class AnswerReader {
         }
         const spaced = i === 0 || clause[i - 1] === ' ';
         const clauseStart = clause.slice(leadEnd, i).trim() === '' && !inClause;
-        const p = this.partAt(clause, i, { clauseStart, afterPart: i === prevEnd, spaced, inFailNote: !!last?.fail && inClause });
+        const p = this.partAt(clause, i, {
+          clauseStart,
+          afterPart: i === prevEnd,
+          spaced,
+          inFailNote: !!last?.fail && inClause,
+        });
         if (!p) {
           if (!last && !out.allOk) return undefined; // words before any item: not an answer ("报修 小一班 …")
           i++;
@@ -162,7 +222,8 @@ export class AnswerReader {
     // Only out-of-range numbers ("12号好了" on a six-item sheet) is a task command, not an answer.
     if (!usable) return undefined;
     for (const a of out.answers) {
-      if (this.items[a.index].type === 'text' && !a.text) out.problems.push(`第${a.index + 1}项“${this.items[a.index].label}”请写上内容`);
+      if (this.items[a.index].type === 'text' && !a.text)
+        out.problems.push(`第${a.index + 1}项“${this.items[a.index].label}”请写上内容`);
     }
     out.answers = out.answers.filter((a) => this.items[a.index].type !== 'text' || a.text);
     return out;
@@ -175,7 +236,11 @@ export class AnswerReader {
     else a.note = a.note ? `${a.note}，${note}` : note;
   }
 
-  private partAt(s: string, i: number, at: { clauseStart: boolean; afterPart: boolean; spaced: boolean; inFailNote: boolean }): Part | undefined {
+  private partAt(
+    s: string,
+    i: number,
+    at: { clauseStart: boolean; afterPart: boolean; spaced: boolean; inFailNote: boolean },
+  ): Part | undefined {
     indexRe.lastIndex = i;
     const m = indexRe.exec(s);
     // "有2个灭火器过期": a number inside words is an item only when a verdict follows at once ("1正常2正常").
@@ -207,7 +272,8 @@ export class AnswerReader {
   private numbered(s: string, n: number, j: number, tight: boolean, marked: boolean): Part | undefined {
     if (n < 1 || n > this.items.length) {
       // Recognisably an item ("7 正常"), but the sheet is shorter.
-      if (verdictAt(s, j) || numberAt(s, j)) return { problem: `没有第${n}项（共${this.items.length}项）`, end: (verdictAt(s, j) ?? numberAt(s, j))!.end };
+      if (verdictAt(s, j) || numberAt(s, j))
+        return { problem: `没有第${n}项（共${this.items.length}项）`, end: (verdictAt(s, j) ?? numberAt(s, j))!.end };
       return undefined;
     }
     const index = n - 1;
@@ -221,7 +287,9 @@ export class AnswerReader {
     if (item.type === 'yesno' && !tight) {
       // "2 浓度 500" numbered wrong: the label names a number item, trust the label.
       const labelled = /^([^\d\s-][^\d]{0,11}?)\s*[:=为是]?\s*(?=-?\d)/.exec(s.slice(j));
-      const f = labelled && this.fragments.find((x) => labelled[1].trim().includes(x.text) && this.items[x.index].type === 'number');
+      const f =
+        labelled &&
+        this.fragments.find((x) => labelled[1].trim().includes(x.text) && this.items[x.index].type === 'number');
       if (labelled && f) return this.valueFor(s, f.index, j + labelled[0].length, false);
     }
     const part = this.valueFor(s, index, j, tight);

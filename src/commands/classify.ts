@@ -1,7 +1,15 @@
 // What a problem description is about: its trade, whether it is urgent, and (for a sentence with no
 // command word) whether it is a report at all and of which kind.
 import type { Kind } from '../config/schema.js';
-import { cleaningWords, foodSafetyWords, mealWords, notUrgent, problemWords, tradeWords, urgentWords } from './lexicon.js';
+import {
+  cleaningWords,
+  foodSafetyWords,
+  mealWords,
+  notUrgent,
+  problemWords,
+  tradeWords,
+  urgentWords,
+} from './lexicon.js';
 
 const tradeByFirstChar = new Map<string, [string, string | null, 1 | 2][]>();
 for (const entry of [...tradeWords].sort((a, b) => b[0].length - a[0].length)) {

@@ -5,7 +5,21 @@ import { politePrefixes, reportWords } from './lexicon.js';
 import { normalize } from './normalize.js';
 import type { Parser } from './parser.js';
 
-const commands = new Set<Intent['intent']>(['claim', 'transfer', 'hold', 'done', 'accept', 'reopen', 'rate', 'nudge', 'cancel', 'status', 'help', 'mine', 'digest']);
+const commands = new Set<Intent['intent']>([
+  'claim',
+  'transfer',
+  'hold',
+  'done',
+  'accept',
+  'reopen',
+  'rate',
+  'nudge',
+  'cancel',
+  'status',
+  'help',
+  'mine',
+  'digest',
+]);
 
 /** True when the parser reads the text as a command of its own (a report written with its command word counts). */
 export function isCommand(parser: Parser, text: string): boolean {
@@ -13,6 +27,7 @@ export function isCommand(parser: Parser, text: string): boolean {
   if (!intent.invalid && commands.has(intent.intent)) return true;
   if (intent.intent !== 'report') return false;
   let msg = normalize(text);
-  for (let p = politePrefixes.find((x) => msg.startsWith(x)); p; p = politePrefixes.find((x) => msg.startsWith(x))) msg = msg.slice(p.length).trimStart();
+  for (let p = politePrefixes.find((x) => msg.startsWith(x)); p; p = politePrefixes.find((x) => msg.startsWith(x)))
+    msg = msg.slice(p.length).trimStart();
   return Object.keys(reportWords).some((w) => msg.startsWith(w));
 }

@@ -2,8 +2,21 @@
 import { z } from 'zod';
 
 export const intentNames = [
-  'report', 'claim', 'transfer', 'hold', 'done', 'accept', 'reopen', 'rate', 'nudge',
-  'cancel', 'status', 'mine', 'help', 'digest', 'none',
+  'report',
+  'claim',
+  'transfer',
+  'hold',
+  'done',
+  'accept',
+  'reopen',
+  'rate',
+  'nudge',
+  'cancel',
+  'status',
+  'mine',
+  'help',
+  'digest',
+  'none',
 ] as const;
 
 export const intentSchema = z.object({

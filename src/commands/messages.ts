@@ -3,8 +3,22 @@
 import type { Config } from '../config/schema.js';
 
 export type ExampleName =
-  | 'repair' | 'cleaning' | 'meal' | 'claim' | 'transfer' | 'hold' | 'done' | 'accept' | 'reopen'
-  | 'rate' | 'nudge' | 'cancel' | 'status' | 'mine' | 'help' | 'digest';
+  | 'repair'
+  | 'cleaning'
+  | 'meal'
+  | 'claim'
+  | 'transfer'
+  | 'hold'
+  | 'done'
+  | 'accept'
+  | 'reopen'
+  | 'rate'
+  | 'nudge'
+  | 'cancel'
+  | 'status'
+  | 'mine'
+  | 'help'
+  | 'digest';
 
 export type Examples = (name: ExampleName, task?: number, place?: string) => string;
 
@@ -13,22 +27,38 @@ export function createExamples(config: Config): Examples {
   const worker = (config.people.find((p) => p.roles.includes('worker')) ?? config.people[0]).name;
   return (name, task = 12, place = firstPlace) => {
     switch (name) {
-      case 'repair': return `报修 ${place} 空调不制冷`;
-      case 'cleaning': return `保洁 ${place} 地上有呕吐物`;
-      case 'meal': return '餐评 4 今天的汤太咸';
-      case 'claim': return `接单 ${task}`;
-      case 'transfer': return `转单 ${task} @${worker}`;
-      case 'hold': return `挂起 ${task} 等配件`;
-      case 'done': return `完工 ${task} 换了灯管`;
-      case 'accept': return `验收 ${task}`;
-      case 'reopen': return `没修好 ${task} 还是漏水`;
-      case 'rate': return `评价 ${task} 5 修得很快`;
-      case 'nudge': return `催办 ${task}`;
-      case 'cancel': return `撤销 ${task}`;
-      case 'status': return `进度 ${task}`;
-      case 'mine': return '我的任务';
-      case 'help': return '帮助';
-      case 'digest': return '日报';
+      case 'repair':
+        return `报修 ${place} 空调不制冷`;
+      case 'cleaning':
+        return `保洁 ${place} 地上有呕吐物`;
+      case 'meal':
+        return '餐评 4 今天的汤太咸';
+      case 'claim':
+        return `接单 ${task}`;
+      case 'transfer':
+        return `转单 ${task} @${worker}`;
+      case 'hold':
+        return `挂起 ${task} 等配件`;
+      case 'done':
+        return `完工 ${task} 换了灯管`;
+      case 'accept':
+        return `验收 ${task}`;
+      case 'reopen':
+        return `没修好 ${task} 还是漏水`;
+      case 'rate':
+        return `评价 ${task} 5 修得很快`;
+      case 'nudge':
+        return `催办 ${task}`;
+      case 'cancel':
+        return `撤销 ${task}`;
+      case 'status':
+        return `进度 ${task}`;
+      case 'mine':
+        return '我的任务';
+      case 'help':
+        return '帮助';
+      case 'digest':
+        return '日报';
     }
   };
 }

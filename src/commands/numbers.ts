@@ -4,8 +4,27 @@ import { ratingPresets } from './lexicon.js';
 
 /** Chinese digits, lower and upper case (大写 as on receipts: 壹贰叁). */
 const chineseDigits: Record<string, number> = {
-  零: 0, 〇: 0, 一: 1, 壹: 1, 二: 2, 两: 2, 贰: 2, 三: 3, 叁: 3, 四: 4, 肆: 4,
-  五: 5, 伍: 5, 六: 6, 陆: 6, 七: 7, 柒: 7, 八: 8, 捌: 8, 九: 9, 玖: 9,
+  零: 0,
+  〇: 0,
+  一: 1,
+  壹: 1,
+  二: 2,
+  两: 2,
+  贰: 2,
+  三: 3,
+  叁: 3,
+  四: 4,
+  肆: 4,
+  五: 5,
+  伍: 5,
+  六: 6,
+  陆: 6,
+  七: 7,
+  柒: 7,
+  八: 8,
+  捌: 8,
+  九: 9,
+  玖: 9,
 };
 
 /** "十二" → 12, "一百零五" → 105, "一二" → 12; undefined when it is not a plain Chinese number. */
@@ -62,8 +81,16 @@ export function takeTask(s: string): Taken<number> {
 /** Words that stand for a score when no number is given (a comment like "很满意" is a rating on its own). */
 const ratingWords: [string, number][] = [
   ...Object.entries(ratingPresets),
-  ['非常不满意', 1], ['很不满意', 1], ['不满意', 2], ['非常满意', 5], ['很满意', 5], ['满意', 4],
-  ['满分', 5], ['很差', 1], ['一般', 3], ['还行', 3],
+  ['非常不满意', 1],
+  ['很不满意', 1],
+  ['不满意', 2],
+  ['非常满意', 5],
+  ['很满意', 5],
+  ['满意', 4],
+  ['满分', 5],
+  ['很差', 1],
+  ['一般', 3],
+  ['还行', 3],
 ];
 
 /**

@@ -28,9 +28,27 @@ const commandWords: CommandWord[] = [
   ]),
 ].sort((a, b) => b.word.length - a.word.length);
 
-const helpWords = new Set(['?', '帮助', 'help', 'h', '/help', '怎么用', '如何使用', '使用说明', '使用方法', '说明', '菜单', '选单', '指令', '命令', '功能', '用法']);
+const helpWords = new Set([
+  '?',
+  '帮助',
+  'help',
+  'h',
+  '/help',
+  '怎么用',
+  '如何使用',
+  '使用说明',
+  '使用方法',
+  '说明',
+  '菜单',
+  '选单',
+  '指令',
+  '命令',
+  '功能',
+  '用法',
+]);
 const mine = /^(?:查看?|看看?)?我的(?:任务|工单|单子|报修|单|待办)?(?:列表)?$/;
-const digest = /^(?:发|看|查看|查|要)?(?:今日|今天的?|昨天的?|本周的?|这周的?|上周的?|本月的?|这个月的?|上个月的?)?(日报|周报|月报)$/;
+const digest =
+  /^(?:发|看|查看|查|要)?(?:今日|今天的?|昨天的?|本周的?|这周的?|上周的?|本月的?|这个月的?|上个月的?)?(日报|周报|月报)$/;
 const periods = { 日报: 'day', 周报: 'week', 月报: 'month' } as const;
 
 export function createParser(config: Config): Parser {
@@ -65,7 +83,10 @@ export function createParser(config: Config): Parser {
 
 /** Commands that are the whole message: "帮助", "？", "我的任务", "本周周报". */
 function wholeMessage(line: string): Intent | undefined {
-  const core = line.toLowerCase().replace(/\s+/g, '').replace(/(.)[.!~。…?]+$/, '$1');
+  const core = line
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/(.)[.!~。…?]+$/, '$1');
   if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
   if (mine.test(core)) return { intent: 'mine' };
   const d = digest.exec(core);
@@ -105,7 +126,20 @@ function* withoutPrefixes(line: string): Generator<string> {
   }
 }
 
-const fieldOrder = ['intent', 'task', 'kind', 'trade', 'place', 'urgent', 'rating', 'text', 'target', 'period', 'invalid', 'error'] as const;
+const fieldOrder = [
+  'intent',
+  'task',
+  'kind',
+  'trade',
+  'place',
+  'urgent',
+  'rating',
+  'text',
+  'target',
+  'period',
+  'invalid',
+  'error',
+] as const;
 
 /** Same key order every time, and no undefined keys: the JSON output shows only what was understood. */
 function tidy(intent: Intent): Intent {

@@ -5,8 +5,15 @@ import type { Config } from '../config/schema.js';
 import { normalize } from './normalize.js';
 
 const numeralForms = [
-  ['1', '一', '壹'], ['2', '二', '贰'], ['3', '三', '叁'], ['4', '四', '肆'], ['5', '五', '伍'],
-  ['6', '六', '陆'], ['7', '七', '柒'], ['8', '八', '捌'], ['9', '九', '玖'],
+  ['1', '一', '壹'],
+  ['2', '二', '贰'],
+  ['3', '三', '叁'],
+  ['4', '四', '肆'],
+  ['5', '五', '伍'],
+  ['6', '六', '陆'],
+  ['7', '七', '柒'],
+  ['8', '八', '捌'],
+  ['9', '九', '玖'],
 ];
 const formsOf = new Map(numeralForms.flatMap((forms) => forms.map((f) => [f, forms] as const)));
 
@@ -37,7 +44,11 @@ export function createPlaceMatcher(config: Config): PlaceMatcher {
   const words = [...variants.keys()].sort((a, b) => b.length - a.length);
 
   function matchAt(text: string, i: number): string | undefined {
-    return words.find((w) => text.startsWith(w, i) && !(formsOf.has(w.at(-1)!) && (countAfter.test(text.slice(i + w.length)) || text[i - 1] === '其')));
+    return words.find(
+      (w) =>
+        text.startsWith(w, i) &&
+        !(formsOf.has(w.at(-1)!) && (countAfter.test(text.slice(i + w.length)) || text[i - 1] === '其')),
+    );
   }
 
   return {

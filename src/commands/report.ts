@@ -49,7 +49,8 @@ export function reportFromForm(form: Form, ctx: ParseContext): Intent {
   const titled = title.test(header);
   const written = [titled ? '' : header, fields.text ?? ''].filter(Boolean).join(' ');
   const kind = typeKind ?? (titled ? kindFromTitle(header) : undefined) ?? detectKind(written) ?? 'repair';
-  const rating = fields.rating !== undefined ? takeRating(fields.rating) : kind === 'meal' ? takeTrailingRating(written) : undefined;
+  const rating =
+    fields.rating !== undefined ? takeRating(fields.rating) : kind === 'meal' ? takeTrailingRating(written) : undefined;
   const text = fields.rating === undefined && rating ? rating.rest : written;
   return finish(
     {
@@ -91,9 +92,14 @@ function finish(d: Draft, ctx: ParseContext): Intent {
   const ex = ctx.examples;
   const described = /\p{L}/u.test(ctx.places.strip(text).replace(/[\d\s]/g, ''));
   if (rating?.bad) return { ...intent, invalid: true, error: say.badRating(ex('meal')) };
-  if (d.kind === 'meal' && !described && rating?.value === undefined) return { ...intent, invalid: true, error: say.needMealComment(ex('meal')) };
+  if (d.kind === 'meal' && !described && rating?.value === undefined)
+    return { ...intent, invalid: true, error: say.needMealComment(ex('meal')) };
   if (d.kind !== 'meal' && !described) {
-    return { ...intent, invalid: true, error: say.needProblem(ex(d.kind === 'cleaning' ? 'cleaning' : 'repair', undefined, place?.place)) };
+    return {
+      ...intent,
+      invalid: true,
+      error: say.needProblem(ex(d.kind === 'cleaning' ? 'cleaning' : 'repair', undefined, place?.place)),
+    };
   }
   return intent;
 }

@@ -69,7 +69,9 @@ function takeTaskAnywhere(s: string): { value?: number; rest: string } {
 
 /** The person as typed, without "@" or "给": a roster name if it starts the text, else the first word. */
 function takeTarget(s: string, personNames: string[]): { target?: string; reason: string } {
-  const t = trimPunct(s).replace(/^(?:转给|派给|交给|给)\s*/, '').replace(/^@\s*/, '');
+  const t = trimPunct(s)
+    .replace(/^(?:转给|派给|交给|给)\s*/, '')
+    .replace(/^@\s*/, '');
   const known = personNames.find((n) => t.toLowerCase().startsWith(n.toLowerCase()));
   const target = known ? t.slice(0, known.length) : /^[^\s,.;:!?、。@]+/.exec(t)?.[0];
   return { target, reason: trimPunct(t.slice(target?.length ?? 0)) };

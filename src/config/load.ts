@@ -39,7 +39,8 @@ export type Role = (typeof roles)[number];
 
 export function parseRole(value: string | undefined, from: string): Role {
   const v = value || 'all';
-  if (!(roles as readonly string[]).includes(v)) throw new ConfigError(`${from} must be one of ${roles.join(', ')} (got "${v}")`);
+  if (!(roles as readonly string[]).includes(v))
+    throw new ConfigError(`${from} must be one of ${roles.join(', ')} (got "${v}")`);
   return v as Role;
 }
 
@@ -67,7 +68,12 @@ function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
 
 export function formatZodError(err: z.ZodError, file: string): string {
   const lines = err.issues.map((i) => {
-    const path = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+    const path = i.path.length
+      ? i.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '')
+      : '(top level)';
     return `  ${path}: ${i.message}`;
   });
   return `invalid configuration in ${file}:\n${lines.join('\n')}`;
@@ -90,32 +96,51 @@ function int(env: Env, name: string, fallback: number): number {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`environment variable ${name} must be a whole number, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`environment variable ${name} must be a whole number, got "${v}"`);
   return n;
 }
 
-export function loadSettings(env: Env, configPath = env.HOUQIN_CONFIG || DEFAULT_CONFIG): Settings & { missingEnv: string[] } {
+export function loadSettings(
+  env: Env,
+  configPath = env.HOUQIN_CONFIG || DEFAULT_CONFIG,
+): Settings & { missingEnv: string[] } {
   let text: string;
   try {
     text = readFileSync(configPath, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`);
+    throw new ConfigError(
+      `cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`,
+    );
   }
   const { config, missingEnv } = parseConfig(text, env, configPath);
   // Tests and side-by-side deployments on one Redis keep apart by prefix.
   if (env.HOUQIN_KEY_PREFIX) config.redis.keyPrefix = env.HOUQIN_KEY_PREFIX;
   const set = (n: string) => env[n] !== undefined && env[n] !== '';
-  const wecom: WecomSettings = { apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''), corpId: env.WECOM_CORP_ID || undefined };
+  const wecom: WecomSettings = {
+    apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
+    corpId: env.WECOM_CORP_ID || undefined,
+  };
   if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {
     wecom.aibot = { token: env.WECOM_AIBOT_TOKEN!, aesKey: env.WECOM_AIBOT_AES_KEY! };
   }
   if (set('WECOM_APP_TOKEN') && set('WECOM_APP_AES_KEY')) {
-    if (!wecom.corpId) throw new ConfigError('WECOM_APP_TOKEN is set but WECOM_CORP_ID is not: the app callback needs the corp id');
+    if (!wecom.corpId)
+      throw new ConfigError('WECOM_APP_TOKEN is set but WECOM_CORP_ID is not: the app callback needs the corp id');
     const agentId = int(env, 'WECOM_APP_AGENT_ID', 0);
-    wecom.app = { token: env.WECOM_APP_TOKEN!, aesKey: env.WECOM_APP_AES_KEY!, secret: env.WECOM_APP_SECRET ?? '', agentId };
+    wecom.app = {
+      token: env.WECOM_APP_TOKEN!,
+      aesKey: env.WECOM_APP_AES_KEY!,
+      secret: env.WECOM_APP_SECRET ?? '',
+      agentId,
+    };
   }
-  for (const [name, key] of [['WECOM_AIBOT_AES_KEY', wecom.aibot?.aesKey], ['WECOM_APP_AES_KEY', wecom.app?.aesKey]] as const) {
-    if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key)) throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
+  for (const [name, key] of [
+    ['WECOM_AIBOT_AES_KEY', wecom.aibot?.aesKey],
+    ['WECOM_APP_AES_KEY', wecom.app?.aesKey],
+  ] as const) {
+    if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key))
+      throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
   }
   const host = env.HOST || '127.0.0.1';
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);

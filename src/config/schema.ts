@@ -3,16 +3,14 @@
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
-    if (ms === undefined || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 15m, 2h, 1d)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+  if (ms === undefined || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 15m, 2h, 1d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const MINUTE = 60_000;
 /**
@@ -22,7 +20,10 @@ const MINUTE = 60_000;
 const grace = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
   if (ms === undefined || ms < MINUTE || ms > 12 * 60 * MINUTE || ms % MINUTE !== 0) {
-    ctx.addIssue({ code: 'custom', message: `not a grace period: "${v}" (use whole minutes from 1m to 12h, e.g. 30m, 90m or 2h)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a grace period: "${v}" (use whole minutes from 1m to 12h, e.g. 30m, 90m or 2h)`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -137,7 +138,14 @@ export const configSchema = z
       kind: z.enum(['kindergarten', 'school', 'hospital', 'other']).default('kindergarten'),
       timezone: z.string().default('Asia/Shanghai'),
     }),
-    redis: z.object({ keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('houqin') }).default({ keyPrefix: 'houqin' }),
+    redis: z
+      .object({
+        keyPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/)
+          .default('houqin'),
+      })
+      .default({ keyPrefix: 'houqin' }),
     people: z.array(person).min(1),
     places: z.array(place).default([]),
     chats: z.array(chat).default([]),
@@ -176,7 +184,9 @@ export const configSchema = z
       })
       .default({ to: [], daily: '30 17 * * *', weekly: '0 17 * * 5', monthly: '0 17 28-31 * *' }),
     // Per scheduled job: switch it off, or let it run on every day instead of school days only.
-    jobs: z.record(z.string(), z.object({ enabled: z.boolean().default(true), everyDay: z.boolean().optional() })).default({}),
+    jobs: z
+      .record(z.string(), z.object({ enabled: z.boolean().default(true), everyDay: z.boolean().optional() }))
+      .default({}),
     channels: z
       .object({
         wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
@@ -195,54 +205,99 @@ export const configSchema = z
         seen.add(v);
       });
     };
-    unique(cfg.people.map((p) => p.id), 'people');
-    unique(cfg.teams.map((t) => t.id), 'teams');
-    unique(cfg.chats.map((c) => c.id), 'chats');
+    unique(
+      cfg.people.map((p) => p.id),
+      'people',
+    );
+    unique(
+      cfg.teams.map((t) => t.id),
+      'teams',
+    );
+    unique(
+      cfg.chats.map((c) => c.id),
+      'chats',
+    );
     const needPerson = (v: string | undefined, path: (string | number)[]) => {
-      if (v !== undefined && !people.has(v)) ctx.addIssue({ code: 'custom', path, message: `no person with id "${v}"` });
+      if (v !== undefined && !people.has(v))
+        ctx.addIssue({ code: 'custom', path, message: `no person with id "${v}"` });
     };
     cfg.teams.forEach((t, i) => {
       t.members.forEach((m, j) => needPerson(m, ['teams', i, 'members', j]));
       needPerson(t.lead, ['teams', i, 'lead']);
       for (const [day, ids] of Object.entries(t.onDuty)) {
         (ids ?? []).forEach((m, j) => {
-          if (!t.members.includes(m)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'onDuty', day, j], message: `"${m}" is not a member of team ${t.id}` });
+          if (!t.members.includes(m))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', i, 'onDuty', day, j],
+              message: `"${m}" is not a member of team ${t.id}`,
+            });
         });
       }
-      if (t.chat && !chats.has(t.chat)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'chat'], message: `no chat with id "${t.chat}"` });
+      if (t.chat && !chats.has(t.chat))
+        ctx.addIssue({ code: 'custom', path: ['teams', i, 'chat'], message: `no chat with id "${t.chat}"` });
     });
     cfg.places.forEach((p, i) => {
       for (const [k, owner] of Object.entries(p.owners)) needPerson(owner, ['places', i, 'owners', k]);
     });
     const placeNames = new Set(cfg.places.map((p) => p.name));
     cfg.checklists.forEach((c, i) => {
-      if (!chats.has(c.chat)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'chat'], message: `no chat with id "${c.chat}"` });
+      if (!chats.has(c.chat))
+        ctx.addIssue({ code: 'custom', path: ['checklists', i, 'chat'], message: `no chat with id "${c.chat}"` });
       needPerson(c.responsible, ['checklists', i, 'responsible']);
-      if (!c.responsible && !c.areas.length) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'responsible'], message: 'name a responsible person, or areas with one each' });
+      if (!c.responsible && !c.areas.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checklists', i, 'responsible'],
+          message: 'name a responsible person, or areas with one each',
+        });
       c.areas.forEach((a, j) => {
         needPerson(a.responsible, ['checklists', i, 'areas', j, 'responsible']);
-        if (a.place && !placeNames.has(a.place)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'areas', j, 'place'], message: `no place named "${a.place}"` });
-        if (a.chat && !chats.has(a.chat)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'areas', j, 'chat'], message: `no chat with id "${a.chat}"` });
+        if (a.place && !placeNames.has(a.place))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checklists', i, 'areas', j, 'place'],
+            message: `no place named "${a.place}"`,
+          });
+        if (a.chat && !chats.has(a.chat))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checklists', i, 'areas', j, 'chat'],
+            message: `no chat with id "${a.chat}"`,
+          });
       });
       c.items.forEach((it, j) => {
-        if (it.place && !placeNames.has(it.place)) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'place'], message: `no place named "${it.place}"` });
-        if (it.min !== undefined && it.max !== undefined && it.min > it.max) ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'min'], message: 'min is above max' });
+        if (it.place && !placeNames.has(it.place))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checklists', i, 'items', j, 'place'],
+            message: `no place named "${it.place}"`,
+          });
+        if (it.min !== undefined && it.max !== undefined && it.min > it.max)
+          ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'min'], message: 'min is above max' });
       });
     });
-    cfg.meals.rounds.forEach((r, i) => r.chats.forEach((c, j) => {
-      if (!chats.has(c)) ctx.addIssue({ code: 'custom', path: ['meals', 'rounds', i, 'chats', j], message: `no chat with id "${c}"` });
-    }));
+    cfg.meals.rounds.forEach((r, i) =>
+      r.chats.forEach((c, j) => {
+        if (!chats.has(c))
+          ctx.addIssue({ code: 'custom', path: ['meals', 'rounds', i, 'chats', j], message: `no chat with id "${c}"` });
+      }),
+    );
     cfg.meals.menuChats.forEach((c, j) => {
-      if (!chats.has(c)) ctx.addIssue({ code: 'custom', path: ['meals', 'menuChats', j], message: `no chat with id "${c}"` });
+      if (!chats.has(c))
+        ctx.addIssue({ code: 'custom', path: ['meals', 'menuChats', j], message: `no chat with id "${c}"` });
     });
     cfg.digest.to.forEach((p, j) => needPerson(p, ['digest', 'to', j]));
     cfg.routing.forEach((r, i) => {
-      if (!teams.has(r.team)) ctx.addIssue({ code: 'custom', path: ['routing', i, 'team'], message: `no team with id "${r.team}"` });
+      if (!teams.has(r.team))
+        ctx.addIssue({ code: 'custom', path: ['routing', i, 'team'], message: `no team with id "${r.team}"` });
     });
     for (const k of kinds) {
-      if (!cfg.routing.some((r) => r.kind === k)) ctx.addIssue({ code: 'custom', path: ['routing'], message: `no route for kind "${k}"` });
+      if (!cfg.routing.some((r) => r.kind === k))
+        ctx.addIssue({ code: 'custom', path: ['routing'], message: `no route for kind "${k}"` });
     }
-    if (!cfg.people.some((p) => p.roles.includes('manager'))) ctx.addIssue({ code: 'custom', path: ['people'], message: 'someone needs the role "manager"' });
+    if (!cfg.people.some((p) => p.roles.includes('manager')))
+      ctx.addIssue({ code: 'custom', path: ['people'], message: 'someone needs the role "manager"' });
   });
 
 export type Config = z.infer<typeof configSchema>;

@@ -13,7 +13,19 @@ import type { SchoolCalendar } from '../scheduler/calendar.js';
 import type { ChecklistStore } from '../store/checklists.js';
 import { chatOf } from './chat-of.js';
 import { answerCard, cardRef, explainText, parseCardKey, recordedCard } from './checklist-card.js';
-import { applyChanges, changesFrom, failureText, itemsOf, missing, missingText, rangeText, sheetName, sheetNames, valueText, type Change } from './checklists.js';
+import {
+  applyChanges,
+  changesFrom,
+  failureText,
+  itemsOf,
+  missing,
+  missingText,
+  rangeText,
+  sheetName,
+  sheetNames,
+  valueText,
+  type Change,
+} from './checklists.js';
 import { Outcome } from './outcome.js';
 import type { ChecklistSheet } from './records.js';
 import type { Roster } from './roster.js';
@@ -28,7 +40,8 @@ export interface ChecklistAnswersDeps {
 }
 
 /** Every answer has a number, a verdict word or "ok": anything else is not looked at (no Redis read). */
-const mayBeAnswer = /[\d一二三四五六七八九十√✓✔☑×✗✘]|正常|异常|合格|问题|完好|良好|完成|坏|故障|不行|隐患|失灵|破损|没做|未做|没有|ok|yes|no|(?:^|\s)[x无否是有好](?:$|\s)/i;
+const mayBeAnswer =
+  /[\d一二三四五六七八九十√✓✔☑×✗✘]|正常|异常|合格|问题|完好|良好|完成|坏|故障|不行|隐患|失灵|破损|没做|未做|没有|ok|yes|no|(?:^|\s)[x无否是有好](?:$|\s)/i;
 
 const statusOrder = { open: 0, missed: 1, done: 2 } as const;
 const opened = { repair: '已报修', cleaning: '已报保洁', meal: '已转食堂' } as const;
@@ -50,7 +63,9 @@ export class ChecklistAnswers implements Conversation {
     const candidates = named.sheets.length ? named.sheets : scope;
     const best = Math.min(...candidates.map((s) => statusOrder[s.status]));
     const pool = candidates.filter((s) => statusOrder[s.status] === best);
-    const readings = pool.map((s) => ({ sheet: s, answer: this.reader(s).read(named.sheets.length ? named.rest : text) })).filter((r) => r.answer);
+    const readings = pool
+      .map((s) => ({ sheet: s, answer: this.reader(s).read(named.sheets.length ? named.rest : text) }))
+      .filter((r) => r.answer);
     if (!readings.length) return false;
     if (pool.length > 1) {
       const list = pool.map((s) => sheetName(s)).join('、');
@@ -102,11 +117,17 @@ export class ChecklistAnswers implements Conversation {
     if (!after) return false;
     if (!fresh) {
       const left = missing(sheet);
-      out.reply(`【${sheetName(sheet)}】的是非项已经记录过了，不用再点。${left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : ''}`);
+      out.reply(
+        `【${sheetName(sheet)}】的是非项已经记录过了，不用再点。${left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : ''}`,
+      );
     }
     const card = recordedCard(after);
     out.clickedCard = card;
-    if (env.action?.responseCode) out.send({ kind: 'clicked_card', channel: env.channel, person: me.id, responseCode: env.action.responseCode }, { type: 'card', card });
+    if (env.action?.responseCode)
+      out.send(
+        { kind: 'clicked_card', channel: env.channel, person: me.id, responseCode: env.action.responseCode },
+        { type: 'card', card },
+      );
     return true;
   }
 
@@ -115,7 +136,14 @@ export class ChecklistAnswers implements Conversation {
   }
 
   /** Writes the answer to the sheet, opens tasks for failures, replies; the sheet as written (undefined: it is gone). */
-  private async record(env: Envelope, me: Person, out: Outcome, now: number, sheet: ChecklistSheet, answer: ChecklistAnswer): Promise<ChecklistSheet | undefined> {
+  private async record(
+    env: Envelope,
+    me: Person,
+    out: Outcome,
+    now: number,
+    sheet: ChecklistSheet,
+    answer: ChecklistAnswer,
+  ): Promise<ChecklistSheet | undefined> {
     const items = itemsOf(this.d.roster.config, sheet);
     const changes = changesFrom(sheet, items, answer);
     const tasks = new Map<string, number>();
@@ -131,9 +159,14 @@ export class ChecklistAnswers implements Conversation {
       const t = await this.openTask(env, me, now, sheet, c);
       tasks.set(c.item.key, t.id);
       routed.push({ id: t.id, kind: c.item.kind ?? 'repair' });
-      notes.set(c.item.key, `${opened[c.item.kind ?? 'repair']} #${t.id}（已通知${t.owner ? `${this.d.roster.name(t.owner)}·${t.team}` : t.team}）`);
+      notes.set(
+        c.item.key,
+        `${opened[c.item.kind ?? 'repair']} #${t.id}（已通知${t.owner ? `${this.d.roster.name(t.owner)}·${t.team}` : t.team}）`,
+      );
     }
-    const updated = await this.d.store.update(sheet.date, sheet.id, (s) => applyChanges(s, changesFrom(s, items, answer), me.id, now, tasks));
+    const updated = await this.d.store.update(sheet.date, sheet.id, (s) =>
+      applyChanges(s, changesFrom(s, items, answer), me.id, now, tasks),
+    );
     if (!updated) return undefined;
     for (const r of routed) out.dispatch(r.id, r.kind);
     out.reply(this.confirmation(sheet, updated, changes, notes, answer.problems));
@@ -163,7 +196,13 @@ export class ChecklistAnswers implements Conversation {
     );
   }
 
-  private confirmation(before: ChecklistSheet, after: ChecklistSheet, changes: Change[], notes: Map<string, string>, problems: string[]): string {
+  private confirmation(
+    before: ChecklistSheet,
+    after: ChecklistSheet,
+    changes: Change[],
+    notes: Map<string, string>,
+    problems: string[],
+  ): string {
     const lines = [`📝 已记录【${sheetName(after)}】`];
     const fine = changes.filter((c) => c.ok && c.item.type === 'yesno');
     if (fine.length > 3) lines.push(`✅ 第${fine.map((c) => c.index + 1).join('、')}项 正常`);
@@ -172,16 +211,21 @@ export class ChecklistAnswers implements Conversation {
       const range = !c.ok && c.item.type === 'number' ? rangeText(c.item) : '';
       const why = range ? `（${range.startsWith('应为') ? range : `应为 ${range}`}）` : '';
       const task = notes.get(c.item.key);
-      lines.push(`${c.ok ? '✅' : '❌'} ${c.index + 1} ${c.item.label} ${valueText(c)}${why}${c.note ? `：${c.note}` : ''}${task ? ` → ${task}` : ''}`);
+      lines.push(
+        `${c.ok ? '✅' : '❌'} ${c.index + 1} ${c.item.label} ${valueText(c)}${why}${c.note ? `：${c.note}` : ''}${task ? ` → ${task}` : ''}`,
+      );
     }
     for (const p of problems) lines.push(`⚠️ ${p}`);
     const left = missing(after);
     if (!left.length) {
-      if (before.status === 'open' && after.status === 'done') lines.push(`🎉 ${after.items.length} 项全部填完，谢谢！`);
+      if (before.status === 'open' && after.status === 'done')
+        lines.push(`🎉 ${after.items.length} 项全部填完，谢谢！`);
       else if (after.status === 'missed') lines.push('（已过时限，按补填记录）');
     } else {
       const numbers = left.some((x) => x.entry.type === 'number');
-      lines.push(`还差 ${left.length} 项：${missingText(after)}${numbers ? `。数字项写“编号 数值”，如“${left.find((x) => x.entry.type === 'number')!.index + 1} 数值”` : ''}`);
+      lines.push(
+        `还差 ${left.length} 项：${missingText(after)}${numbers ? `。数字项写“编号 数值”，如“${left.find((x) => x.entry.type === 'number')!.index + 1} 数值”` : ''}`,
+      );
       if (after.status === 'missed') lines.push('（已过时限，按补填记录）');
     }
     return lines.join('\n');
@@ -197,7 +241,15 @@ export function pickByName(scope: ChecklistSheet[], msg: string): { sheets: Chec
   let rest = msg;
   let named = false;
   for (;;) {
-    const lengths = sheets.map((s) => Math.max(0, ...sheetNames(s).map((n) => normalize(n).toLowerCase()).filter((n) => rest.startsWith(n)).map((n) => n.length)));
+    const lengths = sheets.map((s) =>
+      Math.max(
+        0,
+        ...sheetNames(s)
+          .map((n) => normalize(n).toLowerCase())
+          .filter((n) => rest.startsWith(n))
+          .map((n) => n.length),
+      ),
+    );
     const len = Math.max(0, ...lengths);
     if (!len) break;
     sheets = sheets.filter((_, i) => lengths[i] === len);

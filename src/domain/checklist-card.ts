@@ -28,7 +28,11 @@ export function parseCardKey(key: string): { action: CardAction; date: string; s
 const dayLabel = (date: string) => `${Number(date.slice(5, 7))}月${Number(date.slice(8, 10))}日`;
 
 function fields(sheet: ChecklistSheet, due?: string): Card['fields'] {
-  return [{ label: '日期', value: dayLabel(sheet.date) }, ...(due ? [{ label: '完成时间', value: `${due}前` }] : []), { label: '检查项', value: `${sheet.items.length} 项` }];
+  return [
+    { label: '日期', value: dayLabel(sheet.date) },
+    ...(due ? [{ label: '完成时间', value: `${due}前` }] : []),
+    { label: '检查项', value: `${sheet.items.length} 项` },
+  ];
 }
 
 /**
@@ -55,7 +59,11 @@ export function recordedCard(sheet: ChecklistSheet): Card {
   const fine = sheet.items.filter((e) => e.value !== undefined && e.ok !== false).length;
   const failed = sheet.items.filter((e) => e.ok === false).length;
   const left = missing(sheet);
-  const parts = [`正常 ${fine} 项`, ...(failed ? [`异常 ${failed} 项`] : []), left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : '已全部填完'];
+  const parts = [
+    `正常 ${fine} 项`,
+    ...(failed ? [`异常 ${failed} 项`] : []),
+    left.length ? `还差 ${left.length} 项：${missingText(sheet)}` : '已全部填完',
+  ];
   return {
     ref: cardRef(sheet),
     title: `📋 ${sheetName(sheet)}`,

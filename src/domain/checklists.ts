@@ -7,7 +7,13 @@ import type { ChecklistEntry, ChecklistSheet } from './records.js';
 /** The sheets a template makes for one day: one per area, or one for the whole template. */
 export function sheetsFor(c: Checklist, date: string, at: number): ChecklistSheet[] {
   const areas = c.areas.length
-    ? c.areas.map((a, i) => ({ id: `${c.id}.${i}`, area: a.name, responsible: a.responsible, chat: a.chat ?? c.chat, place: a.place }))
+    ? c.areas.map((a, i) => ({
+        id: `${c.id}.${i}`,
+        area: a.name,
+        responsible: a.responsible,
+        chat: a.chat ?? c.chat,
+        place: a.place,
+      }))
     : [{ id: c.id, responsible: c.responsible!, chat: c.chat }];
   return areas.map((a) => ({
     ...a,
@@ -16,7 +22,12 @@ export function sheetsFor(c: Checklist, date: string, at: number): ChecklistShee
     date,
     postedAt: at,
     status: 'open' as const,
-    items: c.items.map((it) => ({ key: it.key, label: it.label, type: it.type, ...(it.unit ? { unit: it.unit } : {}) })),
+    items: c.items.map((it) => ({
+      key: it.key,
+      label: it.label,
+      type: it.type,
+      ...(it.unit ? { unit: it.unit } : {}),
+    })),
   }));
 }
 
@@ -44,7 +55,8 @@ export function sheetNames(s: ChecklistSheet): string[] {
 /** The allowed range as people read it: "250–500 mg/L", "≥30 分钟", "≤8 ℃", "应为 0 人". */
 export function rangeText(it: Pick<ChecklistItem, 'min' | 'max' | 'unit'>): string {
   const u = it.unit ? ` ${it.unit}` : '';
-  if (it.min !== undefined && it.max !== undefined) return it.min === it.max ? `应为 ${it.min}${u}` : `${it.min}–${it.max}${u}`;
+  if (it.min !== undefined && it.max !== undefined)
+    return it.min === it.max ? `应为 ${it.min}${u}` : `${it.min}–${it.max}${u}`;
   if (it.min !== undefined && it.min !== 0) return `≥${it.min}${u}`;
   if (it.max !== undefined) return `≤${it.max}${u}`;
   return '';
@@ -60,7 +72,10 @@ function itemHint(it: ChecklistItem): string {
 /** The post: title, the numbered items with units and ranges, who answers, by when and how. */
 export function postText(sheet: ChecklistSheet, template: Checklist, responsibleName: string, due?: string): string {
   const [month, day] = sheet.date.slice(5).split('-').map(Number);
-  const lines = [`📋 ${sheetName(sheet)}（${month}月${day}日）`, `请${responsibleName}检查后在群里回复${due ? `，${due}前完成` : ''}：`];
+  const lines = [
+    `📋 ${sheetName(sheet)}（${month}月${day}日）`,
+    `请${responsibleName}检查后在群里回复${due ? `，${due}前完成` : ''}：`,
+  ];
   template.items.forEach((it, i) => lines.push(`${i + 1}. ${it.label}${itemHint(it)}`));
   lines.push(howToAnswer(template.items));
   return lines.join('\n');
@@ -107,14 +122,18 @@ export function changesFrom(sheet: ChecklistSheet, items: ChecklistItem[], a: Ch
   for (const x of a.answers) {
     const item = items[x.index];
     if (!item) continue;
-    if (item.type === 'yesno' && x.ok !== undefined) byIndex.set(x.index, { item, index: x.index, value: x.ok, ok: x.ok, note: x.note });
-    else if (item.type === 'number' && x.number !== undefined) byIndex.set(x.index, { item, index: x.index, value: x.number, ok: inRange(item, x.number), note: x.note });
-    else if (item.type === 'text' && x.text) byIndex.set(x.index, { item, index: x.index, value: x.text, ok: true, note: x.note });
+    if (item.type === 'yesno' && x.ok !== undefined)
+      byIndex.set(x.index, { item, index: x.index, value: x.ok, ok: x.ok, note: x.note });
+    else if (item.type === 'number' && x.number !== undefined)
+      byIndex.set(x.index, { item, index: x.index, value: x.number, ok: inRange(item, x.number), note: x.note });
+    else if (item.type === 'text' && x.text)
+      byIndex.set(x.index, { item, index: x.index, value: x.text, ok: true, note: x.note });
   }
   if (a.allOk) {
     items.forEach((item, index) => {
       // "全部正常" fills what is still empty; it does not overturn an 异常 given earlier.
-      if (item.type === 'yesno' && !byIndex.has(index) && sheet.items[index]?.value === undefined) byIndex.set(index, { item, index, value: true, ok: true, byAll: true });
+      if (item.type === 'yesno' && !byIndex.has(index) && sheet.items[index]?.value === undefined)
+        byIndex.set(index, { item, index, value: true, ok: true, byAll: true });
     });
   }
   return [...byIndex.values()].sort((x, y) => x.index - y.index);
@@ -125,12 +144,27 @@ export function inRange(it: Pick<ChecklistItem, 'min' | 'max'>, v: number): bool
 }
 
 /** The sheet after the changes: who, when, values, the tasks failures opened; done when nothing is missing. */
-export function applyChanges(sheet: ChecklistSheet, changes: Change[], by: string, at: number, tasks: Map<string, number>): ChecklistSheet {
+export function applyChanges(
+  sheet: ChecklistSheet,
+  changes: Change[],
+  by: string,
+  at: number,
+  tasks: Map<string, number>,
+): ChecklistSheet {
   const items: ChecklistEntry[] = sheet.items.map((e, i) => {
     const c = changes.find((x) => x.index === i);
     if (!c) return e;
     const task = tasks.get(e.key) ?? e.task;
-    const next: ChecklistEntry = { key: e.key, label: e.label, type: e.type, ...(e.unit ? { unit: e.unit } : {}), value: c.value, ok: c.ok, by, at };
+    const next: ChecklistEntry = {
+      key: e.key,
+      label: e.label,
+      type: e.type,
+      ...(e.unit ? { unit: e.unit } : {}),
+      value: c.value,
+      ok: c.ok,
+      by,
+      at,
+    };
     if (c.note) next.note = c.note;
     if (task !== undefined) next.task = task;
     return next;
@@ -147,7 +181,10 @@ export function missing(sheet: ChecklistSheet): { index: number; entry: Checklis
 /** "2 电路插座、3 含氯消毒液浓度（mg/L）" */
 export function missingText(sheet: ChecklistSheet): string {
   return missing(sheet)
-    .map(({ index, entry }) => `${index + 1} ${entry.label}${entry.type === 'number' && entry.unit ? `（${entry.unit}）` : ''}`)
+    .map(
+      ({ index, entry }) =>
+        `${index + 1} ${entry.label}${entry.type === 'number' && entry.unit ? `（${entry.unit}）` : ''}`,
+    )
     .join('、');
 }
 
@@ -169,5 +206,7 @@ export function valueText(c: Pick<Change, 'item' | 'value'>): string {
 /** The template's items, or — when the config no longer has it — what the sheet itself remembers. */
 export function itemsOf(config: Config, sheet: ChecklistSheet): ChecklistItem[] {
   const t = config.checklists.find((c) => c.id === sheet.template);
-  return sheet.items.map((e) => t?.items.find((it) => it.key === e.key) ?? { key: e.key, label: e.label, type: e.type, unit: e.unit });
+  return sheet.items.map(
+    (e) => t?.items.find((it) => it.key === e.key) ?? { key: e.key, label: e.label, type: e.type, unit: e.unit },
+  );
 }

@@ -31,13 +31,19 @@ export function chartFont(env: Record<string, string | undefined> = process.env)
   if (found !== undefined) return found;
   found = null;
   const fromEnv = env.HOUQIN_CHART_FONT;
-  if (fromEnv && existsSync(fromEnv)) found = { file: fromEnv, family: env.HOUQIN_CHART_FONT_FAMILY || familyOf(fromEnv) || 'sans-serif' };
+  if (fromEnv && existsSync(fromEnv))
+    found = { file: fromEnv, family: env.HOUQIN_CHART_FONT_FAMILY || familyOf(fromEnv) || 'sans-serif' };
   found ??= KNOWN_FONTS.find((f) => existsSync(f.file)) ?? null;
   if (!found) {
     try {
-      const [file, family] = execFileSync('fc-match', ['-f', '%{file}\n%{family[0]}', ':lang=zh'], { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+      const [file, family] = execFileSync('fc-match', ['-f', '%{file}\n%{family[0]}', ':lang=zh'], {
+        encoding: 'utf8',
+        timeout: 3000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).split('\n');
       // fc-match always answers something; only take a font that really covers Chinese.
-      if (file && existsSync(file) && /cjk|wqy|han|hei|song|ming|kai|droid sans fallback/i.test(`${file} ${family}`)) found = { file, family: family || 'sans-serif' };
+      if (file && existsSync(file) && /cjk|wqy|han|hei|song|ming|kai|droid sans fallback/i.test(`${file} ${family}`))
+        found = { file, family: family || 'sans-serif' };
     } catch {
       found = null; // no fontconfig: charts are drawn without text
     }
@@ -47,7 +53,13 @@ export function chartFont(env: Record<string, string | undefined> = process.env)
 
 function familyOf(file: string): string | undefined {
   try {
-    return execFileSync('fc-query', ['-f', '%{family[0]}\n', file], { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0] || undefined;
+    return (
+      execFileSync('fc-query', ['-f', '%{family[0]}\n', file], {
+        encoding: 'utf8',
+        timeout: 3000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).split('\n')[0] || undefined
+    );
   } catch {
     return undefined;
   }
@@ -86,7 +98,12 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
       title: [
         { text: input.title, left: 'center', top: 10, textStyle: { fontSize: 18, fontFamily } },
         { text: '每日新增工单（按类别）', left: 20, top: 48, textStyle: { fontSize: 14, fontFamily } },
-        { text: `平均完工用时（小时），虚线为目标 ${targetH} 小时`, left: 20, top: 350, textStyle: { fontSize: 14, fontFamily } },
+        {
+          text: `平均完工用时（小时），虚线为目标 ${targetH} 小时`,
+          left: 20,
+          top: 350,
+          textStyle: { fontSize: 14, fontFamily },
+        },
       ],
       legend: { top: 48, right: 20, textStyle: { fontFamily }, data: kinds.map((k) => kindLabel[k]) },
       grid: [
@@ -102,7 +119,15 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
         { type: 'value', gridIndex: 1, min: 0, max: Math.ceil(maxH * 1.15) || 1, axisLabel: { fontFamily } },
       ],
       series: [
-        ...kinds.map((k) => ({ name: kindLabel[k], type: 'bar', stack: 'reported', xAxisIndex: 0, yAxisIndex: 0, itemStyle: { color: COLORS[k] }, data: input.series.reported[k] })),
+        ...kinds.map((k) => ({
+          name: kindLabel[k],
+          type: 'bar',
+          stack: 'reported',
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          itemStyle: { color: COLORS[k] },
+          data: input.series.reported[k],
+        })),
         {
           name: '平均完工用时',
           type: 'line',
@@ -112,7 +137,13 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
           itemStyle: { color: COLORS.line },
           label: { show: input.series.dates.length <= 10, position: 'top', fontFamily },
           data: input.series.finishHours,
-          markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: COLORS.target }, label: { formatter: '目标', fontFamily }, data: [{ yAxis: targetH }] },
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            lineStyle: { type: 'dashed', color: COLORS.target },
+            label: { formatter: '目标', fontFamily },
+            data: [{ yAxis: targetH }],
+          },
         },
       ],
     });

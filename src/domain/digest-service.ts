@@ -6,8 +6,18 @@ import type { DigestSource } from '../store/stats.js';
 import { dayOf, RedisDigestSource } from '../store/stats.js';
 import type { TaskStore } from '../store/tasks.js';
 import {
-  checklistFigures, dailySeries, mealFigures, openWork, periodTitle, renderDigest, spanOf, totals,
-  type DigestFigures, type Period, type Span, type Targets,
+  checklistFigures,
+  dailySeries,
+  mealFigures,
+  openWork,
+  periodTitle,
+  renderDigest,
+  spanOf,
+  totals,
+  type DigestFigures,
+  type Period,
+  type Span,
+  type Targets,
 } from './digest.js';
 import { chartPng, type ChartFont } from './digest-chart.js';
 import type { Message } from './messages.js';
@@ -38,7 +48,10 @@ export function digestOptions(config: Config, roster: Roster): DigestOptions {
   return {
     org: config.org.name,
     timezone: config.org.timezone,
-    targets: { normal: { claim: s.normal.claimTarget, finish: s.normal.finishTarget }, urgent: { claim: s.urgent.claimTarget, finish: s.urgent.finishTarget } },
+    targets: {
+      normal: { claim: s.normal.claimTarget, finish: s.normal.finishTarget },
+      urgent: { claim: s.urgent.claimTarget, finish: s.urgent.finishTarget },
+    },
     lowRating: config.meals.lowRating,
     name: (id) => roster.name(id),
   };
@@ -46,7 +59,11 @@ export function digestOptions(config: Config, roster: Roster): DigestOptions {
 
 /** Digests over the Redis that holds the tasks (the usual wiring; tests and the CLI use it too). */
 export function digestsFor(tasks: TaskStore, roster: Roster, font?: ChartFont | null): Digests {
-  return new Digests(new RedisDigestSource(tasks.redis, tasks.k.prefix, tasks), digestOptions(roster.config, roster), font);
+  return new Digests(
+    new RedisDigestSource(tasks.redis, tasks.k.prefix, tasks),
+    digestOptions(roster.config, roster),
+    font,
+  );
 }
 
 /** The date a request names: 昨天的日报 → yesterday, 上周的周报 → a week back, 上个月的月报 → last day of last month. */
@@ -69,7 +86,11 @@ export class Digests {
     return dayOf(now, this.opts.timezone);
   }
 
-  async figures(period: Period, date: string, now = Date.now()): Promise<{ figures: DigestFigures; days: Map<string, Record<string, number>> }> {
+  async figures(
+    period: Period,
+    date: string,
+    now = Date.now(),
+  ): Promise<{ figures: DigestFigures; days: Map<string, Record<string, number>> }> {
     const { span, prev } = spanOf(period, date);
     const all = [...(prev?.dates ?? []), ...span.dates];
     // 在办 and 最久未完成 are as of the end of the digest's date: now for today's, that day's midnight for a past one.
@@ -110,7 +131,12 @@ export class Digests {
   }
 
   /** Text, and for week and month the chart. A chart that cannot be drawn is left out, never the digest. */
-  async compose(period: Period, date = this.today(), now = Date.now(), onChartError?: (e: Error) => void): Promise<ComposedDigest> {
+  async compose(
+    period: Period,
+    date = this.today(),
+    now = Date.now(),
+    onChartError?: (e: Error) => void,
+  ): Promise<ComposedDigest> {
     const { figures, days } = await this.figures(period, date, now);
     const markdown = renderDigest(figures, this.opts.name);
     if (period === 'day') return { period, date, markdown };

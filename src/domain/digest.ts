@@ -38,11 +38,15 @@ const daysInMonth = (ym: string) => new Date(Date.UTC(Number(ym.slice(0, 4)), Nu
  */
 export function spanOf(period: Period, date: string): { span: Span; prev?: Span } {
   if (period === 'day') return { span: span(date, date) };
-  if (period === 'week') return { span: span(addDays(date, -6), date), prev: span(addDays(date, -13), addDays(date, -7)) };
+  if (period === 'week')
+    return { span: span(addDays(date, -6), date), prev: span(addDays(date, -13), addDays(date, -7)) };
   const first = `${date.slice(0, 8)}01`;
   const prevFirst = addDays(first, -1).slice(0, 8) + '01';
   const prevDay = Math.min(Number(date.slice(8, 10)), daysInMonth(prevFirst.slice(0, 7)));
-  return { span: span(first, date), prev: span(prevFirst, `${prevFirst.slice(0, 8)}${String(prevDay).padStart(2, '0')}`) };
+  return {
+    span: span(first, date),
+    prev: span(prevFirst, `${prevFirst.slice(0, 8)}${String(prevDay).padStart(2, '0')}`),
+  };
 }
 
 // ── task figures from the daily stats hashes (store/stats.ts) ─────────────────────────────────────────────────
@@ -78,19 +82,52 @@ export interface Totals {
 }
 
 const kindField: Record<string, keyof KindFigures> = {
-  rep: 'reported', urg: 'urgent', clm: 'claimed', clmms: 'claimMs', clmlate: 'claimLate', fin: 'finished', finms: 'finishMs',
-  finlate: 'finishLate', acc: 'accepted', auto: 'autoAccepted', rat: 'ratings', rats: 'ratingSum', rwk: 'rework', can: 'cancelled',
+  rep: 'reported',
+  urg: 'urgent',
+  clm: 'claimed',
+  clmms: 'claimMs',
+  clmlate: 'claimLate',
+  fin: 'finished',
+  finms: 'finishMs',
+  finlate: 'finishLate',
+  acc: 'accepted',
+  auto: 'autoAccepted',
+  rat: 'ratings',
+  rats: 'ratingSum',
+  rwk: 'rework',
+  can: 'cancelled',
 };
-const workerField: Record<string, keyof WorkerFigures> = { fin: 'finished', rn: 'ratings', rs: 'ratingSum', rwk: 'rework' };
+const workerField: Record<string, keyof WorkerFigures> = {
+  fin: 'finished',
+  rn: 'ratings',
+  rs: 'ratingSum',
+  rwk: 'rework',
+};
 
 const zeroKind = (): KindFigures => ({
-  reported: 0, urgent: 0, claimed: 0, claimMs: 0, claimLate: 0, finished: 0, finishMs: 0, finishLate: 0,
-  accepted: 0, autoAccepted: 0, ratings: 0, ratingSum: 0, rework: 0, cancelled: 0,
+  reported: 0,
+  urgent: 0,
+  claimed: 0,
+  claimMs: 0,
+  claimLate: 0,
+  finished: 0,
+  finishMs: 0,
+  finishLate: 0,
+  accepted: 0,
+  autoAccepted: 0,
+  ratings: 0,
+  ratingSum: 0,
+  rework: 0,
+  cancelled: 0,
 });
 
 /** Adds up daily stats hashes (field → number) into figures per kind, in all, and per worker. */
 export function totals(days: Record<string, number>[]): Totals {
-  const out: Totals = { kinds: { repair: zeroKind(), cleaning: zeroKind(), meal: zeroKind() }, all: zeroKind(), workers: {} };
+  const out: Totals = {
+    kinds: { repair: zeroKind(), cleaning: zeroKind(), meal: zeroKind() },
+    all: zeroKind(),
+    workers: {},
+  };
   for (const day of days) {
     for (const [field, n] of Object.entries(day)) {
       const parts = field.split(':');
@@ -145,7 +182,13 @@ export function openWork(active: Task[], total: number, targets: Targets, now: n
     .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
     .slice(0, oldestShown)
     .map((task) => ({ task, ageMs: now - task.createdAt, overdue: isOverdue(task, targets, now) }));
-  return { counts, overdue, overdueTotal: overdue.repair + overdue.cleaning + overdue.meal, oldest, unread: Math.max(0, total - active.length) };
+  return {
+    counts,
+    overdue,
+    overdueTotal: overdue.repair + overdue.cleaning + overdue.meal,
+    oldest,
+    unread: Math.max(0, total - active.length),
+  };
 }
 
 // ── checklists and meals (domain/records.ts) ──────────────────────────────────────────────────────────────────
@@ -169,7 +212,15 @@ function valueText(e: ChecklistSheet['items'][number]): string | undefined {
 }
 
 export function checklistFigures(sheets: ChecklistSheet[]): ChecklistFigures {
-  const out: ChecklistFigures = { sheets: sheets.length, done: 0, missed: 0, pending: 0, withFailures: 0, failures: [], missedSheets: [] };
+  const out: ChecklistFigures = {
+    sheets: sheets.length,
+    done: 0,
+    missed: 0,
+    pending: 0,
+    withFailures: 0,
+    failures: [],
+    missedSheets: [],
+  };
   for (const s of sheets) {
     if (s.status === 'done') out.done++;
     else if (s.status === 'missed') {
@@ -178,7 +229,8 @@ export function checklistFigures(sheets: ChecklistSheet[]): ChecklistFigures {
     } else out.pending++;
     const failed = s.items.filter((i) => i.ok === false);
     if (failed.length) out.withFailures++;
-    for (const i of failed) out.failures.push({ date: s.date, sheet: sheetName(s), item: i.label, value: valueText(i), task: i.task });
+    for (const i of failed)
+      out.failures.push({ date: s.date, sheet: sheetName(s), item: i.label, value: valueText(i), task: i.task });
   }
   return out;
 }
@@ -214,7 +266,9 @@ export function mealFigures(feedback: MealFeedback[], lowRating: number, notable
     count: feedback.length,
     rated,
     average: rated ? sum / rated : undefined,
-    meals: [...byMeal.entries()].filter(([, m]) => m.rated > 0).map(([meal, m]) => ({ meal, rated: m.rated, average: m.sum / m.rated })),
+    meals: [...byMeal.entries()]
+      .filter(([, m]) => m.rated > 0)
+      .map(([meal, m]) => ({ meal, rated: m.rated, average: m.sum / m.rated })),
     notable: notableAll.slice(0, notableShown),
     notableTotal: notableAll.length,
   };
@@ -299,7 +353,9 @@ function openState(t: Task): string {
 
 function brief(t: Task, max = 14): string {
   const where = t.place ? `【${t.place}】` : '';
-  const chars = Array.from(t.place && t.text.startsWith(t.place) ? t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') : t.text);
+  const chars = Array.from(
+    t.place && t.text.startsWith(t.place) ? t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') : t.text,
+  );
   const what = chars.length > max ? chars.slice(0, max - 1).join('') + '…' : chars.join('');
   return `#${t.id} ${kindLabel[t.kind]}${where}${what}`;
 }
@@ -325,25 +381,60 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
     for (const k of kinds) {
       const x = t.kinds[k];
       if (x.reported + x.claimed + x.finished + x.accepted + f.open.overdue[k] === 0) continue;
-      L.push(`${kindLabel[k]}　报 ${x.reported} · 接 ${x.claimed} · 完 ${x.finished} · 验 ${x.accepted} · 超时 ${f.open.overdue[k]}`);
+      L.push(
+        `${kindLabel[k]}　报 ${x.reported} · 接 ${x.claimed} · 完 ${x.finished} · 验 ${x.accepted} · 超时 ${f.open.overdue[k]}`,
+      );
     }
     const a = t.all;
-    L.push(`合计　报 ${a.reported}${change(a.reported, p?.all.reported)} · 接 ${a.claimed}${change(a.claimed, p?.all.claimed)} · 完 ${a.finished}${change(a.finished, p?.all.finished)} · 验 ${a.accepted}${change(a.accepted, p?.all.accepted)}${a.urgent ? ` · 紧急 ${a.urgent}` : ''}${a.cancelled ? ` · 撤销 ${a.cancelled}` : ''}`);
+    L.push(
+      `合计　报 ${a.reported}${change(a.reported, p?.all.reported)} · 接 ${a.claimed}${change(a.claimed, p?.all.claimed)} · 完 ${a.finished}${change(a.finished, p?.all.finished)} · 验 ${a.accepted}${change(a.accepted, p?.all.accepted)}${a.urgent ? ` · 紧急 ${a.urgent}` : ''}${a.cancelled ? ` · 撤销 ${a.cancelled}` : ''}`,
+    );
   }
-  const timing = (label: string, sum: number, n: number, late: number, target: number, prevSum?: number, prevN?: number) => {
+  const timing = (
+    label: string,
+    sum: number,
+    n: number,
+    late: number,
+    target: number,
+    prevSum?: number,
+    prevN?: number,
+  ) => {
     const mean = avg(sum, n);
     const before = prevN !== undefined ? avg(prevSum ?? 0, prevN) : undefined;
     const was = cmp ? ` · ${prevWord} ${before === undefined ? '—' : shortDuration(before)}` : '';
     if (mean === undefined && !was) return `${label}　— · 目标 ${shortDuration(target)}`;
     return `${label}　平均 ${mean === undefined ? '—' : shortDuration(mean)} · 目标 ${shortDuration(target)} · 超时 ${late}/${n}${was}`;
   };
-  L.push(timing('接单', t.all.claimMs, t.all.claimed, t.all.claimLate, f.targets.normal.claim, p?.all.claimMs, p?.all.claimed));
-  L.push(timing('完工', t.all.finishMs, t.all.finished, t.all.finishLate, f.targets.normal.finish, p?.all.finishMs, p?.all.finished));
+  L.push(
+    timing(
+      '接单',
+      t.all.claimMs,
+      t.all.claimed,
+      t.all.claimLate,
+      f.targets.normal.claim,
+      p?.all.claimMs,
+      p?.all.claimed,
+    ),
+  );
+  L.push(
+    timing(
+      '完工',
+      t.all.finishMs,
+      t.all.finished,
+      t.all.finishLate,
+      f.targets.normal.finish,
+      p?.all.finishMs,
+      p?.all.finished,
+    ),
+  );
   const c = f.open.counts;
-  L.push(`在办　待接单 ${c.open} · 处理中 ${c.claimed} · 挂起 ${c.on_hold} · 待验收 ${c.done} · 超时 ${f.open.overdueTotal}${f.open.unread ? `（另有 ${f.open.unread} 单未计）` : ''}`);
+  L.push(
+    `在办　待接单 ${c.open} · 处理中 ${c.claimed} · 挂起 ${c.on_hold} · 待验收 ${c.done} · 超时 ${f.open.overdueTotal}${f.open.unread ? `（另有 ${f.open.unread} 单未计）` : ''}`,
+  );
   if (f.open.oldest.length) {
     L.push('最久未完成');
-    for (const o of f.open.oldest) L.push(`> ${brief(o.task)} · ${openState(o.task)} ${shortDuration(o.ageMs)}${o.overdue ? ' ⚠' : ''}`);
+    for (const o of f.open.oldest)
+      L.push(`> ${brief(o.task)} · ${openState(o.task)} ${shortDuration(o.ageMs)}${o.overdue ? ' ⚠' : ''}`);
   }
 
   // 检查
@@ -352,10 +443,16 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   if (!cl.sheets) L.push('', '**检查**　无记录');
   else {
     const was = pc ? `（${prevWord} 完成 ${pc.done}/${pc.sheets}）` : '';
-    L.push('', `**检查**　完成 ${cl.done}/${cl.sheets} · 漏检 ${cl.missed} · 有异常 ${cl.withFailures}${cl.pending ? ` · 未到期 ${cl.pending}` : ''}${was}`);
+    L.push(
+      '',
+      `**检查**　完成 ${cl.done}/${cl.sheets} · 漏检 ${cl.missed} · 有异常 ${cl.withFailures}${cl.pending ? ` · 未到期 ${cl.pending}` : ''}${was}`,
+    );
     const dated = f.period !== 'day';
     const at = (d: string) => (dated ? `${d.slice(5)} ` : '');
-    for (const x of cl.failures.slice(0, LIST)) L.push(`> ${at(x.date)}${x.sheet} · ${x.item}${x.value ? ` ${x.value}` : ' 异常'}${x.task ? ` → #${x.task}` : ''}`);
+    for (const x of cl.failures.slice(0, LIST))
+      L.push(
+        `> ${at(x.date)}${x.sheet} · ${x.item}${x.value ? ` ${x.value}` : ' 异常'}${x.task ? ` → #${x.task}` : ''}`,
+      );
     if (cl.failures.length > LIST) L.push(`> 另有 ${cl.failures.length - LIST} 项异常`);
     for (const x of cl.missedSheets.slice(0, LIST)) L.push(`> ${at(x.date)}${x.sheet} 漏检（${name(x.responsible)}）`);
     if (cl.missedSheets.length > LIST) L.push(`> 另有 ${cl.missedSheets.length - LIST} 张漏检`);
@@ -368,13 +465,18 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   else {
     const per = m.meals.map((x) => `${x.meal} ${score(x.average)}分（${x.rated}）`).join(' · ');
     const was = pm ? `（${prevWord} ${score(pm.average)}）` : '';
-    L.push('', `**膳食**　${per || `${m.count} 条意见`}${m.meals.length > 1 || pm ? ` · 平均 ${score(m.average)}${was}` : ''}`);
+    L.push(
+      '',
+      `**膳食**　${per || `${m.count} 条意见`}${m.meals.length > 1 || pm ? ` · 平均 ${score(m.average)}${was}` : ''}`,
+    );
     for (const x of m.notable) {
       const mark = x.urgent ? '⚠ ' : '';
       const stars = typeof x.rating === 'number' ? `${x.rating}分 ` : '';
       const chars = Array.from(x.text ?? '');
       const text = chars.length > 14 ? `${chars.slice(0, 13).join('')}…` : chars.join('');
-      L.push(`> ${mark}${x.meal ? `${x.meal} ` : ''}${stars}${text}（${name(x.person)}）${x.task ? ` → #${x.task}` : ''}`);
+      L.push(
+        `> ${mark}${x.meal ? `${x.meal} ` : ''}${stars}${text}（${name(x.person)}）${x.task ? ` → #${x.task}` : ''}`,
+      );
     }
     if (m.notableTotal > m.notable.length) L.push(`> 另有 ${m.notableTotal - m.notable.length} 条低分或食品安全意见`);
   }
@@ -382,7 +484,10 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   // 评价
   const rAvg = avg(t.all.ratingSum, t.all.ratings);
   const pAvg = p ? avg(p.all.ratingSum, p.all.ratings) : undefined;
-  L.push('', `**评价**　${t.all.ratings} 条 · 平均 ${score(rAvg)} 分${p ? `（${prevWord} ${score(pAvg)}）` : ''} · 默认好评 ${t.all.autoAccepted} · 返工 ${t.all.rework}${change(t.all.rework, p?.all.rework)}`);
+  L.push(
+    '',
+    `**评价**　${t.all.ratings} 条 · 平均 ${score(rAvg)} 分${p ? `（${prevWord} ${score(pAvg)}）` : ''} · 默认好评 ${t.all.autoAccepted} · 返工 ${t.all.rework}${change(t.all.rework, p?.all.rework)}`,
+  );
 
   // 量化考核
   const workers = Object.entries(t.workers)
@@ -393,7 +498,9 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
     // The daily digest must fit one phone message: the busiest workers; the summaries list everyone.
     const shown = f.period === 'day' ? workers.slice(0, WORKERS_DAILY) : workers;
     for (const [id, w] of shown) {
-      L.push(`> ${name(id)} 完工 ${w.finished} · ${w.ratings ? `${score(w.ratingSum / w.ratings)} 分（${w.ratings}）` : '未评分'}${w.rework ? ` · 返工 ${w.rework}` : ''}`);
+      L.push(
+        `> ${name(id)} 完工 ${w.finished} · ${w.ratings ? `${score(w.ratingSum / w.ratings)} 分（${w.ratings}）` : '未评分'}${w.rework ? ` · 返工 ${w.rework}` : ''}`,
+      );
     }
     if (shown.length < workers.length) L.push(`> 另有 ${workers.length - shown.length} 人，见周报`);
   }
@@ -427,7 +534,17 @@ export function splitMessage(text: string, maxBytes: number): string[] {
   };
   for (const section of text.split('\n\n')) {
     if (size(section) <= maxBytes) push(section, '\n\n');
-    else for (const line of section.split('\n')) push(size(line) <= maxBytes ? line : Buffer.from(line).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, ''), '\n');
+    else
+      for (const line of section.split('\n'))
+        push(
+          size(line) <= maxBytes
+            ? line
+            : Buffer.from(line)
+                .subarray(0, maxBytes)
+                .toString('utf8')
+                .replace(/\uFFFD+$/, ''),
+          '\n',
+        );
   }
   if (cur) out.push(cur);
   return out;

@@ -27,11 +27,20 @@ export class Dispatcher {
     const recipients = t.owner ? [t.owner] : this.roster.onDuty(team, now);
     if (team.chat) {
       const to = t.owner ? `，责任人${this.roster.name(t.owner)}` : '';
-      out.send({ kind: 'chat', chat: team.chat }, { type: 'text', text: `${t.urgent ? '🔴 紧急！' : '📌 '}${T.summary(t, this.roster)}\n报修人：${this.roster.name(t.reporter)}${to}。回复"接单 ${t.id}"或点卡片接单。`, mention: recipients });
+      out.send(
+        { kind: 'chat', chat: team.chat },
+        {
+          type: 'text',
+          text: `${t.urgent ? '🔴 紧急！' : '📌 '}${T.summary(t, this.roster)}\n报修人：${this.roster.name(t.reporter)}${to}。回复"接单 ${t.id}"或点卡片接单。`,
+          mention: recipients,
+        },
+      );
     }
-    for (const p of recipients) out.send({ kind: 'user', person: p }, { type: 'card', card: T.claimCard(t, this.roster) });
+    for (const p of recipients)
+      out.send({ kind: 'user', person: p }, { type: 'card', card: T.claimCard(t, this.roster) });
     const sla = this.sla(t);
-    for (const step of ['remind', 'assign', 'escalate'] as const) out.timers.push({ step, task: t.id, delayMs: sla[step], id: step });
+    for (const step of ['remind', 'assign', 'escalate'] as const)
+      out.timers.push({ step, task: t.id, delayMs: sla[step], id: step });
     return out;
   }
 
@@ -46,17 +55,41 @@ export class Dispatcher {
         if (t.state !== 'open') return out;
         await this.tasks.note(t.id, { at: now, by: 'system', type: 'reminded' });
         const text = `⏰ ${T.summary(t, this.roster)}\n已${waited}无人接单，请值班师傅尽快处理：回复"接单 ${t.id}"。`;
-        if (team.chat) out.send({ kind: 'chat', chat: team.chat }, { type: 'text', text, mention: this.roster.onDuty(team, now) });
+        if (team.chat)
+          out.send({ kind: 'chat', chat: team.chat }, { type: 'text', text, mention: this.roster.onDuty(team, now) });
         for (const p of t.owner ? [t.owner] : this.roster.onDuty(team, now)) out.dm(p, text);
         return out;
       }
       case 'assign': {
         if (t.state !== 'open') return out;
         const who = t.owner ?? this.roster.onDuty(team, now)[0] ?? team.lead ?? team.members[0];
-        const r = await this.tasks.transition(t.id, { from: transitions.assign.from, actor: 'system', set: { assignee: who, assignedBy: 'system', acked: false, claimedAt: now }, event: { at: now, by: 'system', type: 'assigned', to: who }, index: [who] }, transitions.assign.to);
+        const r = await this.tasks.transition(
+          t.id,
+          {
+            from: transitions.assign.from,
+            actor: 'system',
+            set: { assignee: who, assignedBy: 'system', acked: false, claimedAt: now },
+            event: { at: now, by: 'system', type: 'assigned', to: who },
+            index: [who],
+          },
+          transitions.assign.to,
+        );
         if (!r.ok) return out;
-        out.send({ kind: 'cards', ref: `t${t.id}`, except: who }, { type: 'card', card: T.takenCard(r.task, this.roster) });
-        out.send({ kind: 'user', person: who }, { type: 'card', card: { ...T.claimCard(r.task, this.roster), title: `已派给你 #${t.id}`, buttons: [{ text: '确认接单', key: `claim:${t.id}`, style: 'primary' }] } });
+        out.send(
+          { kind: 'cards', ref: `t${t.id}`, except: who },
+          { type: 'card', card: T.takenCard(r.task, this.roster) },
+        );
+        out.send(
+          { kind: 'user', person: who },
+          {
+            type: 'card',
+            card: {
+              ...T.claimCard(r.task, this.roster),
+              title: `已派给你 #${t.id}`,
+              buttons: [{ text: '确认接单', key: `claim:${t.id}`, style: 'primary' }],
+            },
+          },
+        );
         out.dm(who, `#${t.id} 已${waited}无人接单，按值班表派给你，请确认。`);
         return out.dm(t.reporter, `你报的 #${t.id} 已派给值班的${this.roster.name(who)}。`);
       }
@@ -73,9 +106,21 @@ export class Dispatcher {
       }
       case 'autoaccept': {
         if (t.state !== 'done' || t.doneCount !== expect) return out;
-        const r = await this.tasks.transition(t.id, { from: transitions.autoaccept.from, actor: 'system', set: { acceptedAt: now, rating: 5, ratingText: '默认好评' }, event: { at: now, by: 'system', type: 'auto_accepted', rating: 5 } }, transitions.autoaccept.to);
+        const r = await this.tasks.transition(
+          t.id,
+          {
+            from: transitions.autoaccept.from,
+            actor: 'system',
+            set: { acceptedAt: now, rating: 5, ratingText: '默认好评' },
+            event: { at: now, by: 'system', type: 'auto_accepted', rating: 5 },
+          },
+          transitions.autoaccept.to,
+        );
         if (!r.ok) return out;
-        out.dm(t.reporter, `#${t.id} 完工已超过${formatDuration(this.roster.config.sla.autoAccept)}未验收，已自动验收并默认好评。`);
+        out.dm(
+          t.reporter,
+          `#${t.id} 完工已超过${formatDuration(this.roster.config.sla.autoAccept)}未验收，已自动验收并默认好评。`,
+        );
         return out.dm(t.assignee, `#${t.id} 已自动验收（默认好评 ★★★★★）。`);
       }
     }

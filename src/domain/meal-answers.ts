@@ -51,7 +51,8 @@ export class MealAnswers implements Conversation {
     await this.d.tasks.note(id, { at: now, by: me.id, type: 'answered', text });
     const day = this.d.calendar.dateOf(task.createdAt);
     await this.d.meals.answer(id, [day, addDays(day, -1), addDays(day, 1)], { by: me.id, at: now, text });
-    if (task.reporter !== me.id) out.dm(task.reporter, `💬 关于你的餐评 #${id}（${what(task)}），${me.name}答复：${text}`);
+    if (task.reporter !== me.id)
+      out.dm(task.reporter, `💬 关于你的餐评 #${id}（${what(task)}），${me.name}答复：${text}`);
     out.reply(`已答复 #${id}${task.reporter !== me.id ? `，已转告${roster.name(task.reporter)}` : ''}。`);
     return true;
   }

@@ -51,20 +51,40 @@ export class MealRatings implements Conversation {
       let task = prev?.feedback.task ?? opened;
       if (low && task === undefined) {
         const source = { channel: env.channel, surface: env.surface, chatId: env.chat.id, chatType: env.chat.type };
-        const t = await this.d.service.openTask(out, {
-          kind: 'meal', place: kitchenOf(this.d.roster.config), text: `${round.meal}评价 ${rating}分${comment ? `：${comment}` : ''}`,
-          urgent: safety, reporter: me.id, source, mealRating: rating,
-        }, `meal.${round.date}.${round.meal}.${me.id}`, now);
+        const t = await this.d.service.openTask(
+          out,
+          {
+            kind: 'meal',
+            place: kitchenOf(this.d.roster.config),
+            text: `${round.meal}评价 ${rating}分${comment ? `：${comment}` : ''}`,
+            urgent: safety,
+            reporter: me.id,
+            source,
+            mealRating: rating,
+          },
+          `meal.${round.date}.${round.meal}.${me.id}`,
+          now,
+        );
         task = opened = t.id;
       }
       const entry = {
-        at: now, person: me.id, meal: round.meal, rating, ...(comment ? { text: comment } : {}), urgent: safety,
-        ...(task !== undefined ? { task } : {}), ...(prev?.feedback.answer ? { answer: prev.feedback.answer } : {}),
+        at: now,
+        person: me.id,
+        meal: round.meal,
+        rating,
+        ...(comment ? { text: comment } : {}),
+        urgent: safety,
+        ...(task !== undefined ? { task } : {}),
+        ...(prev?.feedback.answer ? { answer: prev.feedback.answer } : {}),
       };
       const put = await this.d.meals.putRating(round.date, entry, prev, env.id);
       if (put === 'conflict') continue;
       const isNew = opened !== undefined && task === opened;
-      out.reply(put === 'replaced' && prev ? updatedText(round.meal, rating, prev.feedback.rating, task, isNew, low, safety, comment) : firstText(round.meal, rating, isNew ? task : undefined, safety, comment));
+      out.reply(
+        put === 'replaced' && prev
+          ? updatedText(round.meal, rating, prev.feedback.rating, task, isNew, low, safety, comment)
+          : firstText(round.meal, rating, isNew ? task : undefined, safety, comment),
+      );
       return true;
     }
     throw new Error(`meal score of ${me.id} for ${round.meal} on ${round.date} kept changing under us`);
@@ -72,16 +92,33 @@ export class MealRatings implements Conversation {
 }
 
 /** The reply to a person's first score for a meal today. */
-function firstText(meal: string, rating: number, task: number | undefined, safety: boolean, comment: string | undefined): string {
+function firstText(
+  meal: string,
+  rating: number,
+  task: number | undefined,
+  safety: boolean,
+  comment: string | undefined,
+): string {
   const stars = '★'.repeat(rating);
-  if (task !== undefined) return `${safety ? '🔴 ' : ''}收到${meal}评价 ${stars}，已转食堂 #${task}${safety ? '（食品安全，紧急处理）' : ''}，食堂答复后会告诉你。`;
+  if (task !== undefined)
+    return `${safety ? '🔴 ' : ''}收到${meal}评价 ${stars}，已转食堂 #${task}${safety ? '（食品安全，紧急处理）' : ''}，食堂答复后会告诉你。`;
   return `谢谢！${meal} ${stars} 已记录${comment ? '，意见已转达食堂' : ''}。`;
 }
 
 /** The reply to a second score for the same meal: it replaced the first; a complaint already raised is not raised twice. */
-function updatedText(meal: string, rating: number, before: number | undefined, task: number | undefined, isNew: boolean, low: boolean, safety: boolean, comment: string | undefined): string {
+function updatedText(
+  meal: string,
+  rating: number,
+  before: number | undefined,
+  task: number | undefined,
+  isNew: boolean,
+  low: boolean,
+  safety: boolean,
+  comment: string | undefined,
+): string {
   const head = `已更新你对${meal}的评分：${rating} 分${before !== undefined && before !== rating ? `（原来 ${before} 分）` : ''}`;
-  if (task !== undefined && isNew) return `${safety ? '🔴 ' : ''}${head}，已转食堂 #${task}${safety ? '（食品安全，紧急处理）' : ''}，食堂答复后会告诉你。`;
+  if (task !== undefined && isNew)
+    return `${safety ? '🔴 ' : ''}${head}，已转食堂 #${task}${safety ? '（食品安全，紧急处理）' : ''}，食堂答复后会告诉你。`;
   if (task !== undefined && low) return `${head}。这餐的意见已转食堂 #${task}（不重复开单），食堂答复后会告诉你。`;
   return `${head}${comment ? '，意见已转达食堂' : ''}。`;
 }

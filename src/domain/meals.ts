@@ -27,7 +27,8 @@ export function weekMenu(config: Config, date: string, calendar: SchoolCalendar,
   const lines = [`### 🍱 ${config.org.name} 本周食谱（${md(days[0])}—${md(days.at(-1)!)}）`];
   for (const d of days) {
     lines.push('', `**${dayNames[weekday(d) - 1]} ${md(d)}**`);
-    for (const [meal, dishes] of Object.entries(config.meals.menu[dayKeys[weekday(d) - 1]]!)) lines.push(`${meal}：${dishes}`);
+    for (const [meal, dishes] of Object.entries(config.meals.menu[dayKeys[weekday(d) - 1]]!))
+      lines.push(`${meal}：${dishes}`);
   }
   lines.push('', '> 饭后可直接回复 1–5 分评价，或随时发“餐评 4 汤有点咸”。');
   return lines.join('\n');

@@ -76,9 +76,12 @@ export class Roster {
       const team = this.teamsOf(owner).find((t) => t.kinds.includes(kind)) ?? this.teamsOf(owner)[0];
       if (team) return { team, owner };
     }
-    const rule = this.config.routing.find((r) => r.kind === kind && (!r.trades || (trade !== undefined && r.trades.includes(trade))))
-      ?? this.config.routing.find((r) => r.kind === kind && !r.trades)
-      ?? this.config.routing.find((r) => r.kind === kind)!;
+    const rule =
+      this.config.routing.find(
+        (r) => r.kind === kind && (!r.trades || (trade !== undefined && r.trades.includes(trade))),
+      ) ??
+      this.config.routing.find((r) => r.kind === kind && !r.trades) ??
+      this.config.routing.find((r) => r.kind === kind)!;
     return { team: this.team(rule.team)! };
   }
 
@@ -96,5 +99,12 @@ export function weekdayIn(timeZone: string, at: number): number {
 }
 
 export function clockIn(timeZone: string, at: number): string {
-  return formatter('zh-CN', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
+  return formatter('zh-CN', {
+    timeZone,
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(new Date(at));
 }

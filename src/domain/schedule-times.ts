@@ -7,20 +7,33 @@ const HOUR = 3_600_000;
 
 /** HH:MM of the first firing of `cron` on `date`, or undefined when it does not fire that day. */
 export function clockOn(cron: string, date: string, calendar: SchoolCalendar): string | undefined {
-  const it = CronExpressionParser.parse(cron, { tz: calendar.timezone, currentDate: new Date(Date.parse(`${date}T00:00:00Z`) - 15 * HOUR) });
+  const it = CronExpressionParser.parse(cron, {
+    tz: calendar.timezone,
+    currentDate: new Date(Date.parse(`${date}T00:00:00Z`) - 15 * HOUR),
+  });
   for (let i = 0; i < 2000; i++) {
     const at = it.next().getTime();
     const d = calendar.dateOf(at);
     if (d > date) return undefined;
-    if (d === date) return formatter('en-GB', { timeZone: calendar.timezone, hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
+    if (d === date)
+      return formatter('en-GB', {
+        timeZone: calendar.timezone,
+        hour: '2-digit',
+        minute: '2-digit',
+        hour12: false,
+      }).format(new Date(at));
   }
   return undefined;
 }
 
 /** From a firing of `from` to the next firing of `to` (post → due), within [min, max]. */
 export function gapMs(from: string, to: string, tz: string, min: number, max: number, now = Date.now()): number {
-  const start = CronExpressionParser.parse(from, { tz, currentDate: new Date(now) }).next().getTime();
-  const end = CronExpressionParser.parse(to, { tz, currentDate: new Date(start) }).next().getTime();
+  const start = CronExpressionParser.parse(from, { tz, currentDate: new Date(now) })
+    .next()
+    .getTime();
+  const end = CronExpressionParser.parse(to, { tz, currentDate: new Date(start) })
+    .next()
+    .getTime();
   return Math.min(max, Math.max(min, end - start));
 }
 

@@ -23,7 +23,11 @@ const stateAfter: Record<string, State> = {
  * The task's state at `at`, or undefined when it had not been reported yet. Read from the history; a task without
  * one (written by hand, e.g. by a benchmark) falls back to its step times.
  */
-export function stateAt(task: Pick<Task, 'createdAt' | 'claimedAt' | 'doneAt' | 'acceptedAt' | 'cancelledAt'>, history: TaskEvent[], at: number): State | undefined {
+export function stateAt(
+  task: Pick<Task, 'createdAt' | 'claimedAt' | 'doneAt' | 'acceptedAt' | 'cancelledAt'>,
+  history: TaskEvent[],
+  at: number,
+): State | undefined {
   if (task.createdAt > at) return undefined;
   if (!history.length) {
     if (task.cancelledAt !== undefined && task.cancelledAt <= at) return 'cancelled';

@@ -16,7 +16,19 @@ export const stateLabel: Record<State, string> = {
 
 export const finalStates: readonly State[] = ['accepted', 'cancelled'];
 
-export type Step = 'claim' | 'ack' | 'resume' | 'assign' | 'transfer' | 'hold' | 'done' | 'accept' | 'reopen' | 'rate' | 'cancel' | 'autoaccept';
+export type Step =
+  | 'claim'
+  | 'ack'
+  | 'resume'
+  | 'assign'
+  | 'transfer'
+  | 'hold'
+  | 'done'
+  | 'accept'
+  | 'reopen'
+  | 'rate'
+  | 'cancel'
+  | 'autoaccept';
 
 /** Which states each step may start from, and where it leads. */
 export const transitions: Record<Step, { from: readonly State[]; to: State }> = {

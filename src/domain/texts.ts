@@ -9,7 +9,8 @@ export const kindLabel = { repair: '报修', cleaning: '保洁', meal: '餐评' 
 
 /** The description without the place it starts with ("小一班 空调不制冷" under 【小一班】 reads twice otherwise). */
 export function what(t: Pick<Task, 'place' | 'text'>): string {
-  if (t.place && t.text.startsWith(t.place)) return t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') || t.text;
+  if (t.place && t.text.startsWith(t.place))
+    return t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') || t.text;
   return t.text;
 }
 
@@ -43,7 +44,11 @@ export function takenCard(t: Task, roster: Roster, viewer?: string): Card {
 
 export function statusText(t: Task, roster: Roster): string {
   const tz = roster.config.org.timezone;
-  const lines = [summary(t, roster), `状态：${stateLabel[t.state]}`, `报修人：${roster.name(t.reporter)}（${clockIn(tz, t.createdAt)}）`];
+  const lines = [
+    summary(t, roster),
+    `状态：${stateLabel[t.state]}`,
+    `报修人：${roster.name(t.reporter)}（${clockIn(tz, t.createdAt)}）`,
+  ];
   if (t.assignee) lines.push(`处理人：${roster.name(t.assignee)}`);
   if (t.holdReason && t.state === 'on_hold') lines.push(`挂起原因：${t.holdReason}`);
   if (t.note) lines.push(`完工备注：${t.note}`);

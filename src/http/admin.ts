@@ -30,7 +30,8 @@ export function mountAdmin(router: Router, queues: Queues, token: string, metric
     ctx.body = { failed: await queues.failedOutbox(Number(ctx.query.limit) || 100) };
   });
   router.post('/admin/outbox/replay', async (ctx) => {
-    const ids = typeof ctx.query.id === 'string' ? [ctx.query.id] : Array.isArray(ctx.query.id) ? ctx.query.id : undefined;
+    const ids =
+      typeof ctx.query.id === 'string' ? [ctx.query.id] : Array.isArray(ctx.query.id) ? ctx.query.id : undefined;
     ctx.body = { replayed: await queues.replayOutbox(ids) };
   });
   router.get('/admin/metrics', async (ctx) => {
@@ -45,7 +46,12 @@ export type MonthExporter = (month: string, out: Writable) => Promise<unknown>;
  * GET /admin/export?month=2026-11 — the month's ledger (台账) as .xlsx, streamed as it is written. Checks the
  * bearer token itself, so it is safe wherever it is mounted.
  */
-export function mountExport(router: Router, token: string, exportMonth: MonthExporter, onError?: (e: Error) => void): void {
+export function mountExport(
+  router: Router,
+  token: string,
+  exportMonth: MonthExporter,
+  onError?: (e: Error) => void,
+): void {
   router.get('/admin/export', async (ctx) => {
     if (!authorized(ctx, token)) return;
     const month = typeof ctx.query.month === 'string' ? ctx.query.month : '';
@@ -56,7 +62,10 @@ export function mountExport(router: Router, token: string, exportMonth: MonthExp
     }
     const body = new PassThrough();
     ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-    ctx.set('Content-Disposition', `attachment; filename="houqin-ledger-${month}.xlsx"; filename*=UTF-8''${encodeURIComponent(`后勤台账-${month}.xlsx`)}`);
+    ctx.set(
+      'Content-Disposition',
+      `attachment; filename="houqin-ledger-${month}.xlsx"; filename*=UTF-8''${encodeURIComponent(`后勤台账-${month}.xlsx`)}`,
+    );
     ctx.set('Cache-Control', 'no-store');
     ctx.body = body;
     // Headers are sent with the first bytes; a failure after that can only cut the download short.

@@ -48,7 +48,8 @@ export function createHttpApp(d: HttpDeps): RequestListener {
   // A workers-only process answers health checks and nothing else.
   if (settings.role !== 'workers') {
     if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
-    if (settings.wecom.app && settings.wecom.corpId) callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
+    if (settings.wecom.app && settings.wecom.corpId)
+      callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
     if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = new Metrics()));
     for (const m of d.mount ?? []) m(router);
   }

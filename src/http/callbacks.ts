@@ -33,7 +33,12 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 const types = { text: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' };
 
 /** A request listener that answers the callback routes itself and passes every other request to `next` (Koa). */
-export function withCallbacks(routes: CallbackRoute[], next: Listener, onError: (e: Error) => void, metrics?: Metrics): Listener {
+export function withCallbacks(
+  routes: CallbackRoute[],
+  next: Listener,
+  onError: (e: Error) => void,
+  metrics?: Metrics,
+): Listener {
   const table = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
   return (req, res) => {
     const url = req.url ?? '/';

@@ -4,7 +4,10 @@
 import { Histogram, Registry } from 'prom-client';
 
 /** Bucket bounds in seconds: fine below 5 ms, where a healthy receiver answers. */
-const buckets = [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
+const buckets = [
+  0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+  5,
+];
 
 export class Metrics {
   readonly registry = new Registry();

@@ -39,12 +39,30 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 const BATCH = 500;
 
 export const eventLabel: Record<string, string> = {
-  created: '报修', claimed: '接单', acknowledged: '确认接单', assigned: '派单', transferred: '转单', held: '挂起', resumed: '恢复',
-  done: '完工', accepted: '验收', reopened: '返工', rated: '评价', cancelled: '撤销', nudged: '催办', reminded: '提醒',
-  escalated: '上报主任', auto_accepted: '自动验收（默认好评）',
+  created: '报修',
+  claimed: '接单',
+  acknowledged: '确认接单',
+  assigned: '派单',
+  transferred: '转单',
+  held: '挂起',
+  resumed: '恢复',
+  done: '完工',
+  accepted: '验收',
+  reopened: '返工',
+  rated: '评价',
+  cancelled: '撤销',
+  nudged: '催办',
+  reminded: '提醒',
+  escalated: '上报主任',
+  auto_accepted: '自动验收（默认好评）',
 };
 
-const surfaceLabel: Record<string, string> = { aibot: '企业微信群', app: '企业微信应用', console: '控制台', stream: '钉钉' };
+const surfaceLabel: Record<string, string> = {
+  aibot: '企业微信群',
+  app: '企业微信应用',
+  console: '控制台',
+  stream: '钉钉',
+};
 
 interface Col {
   header: string;
@@ -81,7 +99,10 @@ class SheetWriter {
       views: [{ state: 'frozen', ySplit: 2, xSplit: 0 }],
       pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
     });
-    this.styles = cols.map((c) => ({ ...(c.fmt ? { numFmt: c.fmt } : {}), alignment: { vertical: 'top', wrapText: !!c.wrap } }));
+    this.styles = cols.map((c) => ({
+      ...(c.fmt ? { numFmt: c.fmt } : {}),
+      alignment: { vertical: 'top', wrapText: !!c.wrap },
+    }));
     this.ws.columns = cols.map((c, i) => ({ key: `c${i}`, width: c.width, style: this.styles[i] }));
     const t = this.ws.addRow([title]);
     t.height = 26;
@@ -115,10 +136,17 @@ class SheetWriter {
    * Reads exceljs 4.4 internals (the sheet's StreamBuf and the stream it pipes into); without them it does nothing.
    */
   async drained(maxBytes = 4 << 20): Promise<void> {
-    const s = (this.ws as unknown as { stream?: { buffers?: unknown[]; bufSize?: number; pipes?: { _writableState?: { length?: number } }[] } }).stream;
+    const s = (
+      this.ws as unknown as {
+        stream?: { buffers?: unknown[]; bufSize?: number; pipes?: { _writableState?: { length?: number } }[] };
+      }
+    ).stream;
     if (!s) return;
-    const queued = () => (s.buffers?.length ?? 0) * (s.bufSize ?? 65536) + (s.pipes ?? []).reduce((n, p) => n + (p._writableState?.length ?? 0), 0);
-    for (let waited = 0; queued() > maxBytes && waited < 60_000; waited += 2) await new Promise((r) => setTimeout(r, 2));
+    const queued = () =>
+      (s.buffers?.length ?? 0) * (s.bufSize ?? 65536) +
+      (s.pipes ?? []).reduce((n, p) => n + (p._writableState?.length ?? 0), 0);
+    for (let waited = 0; queued() > maxBytes && waited < 60_000; waited += 2)
+      await new Promise((r) => setTimeout(r, 2));
   }
 
   commit(): void {
@@ -159,25 +187,50 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
   }
   for (const id of seen) if (!templates.has(id)) templates.set(id, id);
   const clCols: Col[] = [
-    { header: '日期', width: 12, fmt: DATE }, { header: '区域', width: 12 }, { header: '检查项目', width: 22, wrap: true },
-    { header: '结果/数值', width: 11 }, { header: '单位', width: 8 }, { header: '标准', width: 14 }, { header: '判定', width: 8 },
-    { header: '检查人', width: 10 }, { header: '检查时间', width: 10, fmt: TIME }, { header: '备注', width: 28, wrap: true }, { header: '关联工单', width: 10 },
+    { header: '日期', width: 12, fmt: DATE },
+    { header: '区域', width: 12 },
+    { header: '检查项目', width: 22, wrap: true },
+    { header: '结果/数值', width: 11 },
+    { header: '单位', width: 8 },
+    { header: '标准', width: 14 },
+    { header: '判定', width: 8 },
+    { header: '检查人', width: 10 },
+    { header: '检查时间', width: 10, fmt: TIME },
+    { header: '备注', width: 28, wrap: true },
+    { header: '关联工单', width: 10 },
   ];
   for (const [template, title] of templates) {
     if (!seen.has(template) && !d.config.checklists.some((c) => c.id === template)) continue;
-    const sheet = new SheetWriter(wb, sheetNameOf(title, used), `${org} ${title}记录表（${monthTitle(month)}）`, clCols);
+    const sheet = new SheetWriter(
+      wb,
+      sheetNameOf(title, used),
+      `${org} ${title}记录表（${monthTitle(month)}）`,
+      clCols,
+    );
     const items = new Map((d.config.checklists.find((c) => c.id === template)?.items ?? []).map((it) => [it.key, it]));
     for (const date of dates) {
       const all = await d.redis.hgetall(rk.checklistDay(date));
-      const sheets = Object.values(all).map((s) => JSON.parse(s) as ChecklistSheet).filter((s) => s.template === template);
+      const sheets = Object.values(all)
+        .map((s) => JSON.parse(s) as ChecklistSheet)
+        .filter((s) => s.template === template);
       sheets.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
       for (const s of sheets) {
         for (const e of s.items) {
           const it = items.get(e.key);
           sheet.add([
-            calendarDate(s.date), s.area ?? s.place ?? '', e.label, entryValue(e, s), e.unit ?? it?.unit ?? '', it ? rangeText(it) : '',
-            verdict(e, s), name(e.by ?? (s.status === 'done' ? s.responsible : undefined)) ?? '', at(e.at ?? (s.status === 'done' ? s.doneAt : undefined)),
-            [e.note, s.status === 'missed' ? `漏检（责任人${name(s.responsible)}）` : undefined].filter(Boolean).join('；'), e.task ? `#${e.task}` : '',
+            calendarDate(s.date),
+            s.area ?? s.place ?? '',
+            e.label,
+            entryValue(e, s),
+            e.unit ?? it?.unit ?? '',
+            it ? rangeText(it) : '',
+            verdict(e, s),
+            name(e.by ?? (s.status === 'done' ? s.responsible : undefined)) ?? '',
+            at(e.at ?? (s.status === 'done' ? s.doneAt : undefined)),
+            [e.note, s.status === 'missed' ? `漏检（责任人${name(s.responsible)}）` : undefined]
+              .filter(Boolean)
+              .join('；'),
+            e.task ? `#${e.task}` : '',
           ]);
         }
       }
@@ -191,71 +244,168 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
   // ── tasks created in the month, in batches ───────────────────────────────────────────────────────────────
   await d.tasks.backfillCreated(); // tasks made before the created index existed
   const taskCols: Col[] = [
-    { header: '工单号', width: 8 }, { header: '类别', width: 7 }, { header: '专业', width: 7 }, { header: '紧急', width: 6 },
-    { header: '地点', width: 12 }, { header: '问题描述', width: 30, wrap: true }, { header: '报修人', width: 9 }, { header: '班组', width: 10 },
-    { header: '责任人', width: 9 }, { header: '处理人', width: 9 }, { header: '接单方式', width: 10 }, { header: '状态', width: 8 },
-    { header: '报修时间', width: 17, fmt: DATETIME }, { header: '接单时间', width: 17, fmt: DATETIME }, { header: '完工时间', width: 17, fmt: DATETIME },
-    { header: '验收时间', width: 17, fmt: DATETIME }, { header: '撤销时间', width: 17, fmt: DATETIME },
-    { header: '接单用时（分钟）', width: 10, fmt: '0' }, { header: '完工用时（小时）', width: 10, fmt: '0.0' },
-    { header: '评分', width: 6 }, { header: '评价', width: 20, wrap: true }, { header: '返工次数', width: 8 }, { header: '完工备注', width: 20, wrap: true },
-    { header: '来源', width: 12 }, { header: '关联检查', width: 14 }, { header: '处理经过', width: 60, wrap: true },
+    { header: '工单号', width: 8 },
+    { header: '类别', width: 7 },
+    { header: '专业', width: 7 },
+    { header: '紧急', width: 6 },
+    { header: '地点', width: 12 },
+    { header: '问题描述', width: 30, wrap: true },
+    { header: '报修人', width: 9 },
+    { header: '班组', width: 10 },
+    { header: '责任人', width: 9 },
+    { header: '处理人', width: 9 },
+    { header: '接单方式', width: 10 },
+    { header: '状态', width: 8 },
+    { header: '报修时间', width: 17, fmt: DATETIME },
+    { header: '接单时间', width: 17, fmt: DATETIME },
+    { header: '完工时间', width: 17, fmt: DATETIME },
+    { header: '验收时间', width: 17, fmt: DATETIME },
+    { header: '撤销时间', width: 17, fmt: DATETIME },
+    { header: '接单用时（分钟）', width: 10, fmt: '0' },
+    { header: '完工用时（小时）', width: 10, fmt: '0.0' },
+    { header: '评分', width: 6 },
+    { header: '评价', width: 20, wrap: true },
+    { header: '返工次数', width: 8 },
+    { header: '完工备注', width: 20, wrap: true },
+    { header: '来源', width: 12 },
+    { header: '关联检查', width: 14 },
+    { header: '处理经过', width: 60, wrap: true },
   ];
-  const taskSheet = new SheetWriter(wb, sheetNameOf('工单', used), `${org} 后勤工单台账（${monthTitle(month)}）`, taskCols);
+  const taskSheet = new SheetWriter(
+    wb,
+    sheetNameOf('工单', used),
+    `${org} 后勤工单台账（${monthTitle(month)}）`,
+    taskCols,
+  );
   const hm = (ms: number) => clock.date(ms).toISOString().slice(11, 16);
   const md = (ms: number) => clock.date(ms).toISOString().slice(5, 10);
-  await eachBatch(d.tasks, from, to, async (tasks, logs) => {
-    tasks.forEach((t, i) => {
-      const log = logs[i];
-      let day = '';
-      const history = log.map((e) => {
-        const dd = md(e.at);
-        const line = `${dd === day ? '' : `${dd} `}${hm(e.at)} ${name(e.by)} ${eventLabel[e.type] ?? e.type}${e.to ? ` → ${name(e.to)}` : ''}${e.rating ? ` ${e.rating}分` : ''}${e.text && e.type !== 'created' ? `：${e.text}` : ''}`;
-        day = dd;
-        return line;
+  await eachBatch(
+    d.tasks,
+    from,
+    to,
+    async (tasks, logs) => {
+      tasks.forEach((t, i) => {
+        const log = logs[i];
+        let day = '';
+        const history = log.map((e) => {
+          const dd = md(e.at);
+          const line = `${dd === day ? '' : `${dd} `}${hm(e.at)} ${name(e.by)} ${eventLabel[e.type] ?? e.type}${e.to ? ` → ${name(e.to)}` : ''}${e.rating ? ` ${e.rating}分` : ''}${e.text && e.type !== 'created' ? `：${e.text}` : ''}`;
+          day = dd;
+          return line;
+        });
+        taskSheet.add([
+          t.id,
+          kindLabel[t.kind],
+          t.trade ?? '',
+          t.urgent ? '是' : '',
+          t.place ?? '',
+          t.text,
+          name(t.reporter),
+          d.roster.team(t.team)?.name ?? t.team,
+          name(t.owner) ?? '',
+          name(t.assignee) ?? '',
+          assignedHow(t, name),
+          stateLabel[t.state],
+          at(t.createdAt),
+          at(t.claimedAt),
+          at(t.doneAt),
+          at(t.acceptedAt),
+          at(t.cancelledAt),
+          t.claimedAt ? Math.round((t.claimedAt - t.createdAt) / 60_000) : null,
+          t.doneAt ? Math.round((t.doneAt - t.createdAt) / 360_000) / 10 : null,
+          t.rating ?? null,
+          t.ratingText ?? '',
+          t.rework || null,
+          t.note ?? '',
+          surfaceLabel[t.source.surface] ?? t.source.surface ?? '',
+          t.checklist ?? '',
+          history.join('\n'),
+        ]);
       });
-      taskSheet.add([
-        t.id, kindLabel[t.kind], t.trade ?? '', t.urgent ? '是' : '', t.place ?? '', t.text, name(t.reporter), d.roster.team(t.team)?.name ?? t.team,
-        name(t.owner) ?? '', name(t.assignee) ?? '', assignedHow(t, name), stateLabel[t.state],
-        at(t.createdAt), at(t.claimedAt), at(t.doneAt), at(t.acceptedAt), at(t.cancelledAt),
-        t.claimedAt ? Math.round((t.claimedAt - t.createdAt) / 60_000) : null, t.doneAt ? Math.round((t.doneAt - t.createdAt) / 360_000) / 10 : null,
-        t.rating ?? null, t.ratingText ?? '', t.rework || null, t.note ?? '', surfaceLabel[t.source.surface] ?? t.source.surface ?? '', t.checklist ?? '', history.join('\n'),
-      ]);
-    });
-    result.tasks += tasks.length;
-    await taskSheet.drained();
-  }, false);
+      result.tasks += tasks.length;
+      await taskSheet.drained();
+    },
+    false,
+  );
   taskSheet.commit();
   result.sheets.push(taskSheet.ws.name);
 
   // ── every history entry of those tasks (a second pass: sheets are written one after the other) ─────────────
   const evCols: Col[] = [
-    { header: '工单号', width: 8 }, { header: '时间', width: 17, fmt: DATETIME }, { header: '人员', width: 10 }, { header: '动作', width: 14 },
-    { header: '说明', width: 40, wrap: true }, { header: '转给', width: 10 }, { header: '评分', width: 6 },
+    { header: '工单号', width: 8 },
+    { header: '时间', width: 17, fmt: DATETIME },
+    { header: '人员', width: 10 },
+    { header: '动作', width: 14 },
+    { header: '说明', width: 40, wrap: true },
+    { header: '转给', width: 10 },
+    { header: '评分', width: 6 },
   ];
-  const evSheet = new SheetWriter(wb, sheetNameOf('工单流转记录', used), `${org} 工单流转记录（${monthTitle(month)}）`, evCols);
-  await eachBatch(d.tasks, from, to, async (ids, logs) => {
-    ids.forEach((t, i) => {
-      for (const e of logs[i]) {
-        evSheet.add([t.id, at(e.at), name(e.by), eventLabel[e.type] ?? e.type, e.text ?? '', name(e.to) ?? '', e.rating ?? null]);
-        result.events++;
-      }
-    });
-    await evSheet.drained();
-  }, true);
+  const evSheet = new SheetWriter(
+    wb,
+    sheetNameOf('工单流转记录', used),
+    `${org} 工单流转记录（${monthTitle(month)}）`,
+    evCols,
+  );
+  await eachBatch(
+    d.tasks,
+    from,
+    to,
+    async (ids, logs) => {
+      ids.forEach((t, i) => {
+        for (const e of logs[i]) {
+          evSheet.add([
+            t.id,
+            at(e.at),
+            name(e.by),
+            eventLabel[e.type] ?? e.type,
+            e.text ?? '',
+            name(e.to) ?? '',
+            e.rating ?? null,
+          ]);
+          result.events++;
+        }
+      });
+      await evSheet.drained();
+    },
+    true,
+  );
   evSheet.commit();
   result.sheets.push(evSheet.ws.name);
 
   // ── meal feedback ─────────────────────────────────────────────────────────────────────────────────────────
   const mealCols: Col[] = [
-    { header: '时间', width: 17, fmt: DATETIME }, { header: '餐次', width: 8 }, { header: '评分', width: 6 }, { header: '意见', width: 36, wrap: true },
-    { header: '反馈人', width: 9 }, { header: '食品安全', width: 9 }, { header: '关联工单', width: 9 }, { header: '食堂答复', width: 30, wrap: true },
-    { header: '答复人', width: 9 }, { header: '答复时间', width: 17, fmt: DATETIME },
+    { header: '时间', width: 17, fmt: DATETIME },
+    { header: '餐次', width: 8 },
+    { header: '评分', width: 6 },
+    { header: '意见', width: 36, wrap: true },
+    { header: '反馈人', width: 9 },
+    { header: '食品安全', width: 9 },
+    { header: '关联工单', width: 9 },
+    { header: '食堂答复', width: 30, wrap: true },
+    { header: '答复人', width: 9 },
+    { header: '答复时间', width: 17, fmt: DATETIME },
   ];
-  const mealSheet = new SheetWriter(wb, sheetNameOf('膳食反馈', used), `${org} 膳食反馈记录（${monthTitle(month)}）`, mealCols);
+  const mealSheet = new SheetWriter(
+    wb,
+    sheetNameOf('膳食反馈', used),
+    `${org} 膳食反馈记录（${monthTitle(month)}）`,
+    mealCols,
+  );
   for (const date of dates) {
     for (const raw of await d.redis.lrange(rk.mealDay(date), 0, -1)) {
       const f = JSON.parse(raw) as MealFeedback;
-      mealSheet.add([at(f.at), f.meal ?? '', f.rating ?? null, f.text ?? '', name(f.person), f.urgent ? '是' : '', f.task ? `#${f.task}` : '', f.answer?.text ?? '', name(f.answer?.by) ?? '', at(f.answer?.at)]);
+      mealSheet.add([
+        at(f.at),
+        f.meal ?? '',
+        f.rating ?? null,
+        f.text ?? '',
+        name(f.person),
+        f.urgent ? '是' : '',
+        f.task ? `#${f.task}` : '',
+        f.answer?.text ?? '',
+        name(f.answer?.by) ?? '',
+        at(f.answer?.at),
+      ]);
       result.meals++;
     }
   }
@@ -270,11 +420,20 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
  * Tasks created in [from, to), BATCH at a time, with their histories (or only the ids and histories). The next batch
  * is read from Redis while the current one is written.
  */
-async function eachBatch(store: TaskStore, from: number, to: number, fn: (tasks: Task[], logs: TaskEvent[][]) => Promise<void>, idsOnly: boolean): Promise<void> {
+async function eachBatch(
+  store: TaskStore,
+  from: number,
+  to: number,
+  fn: (tasks: Task[], logs: TaskEvent[][]) => Promise<void>,
+  idsOnly: boolean,
+): Promise<void> {
   const read = async (offset: number): Promise<{ ids: number[]; tasks: Task[]; logs: TaskEvent[][] }> => {
     const ids = await store.createdBetween(from, to, offset, BATCH);
     if (!ids.length) return { ids, tasks: [], logs: [] };
-    const [tasks, logs] = await Promise.all([idsOnly ? ids.map((id) => ({ id }) as Task) : store.getMany(ids), store.histories(ids)]);
+    const [tasks, logs] = await Promise.all([
+      idsOnly ? ids.map((id) => ({ id }) as Task) : store.getMany(ids),
+      store.histories(ids),
+    ]);
     return { ids, tasks, logs };
   };
   let next = read(0);
@@ -286,7 +445,10 @@ async function eachBatch(store: TaskStore, from: number, to: number, fn: (tasks:
       // A task hash missing (deleted by hand): keep rows and histories aligned.
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const kept = ids.map((id, i) => [byId.get(id), logs[i]] as const).filter(([t]) => t);
-      await fn(kept.map(([t]) => t!), kept.map(([, l]) => l));
+      await fn(
+        kept.map(([t]) => t!),
+        kept.map(([, l]) => l),
+      );
     } else await fn(tasks, logs);
     if (ids.length < BATCH) return;
   }

@@ -73,7 +73,11 @@ export class Handoff {
    */
   accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<Admitted> {
     return new Promise((done, fail) => {
-      this.waiting.push({ args: [replay?.key ?? '', String(replay?.ttlMs ?? 0), this.seenKey(env.id), JSON.stringify(env)], done, fail });
+      this.waiting.push({
+        args: [replay?.key ?? '', String(replay?.ttlMs ?? 0), this.seenKey(env.id), JSON.stringify(env)],
+        done,
+        fail,
+      });
       // After this turn's other callbacks, so that messages read together go together.
       if (!this.scheduled) {
         this.scheduled = true;

@@ -11,7 +11,8 @@ export function mergeReplies(messages: Outgoing[]): Outgoing[] {
       continue;
     }
     const first = byHandle.get(m.to.handle.envelopeId);
-    if (first && first.message.type === 'text') first.message = { type: 'text', text: `${first.message.text}\n\n${m.message.text}` };
+    if (first && first.message.type === 'text')
+      first.message = { type: 'text', text: `${first.message.text}\n\n${m.message.text}` };
     else {
       const copy: Outgoing = { to: m.to, message: { ...m.message } };
       byHandle.set(m.to.handle.envelopeId, copy);

@@ -88,13 +88,25 @@ export class InboxPump {
           reclaimAt = Date.now() + reclaimMs / 2;
           await this.reclaim();
         }
-        const res = (await this.conn.xreadgroup('GROUP', group, this.consumer, 'COUNT', this.batch, 'BLOCK', 1000, 'STREAMS', this.stream, '>')) as [string, Entry[]][] | null;
+        const res = (await this.conn.xreadgroup(
+          'GROUP',
+          group,
+          this.consumer,
+          'COUNT',
+          this.batch,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          this.stream,
+          '>',
+        )) as [string, Entry[]][] | null;
         const got = res?.[0]?.[1] ?? [];
         if (got.length) await this.take(got, true);
         // Under a steady stream, reading again at once takes one or two messages per round trip, and every round
         // trip is a Redis call the receivers' hand-offs queue behind. A short pause lets a batch gather; a message
         // that comes to an idle worker is still read at once (the blocking read returns for it).
-        if (got.length && got.length < this.batch && this.running) await new Promise((r) => setTimeout(r, this.lingerMs));
+        if (got.length && got.length < this.batch && this.running)
+          await new Promise((r) => setTimeout(r, this.lingerMs));
       } catch (e) {
         if (!this.running) break;
         this.log.error({ err: (e as Error).message }, 'inbox stream: read failed, retrying in 1 s');
@@ -107,10 +119,21 @@ export class InboxPump {
   private async reclaim(): Promise<void> {
     let cursor = '0-0';
     for (let round = 0; round < 100; round++) {
-      const [next, entries] = (await this.redis.xautoclaim(this.stream, group, this.consumer, reclaimMs, cursor, 'COUNT', 100)) as [string, Entry[]];
+      const [next, entries] = (await this.redis.xautoclaim(
+        this.stream,
+        group,
+        this.consumer,
+        reclaimMs,
+        cursor,
+        'COUNT',
+        100,
+      )) as [string, Entry[]];
       const live = entries.filter((e) => e && e[1]); // entries deleted meanwhile come back as null
       if (live.length) {
-        this.log.warn({ count: live.length }, 'inbox stream: taking over messages a stopped worker had read; they go through the inbox queue');
+        this.log.warn(
+          { count: live.length },
+          'inbox stream: taking over messages a stopped worker had read; they go through the inbox queue',
+        );
         await this.take(live, false);
       }
       if (next === '0-0') return;
@@ -128,10 +151,22 @@ export class InboxPump {
       else bad.push(raw);
     }
     const queued = inline ? await this.handleAll(envs) : envs;
-    if (queued.length) await this.inbox.addBulk(queued.map((env) => ({ name: 'envelope', data: env, opts: { jobId: jobId(env.id) } })));
+    if (queued.length)
+      await this.inbox.addBulk(queued.map((env) => ({ name: 'envelope', data: env, opts: { jobId: jobId(env.id) } })));
     // Never dropped: something we wrote ourselves and cannot read is kept for an operator.
-    if (bad.length) this.log.error({ count: bad.length, key: `${this.stream}:unreadable` }, 'inbox stream: unreadable entries kept aside');
-    await this.done(this.stream, `${this.stream}:unreadable`, group, String(entries.length), ...entries.map(([id]) => id), ...bad);
+    if (bad.length)
+      this.log.error(
+        { count: bad.length, key: `${this.stream}:unreadable` },
+        'inbox stream: unreadable entries kept aside',
+      );
+    await this.done(
+      this.stream,
+      `${this.stream}:unreadable`,
+      group,
+      String(entries.length),
+      ...entries.map(([id]) => id),
+      ...bad,
+    );
   }
 
   /**
@@ -150,7 +185,10 @@ export class InboxPump {
       [...bySender.values()].map(async (mine) => {
         for (const env of mine) {
           await this.handle(env).catch((e: Error) => {
-            this.log.warn({ id: env.id, err: e.message }, 'message failed on first try; retried through the inbox queue');
+            this.log.warn(
+              { id: env.id, err: e.message },
+              'message failed on first try; retried through the inbox queue',
+            );
             failed.push(env);
           });
         }

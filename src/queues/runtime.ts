@@ -53,11 +53,42 @@ export class Queues {
     private k: Keys,
   ) {
     const opts = { connection: conn, prefix: `${prefix}:q` };
-    this.inbox = new Queue(queueNames.inbox, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(DAY), removeOnFail: false } });
-    this.outbox = new Queue(queueNames.outbox, { ...opts, defaultJobOptions: { attempts: outboxAttempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(DAY), removeOnFail: false } });
-    this.timers = new Queue(queueNames.timers, { ...opts, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keep(7 * DAY), removeOnFail: false } });
-    const routeOpts: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: keep(7 * DAY), removeOnFail: false };
-    this.route = Object.fromEntries(routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })])) as Queues['route'];
+    this.inbox = new Queue(queueNames.inbox, {
+      ...opts,
+      defaultJobOptions: {
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: keep(DAY),
+        removeOnFail: false,
+      },
+    });
+    this.outbox = new Queue(queueNames.outbox, {
+      ...opts,
+      defaultJobOptions: {
+        attempts: outboxAttempts,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: keep(DAY),
+        removeOnFail: false,
+      },
+    });
+    this.timers = new Queue(queueNames.timers, {
+      ...opts,
+      defaultJobOptions: {
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: keep(7 * DAY),
+        removeOnFail: false,
+      },
+    });
+    const routeOpts: JobsOptions = {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: keep(7 * DAY),
+      removeOnFail: false,
+    };
+    this.route = Object.fromEntries(
+      routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })]),
+    ) as Queues['route'];
     this.handoff = new Handoff(conn, k.ingress, k.seen);
   }
 
@@ -75,12 +106,20 @@ export class Queues {
     mergeReplies(o.messages).forEach((m, i) => {
       const via = this.channels.filter((c) => c.reaches(m.to));
       if (!via.length) this.warnOnce(m);
-      for (const c of via) adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: jobId(base, `m${i}`, c.name) }));
+      for (const c of via)
+        adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: jobId(base, `m${i}`, c.name) }));
     });
     for (const t of o.timers) {
-      adds.push(this.timers.add(t.step, { task: t.task, step: t.step, expect: t.expect }, { jobId: jobId(`t${t.task}`, t.id), delay: t.delayMs }));
+      adds.push(
+        this.timers.add(
+          t.step,
+          { task: t.task, step: t.step, expect: t.expect },
+          { jobId: jobId(`t${t.task}`, t.id), delay: t.delayMs },
+        ),
+      );
     }
-    for (const r of o.routes) adds.push(this.route[r.kind].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }));
+    for (const r of o.routes)
+      adds.push(this.route[r.kind].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }));
     await Promise.all(adds);
   }
 
@@ -88,10 +127,18 @@ export class Queues {
     const what = m.to.kind === 'user' ? `user:${m.to.person}` : m.to.kind === 'chat' ? `chat:${m.to.chat}` : m.to.kind;
     if (this.warned.has(what)) return;
     this.warned.add(what);
-    this.log.warn({ target: what }, 'no enabled channel can reach this target; its messages are not sent (configure a channel for it)');
+    this.log.warn(
+      { target: what },
+      'no enabled channel can reach this target; its messages are not sent (configure a channel for it)',
+    );
   }
 
-  async startWorkers(deps: { service: TaskService; dispatcher: Dispatcher; redisUrl: string; concurrency?: number }): Promise<void> {
+  async startWorkers(deps: {
+    service: TaskService;
+    dispatcher: Dispatcher;
+    redisUrl: string;
+    concurrency?: number;
+  }): Promise<void> {
     const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
       // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
       // are 30 s each). Our jobs take milliseconds, so the lock is renewed long before it could lapse.
@@ -103,7 +150,9 @@ export class Queues {
         stalledInterval: 5_000,
         maxStalledCount: 2,
       });
-      w.on('failed', (job, err) => this.log.error({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+      w.on('failed', (job, err) =>
+        this.log.error({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+      );
       w.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'worker error'));
       this.workers.push(w);
     };
@@ -112,15 +161,23 @@ export class Queues {
     // Received messages are handled straight off the stream (pump.ts); the inbox queue has only their retries.
     make<Envelope>(queueNames.inbox, (job) => handle(envelopeSchema.parse(job.data)), 4);
     for (const kind of routeQueues) {
-      make<{ task: number }>(kind, async (job) => {
-        const outcome = await deps.dispatcher.route(job.data.task);
-        await this.apply(outcome, `t${job.data.task}.route`);
-      }, 4);
+      make<{ task: number }>(
+        kind,
+        async (job) => {
+          const outcome = await deps.dispatcher.route(job.data.task);
+          await this.apply(outcome, `t${job.data.task}.route`);
+        },
+        4,
+      );
     }
-    make<TimerJob>(queueNames.timers, async (job) => {
-      const outcome = await deps.dispatcher.timer(job.data.step, job.data.task, job.data.expect);
-      await this.apply(outcome, `t${job.data.task}.${job.id}`);
-    }, 4);
+    make<TimerJob>(
+      queueNames.timers,
+      async (job) => {
+        const outcome = await deps.dispatcher.timer(job.data.step, job.data.task, job.data.expect);
+        await this.apply(outcome, `t${job.data.task}.${job.id}`);
+      },
+      4,
+    );
     make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
     this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, handle, this.inbox, this.log, { batch: c });
     await this.pump.start();
@@ -146,13 +203,26 @@ export class Queues {
   }
 
   /** Outgoing messages that failed for good, for an operator to read and replay. */
-  async failedOutbox(limit = 100): Promise<{ id: string; channel: string; to: Outgoing['to']; message: Outgoing['message']; reason: string; at: number }[]> {
+  async failedOutbox(
+    limit = 100,
+  ): Promise<
+    { id: string; channel: string; to: Outgoing['to']; message: Outgoing['message']; reason: string; at: number }[]
+  > {
     const jobs = await this.outbox.getFailed(0, limit - 1);
-    return jobs.map((j) => ({ id: j.id!, channel: j.data.channel, to: j.data.out.to, message: j.data.out.message, reason: j.failedReason, at: j.finishedOn ?? j.timestamp }));
+    return jobs.map((j) => ({
+      id: j.id!,
+      channel: j.data.channel,
+      to: j.data.out.to,
+      message: j.data.out.message,
+      reason: j.failedReason,
+      at: j.finishedOn ?? j.timestamp,
+    }));
   }
 
   async replayOutbox(ids?: string[]): Promise<number> {
-    const jobs = ids ? (await Promise.all(ids.map((id) => this.outbox.getJob(id)))).filter((j) => j !== undefined) : await this.outbox.getFailed(0, 999);
+    const jobs = ids
+      ? (await Promise.all(ids.map((id) => this.outbox.getJob(id)))).filter((j) => j !== undefined)
+      : await this.outbox.getFailed(0, 999);
     let n = 0;
     for (const j of jobs) {
       if ((await j.getState()) !== 'failed') continue;
@@ -165,7 +235,9 @@ export class Queues {
   /** Timers still to fire, with when (for the console's task board). */
   async pendingTimers(): Promise<{ task: number; step: TimerStep; at: number }[]> {
     const jobs = await this.timers.getDelayed(0, 4999);
-    return jobs.map((j) => ({ task: j.data.task, step: j.data.step, at: j.timestamp + (j.opts.delay ?? 0) })).sort((a, b) => a.at - b.at);
+    return jobs
+      .map((j) => ({ task: j.data.task, step: j.data.step, at: j.timestamp + (j.opts.delay ?? 0) }))
+      .sort((a, b) => a.at - b.at);
   }
 
   /** Fires now every timer due within `ms` (the console's fast-forward). */

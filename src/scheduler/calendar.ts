@@ -43,14 +43,16 @@ export class SchoolCalendar {
   /** Is `date` the first school day of its Monday-to-Sunday week? (食谱公示) */
   isFirstSchoolDayOfWeek(date: string): boolean {
     if (!this.isSchoolDay(date)) return false;
-    for (let d = addDays(date, -1); weekday(d) < weekday(date); d = addDays(d, -1)) if (this.isSchoolDay(d)) return false;
+    for (let d = addDays(date, -1); weekday(d) < weekday(date); d = addDays(d, -1))
+      if (this.isSchoolDay(d)) return false;
     return true;
   }
 
   /** Is `date` the last school day of its month? (monthly summary) */
   isLastSchoolDayOfMonth(date: string): boolean {
     if (!this.isSchoolDay(date)) return false;
-    for (let d = addDays(date, 1); d.slice(0, 7) === date.slice(0, 7); d = addDays(d, 1)) if (this.isSchoolDay(d)) return false;
+    for (let d = addDays(date, 1); d.slice(0, 7) === date.slice(0, 7); d = addDays(d, 1))
+      if (this.isSchoolDay(d)) return false;
     return true;
   }
 

@@ -27,7 +27,9 @@ export function firingId(name: string, at: number): string {
 
 /** The most recent scheduled instant at or before `now`. */
 export function previousFiring(schedule: string, tz: string, now: number): number {
-  return CronExpressionParser.parse(schedule, { tz, currentDate: new Date(now + 1) }).prev().getTime();
+  return CronExpressionParser.parse(schedule, { tz, currentDate: new Date(now + 1) })
+    .prev()
+    .getTime();
 }
 
 /** Whether a job runs on a given date: school days (or every day), and its own condition. */
@@ -77,7 +79,12 @@ export class Scheduler {
       connection,
       prefix: `${prefix}:q`,
       // Completed firings are kept a month: their ids are what makes a second instance's add a no-op.
-      defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 31 * 86_400 }, removeOnFail: false },
+      defaultJobOptions: {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: { age: 31 * 86_400 },
+        removeOnFail: false,
+      },
     });
   }
 
@@ -101,14 +108,23 @@ export class Scheduler {
     const live = this.jobs.filter((j) => this.enabled(j));
     for (const job of live) {
       this.tasks.push(
-        cron.schedule(job.schedule, (ctx) => {
-          const at = Math.floor((ctx?.date?.getTime?.() ?? Date.now()) / 60_000) * 60_000;
-          this.fire(job.name, at).catch((e: Error) => this.log.error({ job: job.name, err: e.message }, 'could not queue a scheduled job'));
-        }, { timezone: this.calendar.timezone, name: job.name }),
+        cron.schedule(
+          job.schedule,
+          (ctx) => {
+            const at = Math.floor((ctx?.date?.getTime?.() ?? Date.now()) / 60_000) * 60_000;
+            this.fire(job.name, at).catch((e: Error) =>
+              this.log.error({ job: job.name, err: e.message }, 'could not queue a scheduled job'),
+            );
+          },
+          { timezone: this.calendar.timezone, name: job.name },
+        ),
       );
     }
     for (const f of missedFirings(live, this.calendar, Date.now())) {
-      this.log.info({ job: f.name, at: new Date(f.at).toISOString() }, 'catching up a firing missed while stopped (if it has not run)');
+      this.log.info(
+        { job: f.name, at: new Date(f.at).toISOString() },
+        'catching up a firing missed while stopped (if it has not run)',
+      );
       await this.fire(f.name, f.at);
     }
     this.log.info({ jobs: live.length }, 'scheduler started');
@@ -118,7 +134,8 @@ export class Scheduler {
     const def = this.byName.get(job.data.name);
     if (!def) return 'unknown job';
     const date = this.calendar.dateOf(job.data.at);
-    if (!job.data.manual && !runsOn(def, date, this.calendar)) return `skipped: ${this.calendar.offReason(date) ?? 'not its day'}`;
+    if (!job.data.manual && !runsOn(def, date, this.calendar))
+      return `skipped: ${this.calendar.offReason(date) ?? 'not its day'}`;
     await this.runJob(def, job.data.at, job.id!);
     return 'done';
   }
@@ -136,8 +153,17 @@ export class Scheduler {
     await this.runJob(def, at, `${firingId(name, at)}.manual${Date.now()}`);
   }
 
-  list(now = Date.now()): { name: string; title: string; schedule: string; enabled: boolean; everyDay: boolean; next?: number }[] {
-    return this.jobs.map((j) => ({ name: j.name, title: j.title, schedule: j.schedule, enabled: this.enabled(j), everyDay: j.everyDay, next: this.enabled(j) ? nextFiring(j, this.calendar, now) : undefined }));
+  list(
+    now = Date.now(),
+  ): { name: string; title: string; schedule: string; enabled: boolean; everyDay: boolean; next?: number }[] {
+    return this.jobs.map((j) => ({
+      name: j.name,
+      title: j.title,
+      schedule: j.schedule,
+      enabled: this.enabled(j),
+      everyDay: j.everyDay,
+      next: this.enabled(j) ? nextFiring(j, this.calendar, now) : undefined,
+    }));
   }
 
   async stop(): Promise<void> {

@@ -34,8 +34,14 @@ export class ChecklistStore {
   /** Stores the sheet unless that day already has it. `post`: this firing should post it. */
   async create(sheet: ChecklistSheet, firing: string): Promise<{ created: boolean; post: boolean }> {
     const [created, owner] = (await this.redis.eval(
-      CREATE, 2, this.keys.checklistDay(sheet.date), `${this.prefix}:cl:post:${sheet.date}:${sheet.id}`,
-      sheet.id, JSON.stringify(sheet), firing, CLAIM_TTL_S,
+      CREATE,
+      2,
+      this.keys.checklistDay(sheet.date),
+      `${this.prefix}:cl:post:${sheet.date}:${sheet.id}`,
+      sheet.id,
+      JSON.stringify(sheet),
+      firing,
+      CLAIM_TTL_S,
     )) as [number, string];
     return { created: created === 1, post: owner === firing };
   }
@@ -56,7 +62,11 @@ export class ChecklistStore {
    * Read, change, write back — again if someone else wrote in between. `change` returns the new sheet, or
    * undefined to leave it as it is. It may run more than once, so it must not have side effects of its own.
    */
-  async update(date: string, id: string, change: (s: ChecklistSheet) => ChecklistSheet | undefined): Promise<ChecklistSheet | undefined> {
+  async update(
+    date: string,
+    id: string,
+    change: (s: ChecklistSheet) => ChecklistSheet | undefined,
+  ): Promise<ChecklistSheet | undefined> {
     const key = this.keys.checklistDay(date);
     for (let attempt = 0; attempt < 20; attempt++) {
       const before = await this.redis.hget(key, id);

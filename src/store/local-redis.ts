@@ -7,7 +7,12 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 
 async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   r.on('error', () => undefined); // the failed connect is the answer, not an error to log
   try {
     await r.connect();
@@ -39,7 +44,22 @@ export async function ensureRedis(url: string, log: Logger, dataDir = 'data'): P
   const port = u.port || '6379';
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', '', '--daemonize', 'no'],
+    [
+      '--port',
+      port,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
     { stdio: 'ignore' },
   );
   log.info({ port, dir }, `started redis-server on port ${port} with its data in ${dir} (AOF on)`);

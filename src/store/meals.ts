@@ -85,7 +85,17 @@ export class MealStore {
   /** Appends once per `sourceId` (the message it came from): a retried delivery adds nothing. */
   async add(date: string, f: MealFeedback, sourceId?: string): Promise<boolean> {
     const seen = sourceId ? `${this.prefix}:meal:seen:${sourceId}` : '';
-    const added = await this.redis.eval(ADD, 3, this.keys.mealDay(date), this.days, seen || this.days, JSON.stringify(f), Number(date.replace(/-/g, '')), seen ? '1' : '', date);
+    const added = await this.redis.eval(
+      ADD,
+      3,
+      this.keys.mealDay(date),
+      this.days,
+      seen || this.days,
+      JSON.stringify(f),
+      Number(date.replace(/-/g, '')),
+      seen ? '1' : '',
+      date,
+    );
     return added === 1;
   }
 
@@ -104,11 +114,26 @@ export class MealStore {
    * ratingOf returned — or is appended when there was none. 'conflict' when the stored score is no longer `prev`
    * (read again and retry); 'dup' when `sourceId` was taken before (a retried delivery).
    */
-  async putRating(date: string, f: MealFeedback & { meal: string }, prev: StoredRating | undefined, sourceId?: string): Promise<PutRatingResult> {
+  async putRating(
+    date: string,
+    f: MealFeedback & { meal: string },
+    prev: StoredRating | undefined,
+    sourceId?: string,
+  ): Promise<PutRatingResult> {
     const seen = sourceId ? `${this.prefix}:meal:seen:${sourceId}` : '';
     return (await this.redis.eval(
-      PUT_RATING, 3, this.keys.mealDay(date), this.days, seen || this.days,
-      JSON.stringify(f), Number(date.replace(/-/g, '')), seen ? '1' : '', date, f.person, f.meal, prev?.raw ?? '',
+      PUT_RATING,
+      3,
+      this.keys.mealDay(date),
+      this.days,
+      seen || this.days,
+      JSON.stringify(f),
+      Number(date.replace(/-/g, '')),
+      seen ? '1' : '',
+      date,
+      f.person,
+      f.meal,
+      prev?.raw ?? '',
     )) as PutRatingResult;
   }
 
@@ -120,7 +145,11 @@ export class MealStore {
   async recent(limit = 100): Promise<MealFeedback[]> {
     const out: MealFeedback[] = [];
     for (const date of await this.redis.zrevrange(this.days, 0, 60)) {
-      out.unshift(...(await this.redis.lrange(this.keys.mealDay(date), -(limit - out.length), -1)).map((s) => JSON.parse(s) as MealFeedback));
+      out.unshift(
+        ...(await this.redis.lrange(this.keys.mealDay(date), -(limit - out.length), -1)).map(
+          (s) => JSON.parse(s) as MealFeedback,
+        ),
+      );
       if (out.length >= limit) break;
     }
     return out;
@@ -162,6 +191,11 @@ export class MealStore {
  */
 export async function firstFiring(redis: Redis, prefix: string, what: string, firing: string): Promise<boolean> {
   const key = `${prefix}:once:${what}`;
-  const [, owner] = (await redis.multi().set(key, firing, 'EX', 3 * 86_400, 'NX').get(key).exec()) ?? [];
+  const [, owner] =
+    (await redis
+      .multi()
+      .set(key, firing, 'EX', 3 * 86_400, 'NX')
+      .get(key)
+      .exec()) ?? [];
   return owner?.[1] === firing;
 }

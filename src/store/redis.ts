@@ -22,10 +22,18 @@ export async function checkPersistence(redis: Redis, log: Logger): Promise<Persi
     policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1] ?? 'unknown';
   } catch (e) {
     // Managed Redis often disables CONFIG; say so rather than guess.
-    warnings.push(`cannot read Redis config (${(e as Error).message}); make sure AOF is on and maxmemory-policy is noeviction`);
+    warnings.push(
+      `cannot read Redis config (${(e as Error).message}); make sure AOF is on and maxmemory-policy is noeviction`,
+    );
   }
-  if (appendonly === 'no') warnings.push('Redis runs without AOF (appendonly no): a Redis restart loses tasks, timers and queued messages. Set "appendonly yes".');
-  if (policy !== 'unknown' && policy !== 'noeviction') warnings.push(`Redis maxmemory-policy is "${policy}": under memory pressure Redis deletes keys, including tasks and queued jobs. Set "maxmemory-policy noeviction".`);
+  if (appendonly === 'no')
+    warnings.push(
+      'Redis runs without AOF (appendonly no): a Redis restart loses tasks, timers and queued messages. Set "appendonly yes".',
+    );
+  if (policy !== 'unknown' && policy !== 'noeviction')
+    warnings.push(
+      `Redis maxmemory-policy is "${policy}": under memory pressure Redis deletes keys, including tasks and queued jobs. Set "maxmemory-policy noeviction".`,
+    );
   for (const w of warnings) log.warn({ appendonly, policy }, w);
   return { appendonly, policy, warnings };
 }

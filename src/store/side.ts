@@ -31,7 +31,6 @@ export class SideStore {
     return v ? (JSON.parse(v) as PendingReport) : null;
   }
 
-
   /** true the first time within the window; 催办 more often than that is not passed on. */
   async nudgeAllowed(task: number, person: string, windowMs: number): Promise<boolean> {
     return (await this.redis.set(this.k.nudge(task, person), '1', 'PX', windowMs, 'NX')) === 'OK';

@@ -51,7 +51,11 @@ export function dayOf(at: number, timezone: string): string {
 type Before = Pick<Task, 'kind' | 'urgent' | 'createdAt' | 'state' | 'doneCount' | 'assignee' | 'rating'>;
 
 /** What a new task adds: one report of its kind on the day it was made. */
-export function createDeltas(prefix: string, t: Pick<Task, 'kind' | 'urgent' | 'createdAt'>, o: StatsOptions): StatsTriple[] {
+export function createDeltas(
+  prefix: string,
+  t: Pick<Task, 'kind' | 'urgent' | 'createdAt'>,
+  o: StatsOptions,
+): StatsTriple[] {
   const key = statsDayKey(prefix, dayOf(t.createdAt, o.timezone));
   const out: StatsTriple[] = [[key, `rep:${t.kind}`, 1]];
   if (t.urgent) out.push([key, `urg:${t.kind}`, 1]);
@@ -208,7 +212,8 @@ export class RedisDigestSource implements DigestSource {
       if (!batch.length) break;
       const p = this.redis.pipeline();
       // Closed after `at`: was it reported by then? Reported by `at`: was it closed after (not still active, not before)?
-      for (const id of batch) fromClosed ? p.hget(this.tasks.k.task(Number(id)), 'createdAt') : p.zscore(this.tasks.k.closed, id);
+      for (const id of batch)
+        fromClosed ? p.hget(this.tasks.k.task(Number(id)), 'createdAt') : p.zscore(this.tasks.k.closed, id);
       const res = (await p.exec()) ?? [];
       batch.forEach((id, i) => {
         const v = res[i]?.[1] as string | null | undefined;
@@ -250,10 +255,12 @@ export class RedisDigestSource implements DigestSource {
 }
 
 /** The SLA targets of a config section, in the shape the stats want. */
-export function targetsOf(sla: { normal: { claimTarget: number; finishTarget: number }; urgent: { claimTarget: number; finishTarget: number } }): StatsOptions['targets'] {
+export function targetsOf(sla: {
+  normal: { claimTarget: number; finishTarget: number };
+  urgent: { claimTarget: number; finishTarget: number };
+}): StatsOptions['targets'] {
   return {
     normal: { claim: sla.normal.claimTarget, finish: sla.normal.finishTarget },
     urgent: { claim: sla.urgent.claimTarget, finish: sla.urgent.finishTarget },
   };
 }
-

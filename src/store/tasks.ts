@@ -219,11 +219,24 @@ export class TaskStore {
   async create(t: NewTask, sourceId: string): Promise<{ id: number; created: boolean }> {
     const fields = flatten({ ...t, state: 'open', acked: false, rework: 0, doneCount: 0, version: 1 }).set;
     const event: TaskEvent = { at: t.createdAt, by: t.reporter, type: 'created', text: t.text };
-    const keys = [this.k.taskSeq, this.k.createdBy(sourceId), this.k.active, this.k.byPerson(t.reporter), this.createdKey];
+    const keys = [
+      this.k.taskSeq,
+      this.k.createdBy(sourceId),
+      this.k.active,
+      this.k.byPerson(t.reporter),
+      this.createdKey,
+    ];
     const stats = statsArgs(createDeltas(this.k.prefix, t, this.stats), keys);
     const [created, id] = (await this.redis.eval(
-      CREATE, keys.length, ...keys,
-      this.k.prefix, JSON.stringify(fields), JSON.stringify(event), t.createdAt, 7 * 86400, JSON.stringify(stats),
+      CREATE,
+      keys.length,
+      ...keys,
+      this.k.prefix,
+      JSON.stringify(fields),
+      JSON.stringify(event),
+      t.createdAt,
+      7 * 86400,
+      JSON.stringify(stats),
     )) as [number, string];
     return { id: Number(id), created: created === 1 };
   }
@@ -250,12 +263,27 @@ export class TaskStore {
       const before = decodeTask(await this.redis.hgetall(this.k.task(id)));
       if (!before) return { ok: false, reason: 'missing' };
       const keys = [this.k.task(id), this.k.taskLog(id), this.k.active, this.k.closed, ...indexKeys];
-      const stats = statsArgs(transitionDeltas(this.k.prefix, before, { event: r.event, set: r.set }, this.stats), keys);
+      const stats = statsArgs(
+        transitionDeltas(this.k.prefix, before, { event: r.event, set: r.set }, this.stats),
+        keys,
+      );
       const [status, flat] = (await this.redis.eval(
-        TRANSITION, keys.length, ...keys,
-        r.from.join(','), r.mustBe ?? '', r.actor, JSON.stringify(set), JSON.stringify(incr),
-        JSON.stringify(r.event), r.event.at, finalStates.includes(to) ? '1' : '0', JSON.stringify(del),
-        indexKeys.length, JSON.stringify(stats), attempt < 20 ? String(before.version) : '', JSON.stringify(trim),
+        TRANSITION,
+        keys.length,
+        ...keys,
+        r.from.join(','),
+        r.mustBe ?? '',
+        r.actor,
+        JSON.stringify(set),
+        JSON.stringify(incr),
+        JSON.stringify(r.event),
+        r.event.at,
+        finalStates.includes(to) ? '1' : '0',
+        JSON.stringify(del),
+        indexKeys.length,
+        JSON.stringify(stats),
+        attempt < 20 ? String(before.version) : '',
+        JSON.stringify(trim),
       )) as [string, string[] | undefined];
       if (status === 'retry') continue;
       if (status === 'missing') return { ok: false, reason: 'missing' };
@@ -312,7 +340,7 @@ export class TaskStore {
   }
 
   async active(limit = 200): Promise<Task[]> {
-    return this.getMany((await this.redis.zrange(this.k.active, "0", String(limit - 1))).map(Number));
+    return this.getMany((await this.redis.zrange(this.k.active, '0', String(limit - 1))).map(Number));
   }
 
   /** Tasks a person reported or works on, newest first, still needing something from someone. */

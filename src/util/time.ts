@@ -19,8 +19,18 @@ export function dateIn(timeZone: string, at: number): string {
 /** The instant a wall-clock time (HH:MM) on a date is in a time zone ("2026-11-18", "00:00" → 2026-11-17T16:00Z). */
 export function instantIn(timeZone: string, date: string, time = '12:00'): number {
   const guess = Date.parse(`${date}T${time}:00Z`);
-  const parts = formatter('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).formatToParts(new Date(guess));
+  const parts = formatter('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).formatToParts(new Date(guess));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  const shown = Date.parse(`${get('year')}-${get('month')}-${get('day')}T${get('hour').replace('24', '00')}:${get('minute')}:00Z`);
+  const shown = Date.parse(
+    `${get('year')}-${get('month')}-${get('day')}T${get('hour').replace('24', '00')}:${get('minute')}:00Z`,
+  );
   return guess - (shown - guess);
 }

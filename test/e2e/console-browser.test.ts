@@ -6,7 +6,17 @@ import type { Browser } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { fastTimers, startService, testConfig, until, type RunningService } from '../helpers/service.js';
-import { closeBrowser, horizontalOverflow, launchBrowser, messages, openConsole, say, taskRef, visible, type ConsolePage } from '../helpers/browser.js';
+import {
+  closeBrowser,
+  horizontalOverflow,
+  launchBrowser,
+  messages,
+  openConsole,
+  say,
+  taskRef,
+  visible,
+  type ConsolePage,
+} from '../helpers/browser.js';
 
 const BOT = '后勤助手';
 const prefix = testPrefix('console');
@@ -31,7 +41,12 @@ beforeAll(async () => {
     cfg.sla.autoAccept = '1h';
   });
   // With a console token, as a deployment reachable by others would run it: every call the page makes carries it.
-  svc = await startService({ REDIS_URL, HOUQIN_KEY_PREFIX: prefix, HOUQIN_CONFIG: config, HOUQIN_CONSOLE_TOKEN: TOKEN });
+  svc = await startService({
+    REDIS_URL,
+    HOUQIN_KEY_PREFIX: prefix,
+    HOUQIN_CONFIG: config,
+    HOUQIN_CONSOLE_TOKEN: TOKEN,
+  });
   browser = await launchBrowser();
 });
 
@@ -47,7 +62,9 @@ afterAll(async () => {
 describe('browser console', () => {
   let taskId = 0;
 
-  it('report in the class group → claim from the DM card → finish → accept, live across tabs', { timeout: 90_000 }, async () => {
+  it('report in the class group → claim from the DM card → finish → accept, live across tabs', {
+    timeout: 90_000,
+  }, async () => {
     const teacher = await open({ as: 'wang_li', chat: 'class_xiao1' });
     const worker = await open({ as: 'li_sf', chat: 'dm:li_sf' });
     const tp = teacher.page;
@@ -83,7 +100,11 @@ describe('browser console', () => {
     await claim.click();
     const taken = await visible(claimCard.getByRole('button', { name: '你已接单' }));
     expect(await taken.isDisabled()).toBe(true);
-    await visible(messages(wp).filter({ hasText: BOT }).filter({ hasText: `你已接单 #${taskId}` }));
+    await visible(
+      messages(wp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: `你已接单 #${taskId}` }),
+    );
     await worker.shot('03-worker-claimed');
 
     // 4. The reporter hears of it in her own DM: she switches chat; the link follows.
@@ -91,12 +112,21 @@ describe('browser console', () => {
     await visible(tp.getByRole('heading', { name: '私聊机器人' }));
     expect(new URL(tp.url()).searchParams.get('chat')).toBe('dm:wang_li');
     expect(new URL(tp.url()).searchParams.get('as')).toBe('wang_li');
-    await visible(messages(tp).filter({ hasText: BOT }).filter({ hasText: '李师傅接单' }).filter({ hasText: taskRef(taskId) }));
+    await visible(
+      messages(tp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: '李师傅接单' })
+        .filter({ hasText: taskRef(taskId) }),
+    );
     await teacher.shot('04-teacher-dm-claimed');
 
     // 5. He reports it finished by typing; her DM gets the acceptance card live.
     await say(worker, `完工 ${taskId} 换了电容`);
-    await visible(messages(wp).filter({ hasText: BOT }).filter({ hasText: `#${taskId} 已完工` }));
+    await visible(
+      messages(wp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: `#${taskId} 已完工` }),
+    );
     await worker.shot('05-worker-done');
     const acceptCard = tp.getByRole('article', { name: `#${taskId} 已完工，请验收` });
     await visible(acceptCard);
@@ -105,8 +135,16 @@ describe('browser console', () => {
 
     // 6. She taps 验收通过; the bot confirms, and 李师傅 hears of it in his DM.
     await acceptCard.getByRole('button', { name: '验收通过', exact: true }).click();
-    await visible(messages(tp).filter({ hasText: BOT }).filter({ hasText: `#${taskId} 已验收` }));
-    await visible(messages(wp).filter({ hasText: BOT }).filter({ hasText: `#${taskId} 已通过验收` }));
+    await visible(
+      messages(tp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: `#${taskId} 已验收` }),
+    );
+    await visible(
+      messages(wp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: `#${taskId} 已通过验收` }),
+    );
     await teacher.shot('07-teacher-accepted');
     await worker.shot('08-worker-accepted');
 
@@ -156,7 +194,12 @@ describe('browser console', () => {
       200,
     );
     // The escalation reached the manager's DM live.
-    await visible(messages(mp).filter({ hasText: BOT }).filter({ hasText: taskRef(id) }), 15_000);
+    await visible(
+      messages(mp)
+        .filter({ hasText: BOT })
+        .filter({ hasText: taskRef(id) }),
+      15_000,
+    );
     await manager.shot('11-manager-after-fast-forward');
 
     // Scheduled jobs: listed with a 立即运行 button each, or 暂无定时任务.
@@ -172,8 +215,15 @@ describe('browser console', () => {
     for (const p of [manager, teacher]) expect(p.problems).toEqual([]);
   });
 
-  it('fits a 390×844 phone: no horizontal scroll, large tap targets, HTML shown as text', { timeout: 60_000 }, async () => {
-    const phone = await open({ as: 'wang_li', chat: 'dm:wang_li', viewport: { width: 390, height: 844 }, mobile: true });
+  it('fits a 390×844 phone: no horizontal scroll, large tap targets, HTML shown as text', {
+    timeout: 60_000,
+  }, async () => {
+    const phone = await open({
+      as: 'wang_li',
+      chat: 'dm:wang_li',
+      viewport: { width: 390, height: 844 },
+      mobile: true,
+    });
     const pp = phone.page;
     await visible(messages(pp).filter({ hasText: BOT }));
     expect(await horizontalOverflow(pp)).toBeLessThanOrEqual(0);

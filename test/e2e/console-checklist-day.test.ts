@@ -9,7 +9,16 @@ import type { Browser, Page } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { startService, testConfig, until, type RunningService } from '../helpers/service.js';
-import { closeBrowser, launchBrowser, messages, openConsole, say, taskRef, visible, type ConsolePage } from '../helpers/browser.js';
+import {
+  closeBrowser,
+  launchBrowser,
+  messages,
+  openConsole,
+  say,
+  taskRef,
+  visible,
+  type ConsolePage,
+} from '../helpers/browser.js';
 
 const BOT = '后勤助手';
 const prefix = testPrefix('console-day');
@@ -18,14 +27,22 @@ let browser: Browser;
 let redis: Redis;
 const pages: ConsolePage[] = [];
 
-const botSaid = (p: Page, text: string | RegExp) => visible(messages(p).filter({ hasText: BOT }).filter({ hasText: text }));
+const botSaid = (p: Page, text: string | RegExp) =>
+  visible(messages(p).filter({ hasText: BOT }).filter({ hasText: text }));
 
 /** The day's jobs run when the manager presses 立即运行, not when the clock says: every scheduled job is off. */
 function quietDay(cfg: Record<string, any>): void {
   const names = [
-    ...cfg.checklists.flatMap((c: { id: string }) => [`checklist.${c.id}`, `checklist-due.${c.id}`, `checklist-missed.${c.id}`]),
+    ...cfg.checklists.flatMap((c: { id: string }) => [
+      `checklist.${c.id}`,
+      `checklist-due.${c.id}`,
+      `checklist-missed.${c.id}`,
+    ]),
     ...cfg.meals.rounds.map((r: { meal: string }) => `meal.${r.meal}`),
-    'menu', 'digest.daily', 'digest.weekly', 'digest.monthly',
+    'menu',
+    'digest.daily',
+    'digest.weekly',
+    'digest.monthly',
   ];
   cfg.jobs = Object.fromEntries(names.map((n) => [n, { enabled: false }]));
   // Every member gets the claim card whatever the weekday; the example's SLA (remind after 30 min) keeps the
@@ -66,7 +83,9 @@ afterAll(async () => {
 });
 
 describe('a checklist day in the browser console', () => {
-  it('post → answer with one failure → repair claimed → card tap → reminder → missed → 日报', { timeout: 120_000 }, async () => {
+  it('post → answer with one failure → repair claimed → card tap → reminder → missed → 日报', {
+    timeout: 120_000,
+  }, async () => {
     const manager = await open('chen_zr', 'manager');
     const worker = await open('li_sf', 'dm:li_sf');
     const canteen = await open('qian_sf', 'team_shitang');
@@ -97,7 +116,12 @@ describe('a checklist day in the browser console', () => {
 
     // 3. The repair is on the task board, waiting to be claimed…
     const row = board.getByRole('listitem').filter({ hasText: taskRef(id) });
-    await until('the repair on the board', async () => (await row.count()) === 1 && (await row.innerText()).includes('待接单'), 10_000, 200);
+    await until(
+      'the repair on the board',
+      async () => (await row.count()) === 1 && (await row.innerText()).includes('待接单'),
+      10_000,
+      200,
+    );
     const rowText = await row.innerText();
     expect(rowText).toContain('每日安全检查：消防器材与通道 异常：灭火器压力不足');
     expect(rowText).toContain('报修人 陈主任');
@@ -112,7 +136,12 @@ describe('a checklist day in the browser console', () => {
     await card.getByRole('button', { name: '接单', exact: true }).click();
     await visible(card.getByRole('button', { name: '你已接单' }));
     await botSaid(wp, `你已接单 #${id}`);
-    await until('the board to show it claimed', async () => (await row.count()) === 1 && (await row.innerText()).includes('处理中'), 10_000, 200);
+    await until(
+      'the board to show it claimed',
+      async () => (await row.count()) === 1 && (await row.innerText()).includes('处理中'),
+      10_000,
+      200,
+    );
     await worker.shot('day-05-worker-claimed');
 
     // 4. The canteen round is posted to 食堂群; 钱师傅 also gets its card in his DM and taps 全部正常 there. The
@@ -179,7 +208,9 @@ describe('a checklist day in the browser console', () => {
 
     // 8. The day before, as of its own end: 陈主任 picks yesterday on the board and runs 园长日报 again. Nothing had
     //    been reported yet then, so today's repair is not in its 在办.
-    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() - 86_400_000));
+    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(
+      new Date(Date.now() - 86_400_000),
+    );
     const label = `${Number(yesterday.slice(5, 7))}月${Number(yesterday.slice(8))}日`;
     await mp.getByLabel('按哪天运行').fill(yesterday);
     await runJob(manager, '园长日报');

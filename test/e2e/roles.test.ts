@@ -40,12 +40,20 @@ async function start(role: string): Promise<RunningService> {
 async function report(url: string, content: string) {
   const responseUrl = world.fake.mintResponseUrl({ chattype: 'group' });
   const msgid = `roles-${randomBytes(4).toString('hex')}`;
-  const { query, body } = aibotPost(world.aibot, aibotText({ msgid, userid: 'WangLi', content, chatid: 'wrGroupXiao1', responseUrl }));
-  const res = await fetch(`${url}/wecom/aibot?${query}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const { query, body } = aibotPost(
+    world.aibot,
+    aibotText({ msgid, userid: 'WangLi', content, chatid: 'wrGroupXiao1', responseUrl }),
+  );
+  const res = await fetch(`${url}/wecom/aibot?${query}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: res.status, responseUrl };
 }
 
-const replyTo = (url: string) => (r: Recorded) => r.kind === 'response_url' && url.endsWith(r.path + '?' + new URLSearchParams(r.query).toString());
+const replyTo = (url: string) => (r: Recorded) =>
+  r.kind === 'response_url' && url.endsWith(r.path + '?' + new URLSearchParams(r.query).toString());
 
 describe('receiver and workers as separate processes', () => {
   it('a receiver alone takes reports into Redis; workers started later handle them', async () => {
@@ -69,7 +77,12 @@ describe('receiver and workers as separate processes', () => {
 
     const ack = await world.fake.waitFor(replyTo(first.responseUrl));
     const id = Number(/#(\d+)/.exec(JSON.stringify(ack.body))![1]);
-    await world.fake.waitFor((r) => r.kind === 'message.send' && r.body.msgtype === 'template_card' && r.body.template_card.button_list[0].key === `claim:${id}`);
+    await world.fake.waitFor(
+      (r) =>
+        r.kind === 'message.send' &&
+        r.body.msgtype === 'template_card' &&
+        r.body.template_card.button_list[0].key === `claim:${id}`,
+    );
     expect(await redis.xlen(`${prefix}:ingress`)).toBe(0);
 
     // And from then on within moments.
@@ -80,7 +93,11 @@ describe('receiver and workers as separate processes', () => {
 
   it('refuses an unknown role with a message that names the choices', () => {
     const root = resolve(import.meta.dirname, '..', '..');
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'houqin.mjs'), 'serve', '--role', 'worker'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'houqin.mjs'), 'serve', '--role', 'worker'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--role must be one of all, receiver, workers (got "worker")');
   });

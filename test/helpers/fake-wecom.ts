@@ -22,7 +22,14 @@ export interface FakeWecomOptions {
   webhookPerMinute?: number; // default 20 (the documented limit); every call counts, failures too (§7.12)
 }
 
-export type RequestKind = 'gettoken' | 'message.send' | 'update_template_card' | 'webhook.send' | 'response_url' | 'media.upload' | 'unknown';
+export type RequestKind =
+  | 'gettoken'
+  | 'message.send'
+  | 'update_template_card'
+  | 'webhook.send'
+  | 'response_url'
+  | 'media.upload'
+  | 'unknown';
 
 export interface Recorded {
   kind: RequestKind;
@@ -140,15 +147,47 @@ const ERRMSG: Record<number, string> = {
 };
 
 // The app's message/send msgtypes (§5.3) and the webhook's (§5.1).
-const APP_MSGTYPES = new Set(['text', 'image', 'voice', 'video', 'file', 'textcard', 'news', 'mpnews', 'markdown', 'miniprogram_notice', 'template_card']);
-const WEBHOOK_MSGTYPES = new Set(['text', 'markdown', 'markdown_v2', 'image', 'news', 'file', 'voice', 'template_card']);
-const CARD_TYPES = new Set(['text_notice', 'news_notice', 'button_interaction', 'vote_interaction', 'multiple_interaction']);
+const APP_MSGTYPES = new Set([
+  'text',
+  'image',
+  'voice',
+  'video',
+  'file',
+  'textcard',
+  'news',
+  'mpnews',
+  'markdown',
+  'miniprogram_notice',
+  'template_card',
+]);
+const WEBHOOK_MSGTYPES = new Set([
+  'text',
+  'markdown',
+  'markdown_v2',
+  'image',
+  'news',
+  'file',
+  'voice',
+  'template_card',
+]);
+const CARD_TYPES = new Set([
+  'text_notice',
+  'news_notice',
+  'button_interaction',
+  'vote_interaction',
+  'multiple_interaction',
+]);
 const INTERACTIVE_CARDS = new Set(['button_interaction', 'vote_interaction', 'multiple_interaction']);
 const TASK_ID = /^[0-9a-zA-Z_\-@]{1,128}$/;
 const MAX_BODY_BYTES = 4 * 1024 * 1024; // a webhook image may be 2 MB raw → ~2.7 MB of base64; anything beyond is not sane
 const MAX_UPLOAD_BYTES = 21 * 1024 * 1024; // media/upload: files up to 20 MB plus the multipart framing
 // media/upload limits per type (§5.5): all > 5 bytes; image 10 MB JPG/PNG, voice 2 MB AMR, video 10 MB MP4, file 20 MB.
-const MEDIA_LIMITS: Record<string, number> = { image: 10 * 1024 * 1024, voice: 2 * 1024 * 1024, video: 10 * 1024 * 1024, file: 20 * 1024 * 1024 };
+const MEDIA_LIMITS: Record<string, number> = {
+  image: 10 * 1024 * 1024,
+  voice: 2 * 1024 * 1024,
+  video: 10 * 1024 * 1024,
+  file: 20 * 1024 * 1024,
+};
 
 // ---- small validation toolkit -------------------------------------------------------------------------------
 /** A problem found in a request: what the violation says, and what the real API would answer. */
@@ -169,15 +208,21 @@ class Checker {
     this.problems.push({ msg, errcode });
   }
   /** A string field with optional byte/char limits; `required` also means non-empty. */
-  str(v: unknown, path: string, o: { required?: boolean; maxChars?: number; maxBytes?: number; emptyCode?: number; longCode?: number } = {}): void {
+  str(
+    v: unknown,
+    path: string,
+    o: { required?: boolean; maxChars?: number; maxBytes?: number; emptyCode?: number; longCode?: number } = {},
+  ): void {
     if (v === undefined || v === null) {
       if (o.required) this.add(`${path} is required`, o.emptyCode);
       return;
     }
     if (typeof v !== 'string') return this.add(`${path} must be a string (got ${typeof v})`);
     if (o.required && v.length === 0) return this.add(`${path} must not be empty`, o.emptyCode);
-    if (o.maxChars !== undefined && chars(v) > o.maxChars) this.add(`${path} is ${chars(v)} chars, max ${o.maxChars}`, o.longCode);
-    if (o.maxBytes !== undefined && bytes(v) > o.maxBytes) this.add(`${path} is ${bytes(v)} bytes, max ${o.maxBytes}`, o.longCode);
+    if (o.maxChars !== undefined && chars(v) > o.maxChars)
+      this.add(`${path} is ${chars(v)} chars, max ${o.maxChars}`, o.longCode);
+    if (o.maxBytes !== undefined && bytes(v) > o.maxBytes)
+      this.add(`${path} is ${bytes(v)} bytes, max ${o.maxBytes}`, o.longCode);
   }
   arr(v: unknown, path: string, o: { required?: boolean; min?: number; max?: number } = {}): any[] | undefined {
     if (v === undefined || v === null) {
@@ -214,7 +259,12 @@ class Checker {
  * the notice cards, response_url everything the AI bot knows. `taskIdRequired` is false on update (§4.2: task_id
  * only matters when sending).
  */
-function checkCard(c: Checker, card: unknown, path: string, o: { taskIdRequired: boolean; allowed: Set<string> }): string | undefined {
+function checkCard(
+  c: Checker,
+  card: unknown,
+  path: string,
+  o: { taskIdRequired: boolean; allowed: Set<string> },
+): string | undefined {
   const t = c.obj(card, path, true);
   if (!t) return undefined;
   const type = t.card_type;
@@ -222,25 +272,29 @@ function checkCard(c: Checker, card: unknown, path: string, o: { taskIdRequired:
     c.add(`${path}.card_type ${JSON.stringify(type)} is not a documented card type`);
     return undefined;
   }
-  if (!o.allowed.has(type)) c.add(`${path}.card_type ${type} is not allowed here (allowed: ${[...o.allowed].join(', ')})`);
+  if (!o.allowed.has(type))
+    c.add(`${path}.card_type ${type} is not allowed here (allowed: ${[...o.allowed].join(', ')})`);
 
   const interactive = INTERACTIVE_CARDS.has(type);
   const needsTaskId = (interactive && o.taskIdRequired) || t.action_menu !== undefined;
   if (t.task_id === undefined) {
-    if (needsTaskId) c.add(`${path}.task_id is required for ${t.action_menu !== undefined ? 'a card with action_menu' : type}`);
+    if (needsTaskId)
+      c.add(`${path}.task_id is required for ${t.action_menu !== undefined ? 'a card with action_menu' : type}`);
   } else if (typeof t.task_id !== 'string' || !TASK_ID.test(t.task_id)) {
     c.add(`${path}.task_id ${JSON.stringify(t.task_id)} must match ${TASK_ID.source}`);
   }
 
   const source = c.obj(t.source, `${path}.source`);
-  if (source && source.desc_color !== undefined && ![0, 1, 2, 3].includes(source.desc_color)) c.add(`${path}.source.desc_color must be 0..3`);
+  if (source && source.desc_color !== undefined && ![0, 1, 2, 3].includes(source.desc_color))
+    c.add(`${path}.source.desc_color must be 0..3`);
   const main = c.obj(t.main_title, `${path}.main_title`, type !== 'text_notice');
   if (main) {
     c.str(main.title, `${path}.main_title.title`, { required: type !== 'text_notice', maxChars: 26 });
     c.str(main.desc, `${path}.main_title.desc`, { maxChars: 30 });
   }
   c.str(t.sub_title_text, `${path}.sub_title_text`, { maxChars: 112 });
-  if (type === 'text_notice' && !(main && main.title) && !t.sub_title_text) c.add(`${path}: text_notice needs main_title.title or sub_title_text`);
+  if (type === 'text_notice' && !(main && main.title) && !t.sub_title_text)
+    c.add(`${path}: text_notice needs main_title.title or sub_title_text`);
   const emph = c.obj(t.emphasis_content, `${path}.emphasis_content`);
   if (emph) {
     c.str(emph.title, `${path}.emphasis_content.title`, { maxChars: 10 });
@@ -280,11 +334,15 @@ function checkCard(c: Checker, card: unknown, path: string, o: { taskIdRequired:
   if (type === 'text_notice' || type === 'news_notice') {
     // §4.2: required for notice cards, type 1 (url) or 2 (mini-program); 42045 otherwise.
     const action = t.card_action;
-    if (!isObj(action) || ![1, 2].includes(action.type)) c.add(`${path}.card_action is missing or its type is not 1/2`, E.cardAction);
-    else if (action.type === 1 && (typeof action.url !== 'string' || !action.url)) c.add(`${path}.card_action.url is required for type 1`, E.cardAction);
-    else if (action.type === 2 && (typeof action.appid !== 'string' || !action.appid)) c.add(`${path}.card_action.appid is required for type 2`, E.cardAction);
+    if (!isObj(action) || ![1, 2].includes(action.type))
+      c.add(`${path}.card_action is missing or its type is not 1/2`, E.cardAction);
+    else if (action.type === 1 && (typeof action.url !== 'string' || !action.url))
+      c.add(`${path}.card_action.url is required for type 1`, E.cardAction);
+    else if (action.type === 2 && (typeof action.appid !== 'string' || !action.appid))
+      c.add(`${path}.card_action.appid is required for type 2`, E.cardAction);
   }
-  if (type === 'news_notice' && t.card_image === undefined && t.image_text_area === undefined) c.add(`${path}: news_notice needs card_image or image_text_area`);
+  if (type === 'news_notice' && t.card_image === undefined && t.image_text_area === undefined)
+    c.add(`${path}: news_notice needs card_image or image_text_area`);
 
   if (type === 'button_interaction') {
     const buttons = c.arr(t.button_list, `${path}.button_list`, { required: true, min: 1, max: 6 });
@@ -293,7 +351,8 @@ function checkCard(c: Checker, card: unknown, path: string, o: { taskIdRequired:
       const p = `${path}.button_list[${i}]`;
       if (!isObj(b)) return c.add(`${p} must be an object`);
       c.str(b.text, `${p}.text`, { required: true, maxChars: 10 });
-      if (b.style !== undefined && !(isInt(b.style) && b.style >= 1 && b.style <= 4)) c.add(`${p}.style must be an integer 1..4`);
+      if (b.style !== undefined && !(isInt(b.style) && b.style >= 1 && b.style <= 4))
+        c.add(`${p}.style must be an integer 1..4`);
       c.str(b.key, `${p}.key`, { required: true, maxBytes: 1024 });
       if (typeof b.key === 'string') {
         if (keys.has(b.key)) c.add(`${p}.key ${JSON.stringify(b.key)} is not unique`);
@@ -343,7 +402,10 @@ function checkContent(c: Checker, v: unknown, path: string, maxBytes: number): v
 }
 
 /** A small multipart/form-data reader (RFC 7578): parts with their name, filename, type and bytes; null if malformed. */
-function parseMultipart(body: Buffer, boundary: string): { name?: string; filename?: string; contentType?: string; data: Buffer }[] | null {
+function parseMultipart(
+  body: Buffer,
+  boundary: string,
+): { name?: string; filename?: string; contentType?: string; data: Buffer }[] | null {
   const delim = Buffer.from(`--${boundary}`);
   const parts: { name?: string; filename?: string; contentType?: string; data: Buffer }[] = [];
   let pos = body.indexOf(delim);
@@ -504,13 +566,19 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       c.str(id, `${type}.media_id`, { required: true, emptyCode: E.invalidMediaId });
       if (typeof id === 'string' && id) {
         const m = media.get(id);
-        if (!m) c.add(`${type}.media_id ${JSON.stringify(id)} was not issued by media/upload on this server`, E.invalidMediaId);
-        else if (m.type !== type) c.add(`${type}.media_id was uploaded as type ${m.type}, not ${type}`, E.invalidMediaId);
+        if (!m)
+          c.add(
+            `${type}.media_id ${JSON.stringify(id)} was not issued by media/upload on this server`,
+            E.invalidMediaId,
+          );
+        else if (m.type !== type)
+          c.add(`${type}.media_id was uploaded as type ${m.type}, not ${type}`, E.invalidMediaId);
       }
     } else if (type === 'template_card') {
       cardType = checkCard(c, body.template_card, 'template_card', { taskIdRequired: true, allowed: CARD_TYPES });
       const taskId = body.template_card.task_id;
-      if (typeof taskId === 'string' && sentTaskIds.has(taskId)) c.add(`template_card.task_id ${taskId} was already used by this app`);
+      if (typeof taskId === 'string' && sentTaskIds.has(taskId))
+        c.add(`template_card.task_id ${taskId} was already used by this app`);
     }
     if (c.problems.length) return { errcode: c.problems[0].errcode, problems: c.problems };
 
@@ -619,7 +687,8 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
           if (typeof m.base64 === 'string' && typeof m.md5 === 'string') {
             const raw = Buffer.from(m.base64, 'base64');
             if (raw.length > 2 * 1024 * 1024) c.add(`image is ${raw.length} bytes, max 2 MB`);
-            if (createHash('md5').update(raw).digest('hex') !== m.md5.toLowerCase()) c.add('image.md5 is not the md5 of the decoded image');
+            if (createHash('md5').update(raw).digest('hex') !== m.md5.toLowerCase())
+              c.add('image.md5 is not the md5 of the decoded image');
           }
           break;
         }
@@ -677,7 +746,8 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       }
     } else if (type === 'template_card') {
       checkCard(c, body.template_card, 'template_card', { taskIdRequired: true, allowed: CARD_TYPES });
-      if (entry?.chattype === 'group') c.add('template_card via response_url is for single chats only (§3.6); use markdown in groups');
+      if (entry?.chattype === 'group')
+        c.add('template_card via response_url is for single chats only (§3.6); use markdown in groups');
     } else {
       c.add(`msgtype ${JSON.stringify(type)} must be markdown or template_card`, E.invalidMsgType);
     }
@@ -692,7 +762,13 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
   }
 
   // POST /cgi-bin/media/upload?access_token=&type= (§5.5): multipart/form-data, file in the field `media`.
-  function mediaUpload(method: string, query: Record<string, string>, contentType: string, raw: Buffer, tooBig: boolean): Outcome & { media?: UploadedMedia } {
+  function mediaUpload(
+    method: string,
+    query: Record<string, string>,
+    contentType: string,
+    raw: Buffer,
+    tooBig: boolean,
+  ): Outcome & { media?: UploadedMedia } {
     const c = new Checker();
     if (method !== 'POST') c.add(`media.upload must be POST (got ${method})`, E.requirePost);
     const tokenErr = checkToken(c, query);
@@ -723,9 +799,20 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     }
     if (!part.filename) c.add('the media part has no filename (WeCom shows it as the file name)');
     const data = part.data;
-    const file: UploadedMedia = { type, filename: part.filename ?? '', contentType: part.contentType ?? '', bytes: data.length, md5: createHash('md5').update(data).digest('hex'), data };
+    const file: UploadedMedia = {
+      type,
+      filename: part.filename ?? '',
+      contentType: part.contentType ?? '',
+      bytes: data.length,
+      md5: createHash('md5').update(data).digest('hex'),
+      data,
+    };
     if (data.length <= 5) c.add(`the file is ${data.length} bytes; media must be more than 5 bytes`, E.invalidFileSize);
-    else if (data.length > MEDIA_LIMITS[type]) c.add(`the ${type} is ${data.length} bytes, max ${MEDIA_LIMITS[type]}`, type === 'image' ? E.invalidImageSize : E.invalidFileSize);
+    else if (data.length > MEDIA_LIMITS[type])
+      c.add(
+        `the ${type} is ${data.length} bytes, max ${MEDIA_LIMITS[type]}`,
+        type === 'image' ? E.invalidImageSize : E.invalidFileSize,
+      );
     if (type === 'image' && data.length > 5) {
       const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       const jpg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
@@ -825,7 +912,8 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
           c.add(`body is not JSON: ${(e as Error).message}`, E.badJson);
         }
       }
-      if (c.problems.length) outcome = { errcode: throttled ? E.throttled : c.problems[0].errcode, problems: c.problems };
+      if (c.problems.length)
+        outcome = { errcode: throttled ? E.throttled : c.problems[0].errcode, problems: c.problems };
       else if (kind === 'message.send') outcome = messageSend(query, body, c);
       else if (kind === 'update_template_card') outcome = updateCard(query, body, c);
       else if (kind === 'webhook.send') outcome = webhookSend(query, body, c, throttled);
@@ -901,7 +989,11 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       const timer = setTimeout(() => {
         waiters.delete(w);
         const seen = requests.map((r) => `${r.kind} ${r.errcode}`).join(', ') || 'none';
-        reject(new Error(`fake-wecom: ${requests.filter(pred).length}/${n} matching requests after ${timeoutMs} ms (seen: ${seen})`));
+        reject(
+          new Error(
+            `fake-wecom: ${requests.filter(pred).length}/${n} matching requests after ${timeoutMs} ms (seen: ${seen})`,
+          ),
+        );
       }, timeoutMs);
       const w: Waiter = {
         pred,

@@ -23,7 +23,11 @@ async function freePort(): Promise<number> {
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'houqin-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
@@ -33,7 +37,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         await probe.ping();
         break;
       } catch (e) {
-        if (i >= 50 || proc.exitCode !== null) throw new Error(`redis-server on port ${port} did not start: ${(e as Error).message}`);
+        if (i >= 50 || proc.exitCode !== null)
+          throw new Error(`redis-server on port ${port} did not start: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -29,7 +29,13 @@ export function testConfig(change: (cfg: Record<string, any>) => void): string {
 
 /** Short timers and an on-duty list that does not depend on the weekday the test runs. */
 export function fastTimers(cfg: Record<string, any>, seconds = { remind: 1, assign: 2, escalate: 3 }): void {
-  const level = { remind: `${seconds.remind}s`, assign: `${seconds.assign}s`, escalate: `${seconds.escalate}s`, claimTarget: '1m', finishTarget: '1h' };
+  const level = {
+    remind: `${seconds.remind}s`,
+    assign: `${seconds.assign}s`,
+    escalate: `${seconds.escalate}s`,
+    claimTarget: '1m',
+    finishTarget: '1h',
+  };
   cfg.sla = { normal: level, urgent: level, autoAccept: '2s', pendingReport: '10m' };
   for (const t of cfg.teams) delete t.onDuty;
 }
@@ -37,12 +43,22 @@ export function fastTimers(cfg: Record<string, any>, seconds = { remind: 1, assi
 export async function startService(env: Record<string, string>, timeoutMs = 20_000): Promise<RunningService> {
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'houqin.mjs'), 'serve'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`service did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)),
+      timeoutMs,
+    );
     let buf = '';
     const onData = (chunk: Buffer) => {
       buf += chunk.toString();
@@ -79,7 +95,12 @@ export async function startService(env: Record<string, string>, timeoutMs = 20_0
   };
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -41,7 +41,11 @@ function signed(token: string, aesKey: string, receiveId: string, plaintext: str
  * An AI-bot message/event POST (§2.5): body `{"encrypt": "..."}`, query msg_signature&timestamp&nonce.
  * `payload` may be a JSON string, to send something JSON.stringify can't write (e.g. a 64-bit number literal).
  */
-export function aibotPost(keys: AibotKeys, payload: object | string, opts?: SignOptions): { query: string; body: string; nonce: string; timestamp: string } {
+export function aibotPost(
+  keys: AibotKeys,
+  payload: object | string,
+  opts?: SignOptions,
+): { query: string; body: string; nonce: string; timestamp: string } {
   const plain = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const s = signed(keys.token, keys.aesKey, '', plain, opts);
   const query = new URLSearchParams({ msg_signature: s.signature, timestamp: s.timestamp, nonce: s.nonce }).toString();
@@ -49,7 +53,11 @@ export function aibotPost(keys: AibotKeys, payload: object | string, opts?: Sign
 }
 
 /** A self-built app's XML POST (§2.5), envelope as in the official python Sample.py. */
-export function appPost(keys: AppKeys, innerXml: string, opts?: SignOptions): { query: string; body: string; nonce: string; timestamp: string } {
+export function appPost(
+  keys: AppKeys,
+  innerXml: string,
+  opts?: SignOptions,
+): { query: string; body: string; nonce: string; timestamp: string } {
   const s = signed(keys.token, keys.aesKey, keys.corpId, innerXml, opts);
   const query = new URLSearchParams({ msg_signature: s.signature, timestamp: s.timestamp, nonce: s.nonce }).toString();
   const body =
@@ -62,9 +70,19 @@ export function appPost(keys: AppKeys, innerXml: string, opts?: SignOptions): { 
  * The GET URL-verification query (§2.4), echostr encrypted for `receiveId` (corpid for apps, "" for the AI bot)
  * and percent-encoded ('+' → %2B, '/' → %2F, '=' → %3D) as WeCom sends it.
  */
-export function verifyQuery(keys: { token: string; aesKey: string }, receiveId: string, echoPlain: string, opts?: SignOptions): string {
+export function verifyQuery(
+  keys: { token: string; aesKey: string },
+  receiveId: string,
+  echoPlain: string,
+  opts?: SignOptions,
+): string {
   const s = signed(keys.token, keys.aesKey, receiveId, echoPlain, opts);
-  return new URLSearchParams({ msg_signature: s.signature, timestamp: s.timestamp, nonce: s.nonce, echostr: s.encrypt }).toString();
+  return new URLSearchParams({
+    msg_signature: s.signature,
+    timestamp: s.timestamp,
+    nonce: s.nonce,
+    echostr: s.encrypt,
+  }).toString();
 }
 
 /**
@@ -80,7 +98,9 @@ export function openAibotReply(keys: AibotKeys, replyBody: string, nonce: string
   } catch {
     throw new Error(`reply is not JSON: ${replyBody.slice(0, 80)}`);
   }
-  const missing = ['encrypt', 'msgsignature', 'timestamp', 'nonce'].filter((k) => env?.[k] === undefined || env?.[k] === '');
+  const missing = ['encrypt', 'msgsignature', 'timestamp', 'nonce'].filter(
+    (k) => env?.[k] === undefined || env?.[k] === '',
+  );
   if (missing.length) throw new Error(`reply lacks ${missing.join(', ')}`);
   if (typeof env.encrypt !== 'string' || typeof env.msgsignature !== 'string' || typeof env.nonce !== 'string') {
     throw new Error('reply fields encrypt, msgsignature and nonce must be strings');
@@ -88,7 +108,8 @@ export function openAibotReply(keys: AibotKeys, replyBody: string, nonce: string
   // The doc shows a number; the Go lib writes a string. Either is fine if it is a decimal number of seconds.
   const ts = String(env.timestamp);
   if (!/^\d{9,11}$/.test(ts)) throw new Error(`reply timestamp ${JSON.stringify(env.timestamp)} is not unix seconds`);
-  if (env.nonce !== nonce) throw new Error(`reply nonce ${JSON.stringify(env.nonce)} is not the callback's ${JSON.stringify(nonce)}`);
+  if (env.nonce !== nonce)
+    throw new Error(`reply nonce ${JSON.stringify(env.nonce)} is not the callback's ${JSON.stringify(nonce)}`);
   const k = { token: keys.token, aesKey: keys.aesKey, receiveId: '' };
   verifySignature(k, env.msgsignature, ts, env.nonce, env.encrypt);
   return JSON.parse(open(k, env.encrypt));
@@ -186,7 +207,14 @@ function digits(name: string, v: string | number): string {
  * A 1:1 text message to the app (decrypted inner XML). MsgId is a 64-bit id (§7.8): pass it as a string, it is
  * written verbatim as a bare number like WeCom does, so a receiver that parses tag values as numbers loses digits.
  */
-export function appTextXml(p: { corpId: string; agentId: number; from: string; content: string; msgId: string; createTime?: number }): string {
+export function appTextXml(p: {
+  corpId: string;
+  agentId: number;
+  from: string;
+  content: string;
+  msgId: string;
+  createTime?: number;
+}): string {
   return (
     `<xml><ToUserName>${cdata(p.corpId)}</ToUserName><FromUserName>${cdata(p.from)}</FromUserName>` +
     `<CreateTime>${p.createTime ?? nowSeconds()}</CreateTime><MsgType>${cdata('text')}</MsgType>` +

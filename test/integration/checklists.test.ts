@@ -40,7 +40,9 @@ let n = 0;
 beforeAll(() => {
   const file = testConfig((cfg) => {
     // 何阿姨 gets a second area in the same chat, so an answer has to say which; the manager group has a WeCom id.
-    cfg.checklists.find((c: { id: string }) => c.id === 'disinfection').areas.push({ name: '盥洗室', responsible: 'he_ay', place: '小一班' });
+    cfg.checklists
+      .find((c: { id: string }) => c.id === 'disinfection')
+      .areas.push({ name: '盥洗室', responsible: 'he_ay', place: '小一班' });
     cfg.chats.find((c: { id: string }) => c.id === 'manager').wecom.chatId = 'wrManagerGroup';
   });
   config = loadSettings({}, file).config;
@@ -63,22 +65,64 @@ afterAll(async () => {
 async function runJob(name: string, when: number, firing = `${name}@${when}`): Promise<Outcome> {
   const job = allJobs(config).find((j) => j.name === name)!;
   const ctx: JobContext = {
-    config, roster, calendar, tasks, side: new SideStore(redis, keys(prefix)), service, redis, prefix, log: createLogger('silent'),
-    at: when, date: calendar.dateOf(when), firing,
+    config,
+    roster,
+    calendar,
+    tasks,
+    side: new SideStore(redis, keys(prefix)),
+    service,
+    redis,
+    prefix,
+    log: createLogger('silent'),
+    at: when,
+    date: calendar.dateOf(when),
+    firing,
   };
   return (await job.run(ctx)) as Outcome;
 }
 
-function env(person: string, text: string, chat: string, channel: 'local' | 'wecom' = 'local', type: 'group' | 'single' = 'group'): Envelope {
+function env(
+  person: string,
+  text: string,
+  chat: string,
+  channel: 'local' | 'wecom' = 'local',
+  type: 'group' | 'single' = 'group',
+): Envelope {
   const msgId = `m${++n}`;
   const platformId = channel === 'wecom' ? roster.person(person)!.wecom! : person;
-  return { id: `${channel}:test:${msgId}`, channel, surface: channel === 'wecom' ? 'aibot' : 'console', msgId, chat: { id: chat, type }, sender: { platformId }, text, receivedAt: Date.now() };
+  return {
+    id: `${channel}:test:${msgId}`,
+    channel,
+    surface: channel === 'wecom' ? 'aibot' : 'console',
+    msgId,
+    chat: { id: chat, type },
+    sender: { platformId },
+    text,
+    receivedAt: Date.now(),
+  };
 }
 
-const say = (person: string, text: string, chat: string, now: number, channel?: 'local' | 'wecom', type?: 'group' | 'single') => service.handle(env(person, text, chat, channel, type), now);
-const replyText = (o: Outcome) => o.messages.filter((m) => m.to.kind === 'reply').map((m) => ('text' in m.message ? m.message.text : '')).join('\n');
+const say = (
+  person: string,
+  text: string,
+  chat: string,
+  now: number,
+  channel?: 'local' | 'wecom',
+  type?: 'group' | 'single',
+) => service.handle(env(person, text, chat, channel, type), now);
+const replyText = (o: Outcome) =>
+  o.messages
+    .filter((m) => m.to.kind === 'reply')
+    .map((m) => ('text' in m.message ? m.message.text : ''))
+    .join('\n');
 const textTo = (o: Outcome, kind: 'chat' | 'user', who: string) =>
-  o.messages.filter((m) => (m.to.kind === 'chat' && kind === 'chat' && m.to.chat === who) || (m.to.kind === 'user' && kind === 'user' && m.to.person === who)).map((m) => ('text' in m.message ? m.message.text : ''));
+  o.messages
+    .filter(
+      (m) =>
+        (m.to.kind === 'chat' && kind === 'chat' && m.to.chat === who) ||
+        (m.to.kind === 'user' && kind === 'user' && m.to.person === who),
+    )
+    .map((m) => ('text' in m.message ? m.message.text : ''));
 const sheet = async (id: string): Promise<ChecklistSheet> => (await sheets.get(DATE, id))!;
 const taskNo = (o: Outcome) => Number(/#(\d+)/.exec(replyText(o))![1]);
 
@@ -87,10 +131,14 @@ describe('checklist posts', () => {
     const first = await runJob('checklist.disinfection', at('14:00'));
     // Each sheet to its chat, and its card to the person responsible.
     expect(first.messages.map((m) => m.to)).toEqual([
-      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'he_ay' },
-      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'ma_ay' },
-      { kind: 'chat', chat: 'team_shitang' }, { kind: 'user', person: 'feng_sf' },
-      { kind: 'chat', chat: 'team_baojie' }, { kind: 'user', person: 'he_ay' },
+      { kind: 'chat', chat: 'team_baojie' },
+      { kind: 'user', person: 'he_ay' },
+      { kind: 'chat', chat: 'team_baojie' },
+      { kind: 'user', person: 'ma_ay' },
+      { kind: 'chat', chat: 'team_shitang' },
+      { kind: 'user', person: 'feng_sf' },
+      { kind: 'chat', chat: 'team_baojie' },
+      { kind: 'user', person: 'he_ay' },
     ]);
     const post = first.messages[0].message;
     expect(post).toMatchObject({ type: 'text', mention: ['he_ay'] });
@@ -101,7 +149,9 @@ describe('checklist posts', () => {
     expect(text).toContain('16:00前完成');
     expect(text).toContain('全部正常');
     const day = await sheets.day(DATE);
-    expect(day.filter((s) => s.template === 'disinfection').map((s) => [s.id, s.area, s.responsible, s.chat, s.status])).toEqual([
+    expect(
+      day.filter((s) => s.template === 'disinfection').map((s) => [s.id, s.area, s.responsible, s.chat, s.status]),
+    ).toEqual([
       ['disinfection.0', '午睡室', 'he_ay', 'team_baojie', 'open'],
       ['disinfection.1', '玩具', 'ma_ay', 'team_baojie', 'open'],
       ['disinfection.2', '餐具', 'feng_sf', 'team_shitang', 'open'],
@@ -128,7 +178,12 @@ describe('checklist answers', () => {
     expect(reply).toContain('还差 3 项：4 大型玩具、5 燃气、6 饮水设备');
     expect(o.route).toEqual({ task: fireTask, kind: 'repair' });
     expect(await tasks.get(fireTask)).toMatchObject({
-      kind: 'repair', trade: '消防', team: 'shuidian', reporter: 'chen_zr', state: 'open', checklist: 'safety:fire',
+      kind: 'repair',
+      trade: '消防',
+      team: 'shuidian',
+      reporter: 'chen_zr',
+      state: 'open',
+      checklist: 'safety:fire',
       text: '每日安全检查：消防器材与通道 异常：灭火器压力不足',
     });
     // The route step (the queue's dispatcher) announces it to the team like any report.
@@ -140,11 +195,27 @@ describe('checklist answers', () => {
     expect(s.items.slice(0, 3)).toEqual([
       { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true, by: 'chen_zr', at: at('07:50') },
       { key: 'wiring', label: '电路插座', type: 'yesno', value: true, ok: true, by: 'chen_zr', at: at('07:50') },
-      { key: 'fire', label: '消防器材与通道', type: 'yesno', value: false, ok: false, note: '灭火器压力不足', by: 'chen_zr', at: at('07:50'), task: fireTask },
+      {
+        key: 'fire',
+        label: '消防器材与通道',
+        type: 'yesno',
+        value: false,
+        ok: false,
+        note: '灭火器压力不足',
+        by: 'chen_zr',
+        at: at('07:50'),
+        task: fireTask,
+      },
     ]);
     // The same message delivered again changes nothing and opens nothing new.
-    const again = await service.handle({ ...env('chen_zr', '3 异常 灭火器压力不足', 'manager'), id: 'local:test:fixed' }, at('07:51'));
-    const twice = await service.handle({ ...env('chen_zr', '3 异常 灭火器压力不足', 'manager'), id: 'local:test:fixed' }, at('07:51'));
+    const again = await service.handle(
+      { ...env('chen_zr', '3 异常 灭火器压力不足', 'manager'), id: 'local:test:fixed' },
+      at('07:51'),
+    );
+    const twice = await service.handle(
+      { ...env('chen_zr', '3 异常 灭火器压力不足', 'manager'), id: 'local:test:fixed' },
+      at('07:51'),
+    );
     expect(taskNo(again)).toBe(fireTask);
     expect(taskNo(twice)).toBe(fireTask);
   });
@@ -167,7 +238,8 @@ describe('checklist answers', () => {
     expect((await sheet('safety')).reminded).toBe(true);
     const missed = await runJob('checklist-missed.safety', at('09:30'));
     expect((await sheet('safety')).status).toBe('missed');
-    for (const m of roster.managers()) expect(textTo(missed, 'user', m.id).join()).toContain('每日安全检查：陈主任，还差 3 项');
+    for (const m of roster.managers())
+      expect(textTo(missed, 'user', m.id).join()).toContain('每日安全检查：陈主任，还差 3 项');
     // Late answers are still recorded (补填) but the day stays missed.
     const late = await say('chen_zr', '4 正常 5 正常 6 正常', 'manager', at('10:00'));
     expect(replyText(late)).toContain('补填');
@@ -189,7 +261,13 @@ describe('checklist answers', () => {
     const id = taskNo(nums);
     expect(replyText(nums)).toContain(`❌ 3 含氯消毒液浓度 600 mg/L（应为 250–500 mg/L） → 已报保洁 #${id}`);
     expect(replyText(nums)).toContain('全部填完');
-    expect(await tasks.get(id)).toMatchObject({ kind: 'cleaning', place: '午睡室', owner: 'he_ay', checklist: 'disinfection.0:chlorine', text: '消毒记录（一洗二清三消毒）·午睡室：含氯消毒液浓度 600 mg/L（应为 250–500 mg/L）' });
+    expect(await tasks.get(id)).toMatchObject({
+      kind: 'cleaning',
+      place: '午睡室',
+      owner: 'he_ay',
+      checklist: 'disinfection.0:chlorine',
+      text: '消毒记录（一洗二清三消毒）·午睡室：含氯消毒液浓度 600 mg/L（应为 250–500 mg/L）',
+    });
     expect(await sheet('disinfection.0')).toMatchObject({ status: 'done', doneAt: at('14:20') });
     expect((await sheet('disinfection.3')).status).toBe('open');
   });
@@ -198,7 +276,10 @@ describe('checklist answers', () => {
     const o = await say('ma_ay', '1 正常 2 正常 3 600 4 20', 'team_baojie', at('14:30'));
     const ids = [...replyText(o).matchAll(/#(\d+)/g)].map((m) => Number(m[1]));
     expect(ids).toHaveLength(2);
-    expect(o.routes).toEqual([{ task: ids[0], kind: 'cleaning' }, { task: ids[1], kind: 'cleaning' }]);
+    expect(o.routes).toEqual([
+      { task: ids[0], kind: 'cleaning' },
+      { task: ids[1], kind: 'cleaning' },
+    ]);
     const second = await dispatcher.route(ids[1], at('14:30'));
     expect(second.timers.map((t) => t.step)).toEqual(['remind', 'assign', 'escalate']);
     expect(textTo(second, 'chat', 'team_baojie').join()).toContain(`#${ids[1]}`);
@@ -221,7 +302,13 @@ describe('checklist answers', () => {
     await runJob('checklist.morning_check', at('08:00'));
     const o = await say('liu_fang', '应到30 实到29 体温异常1 已通知家长', 'class_zhong2', at('08:20'));
     const id = taskNo(o);
-    expect(await tasks.get(id)).toMatchObject({ kind: 'cleaning', trade: '消毒', place: '中二班', team: 'baojie', text: '晨检·中二班：体温异常人数 1 人（应为 0 人）：已通知家长' });
+    expect(await tasks.get(id)).toMatchObject({
+      kind: 'cleaning',
+      trade: '消毒',
+      place: '中二班',
+      team: 'baojie',
+      text: '晨检·中二班：体温异常人数 1 人（应为 0 人）：已通知家长',
+    });
     expect((await sheet('morning_check.3')).items.map((e) => e.value)).toEqual([30, 29, 1]);
     // Someone with a sheet in another chat, in a group whose sheet is not theirs: left to the parser.
     const other = await say('wang_li', '1 30', 'class_zhong2', at('08:21'));
@@ -239,7 +326,19 @@ describe('answering through the card', () => {
   };
   const click = (person: string, key: string, now: number, responseCode = `rc${++n}`) => {
     const msgId = `c${++n}`;
-    return service.handle({ id: `local:click:${msgId}`, channel: 'local', surface: 'console', msgId, chat: { id: `dm:${person}`, type: 'single' }, sender: { platformId: person }, action: { key, responseCode }, receivedAt: Date.now() }, now);
+    return service.handle(
+      {
+        id: `local:click:${msgId}`,
+        channel: 'local',
+        surface: 'console',
+        msgId,
+        chat: { id: `dm:${person}`, type: 'single' },
+        sender: { platformId: person },
+        action: { key, responseCode },
+        receivedAt: Date.now(),
+      },
+      now,
+    );
   };
   let safetyCard: Card;
 
@@ -247,9 +346,17 @@ describe('answering through the card', () => {
     const post = await runJob('checklist.safety', when('07:30'));
     safetyCard = cardOf(post, 'chen_zr');
     expect(safetyCard).toMatchObject({
-      ref: `cl.${D}.safety`, title: '📋 每日安全检查',
-      fields: [{ label: '日期', value: '3月12日' }, { label: '完成时间', value: '08:30前' }, { label: '检查项', value: '6 项' }],
-      buttons: [{ text: '全部正常', key: `cl:ok:${D}:safety`, style: 'primary' }, { text: '有异常，我来说明', key: `cl:explain:${D}:safety` }],
+      ref: `cl.${D}.safety`,
+      title: '📋 每日安全检查',
+      fields: [
+        { label: '日期', value: '3月12日' },
+        { label: '完成时间', value: '08:30前' },
+        { label: '检查项', value: '6 项' },
+      ],
+      buttons: [
+        { text: '全部正常', key: `cl:ok:${D}:safety`, style: 'primary' },
+        { text: '有异常，我来说明', key: `cl:explain:${D}:safety` },
+      ],
     });
     expect(safetyCard.description).toContain('3 消防器材与通道');
     // 晨检 is all numbers: "全部正常" would record nothing, so no card.
@@ -272,14 +379,24 @@ describe('answering through the card', () => {
     expect(replyText(ok)).toContain('🎉 6 项全部填完');
     const s = await sheetOf('safety');
     expect(s).toMatchObject({ status: 'done', doneAt: when('07:45') });
-    expect(s.items.map((e) => [e.value, e.ok, e.by, e.at])).toEqual(Array(6).fill([true, true, 'chen_zr', when('07:45')]));
+    expect(s.items.map((e) => [e.value, e.ok, e.by, e.at])).toEqual(
+      Array(6).fill([true, true, 'chen_zr', when('07:45')]),
+    );
     expect(ok.clickedCard).toEqual({
-      ref: `cl.${D}.safety`, title: '📋 每日安全检查', description: '已记录：正常 6 项，已全部填完',
-      fields: [{ label: '日期', value: '3月12日' }, { label: '检查项', value: '6 项' }],
+      ref: `cl.${D}.safety`,
+      title: '📋 每日安全检查',
+      description: '已记录：正常 6 项，已全部填完',
+      fields: [
+        { label: '日期', value: '3月12日' },
+        { label: '检查项', value: '6 项' },
+      ],
       buttons: [{ text: '已记录', key: `noop:cl:ok:${D}:safety`, style: 'muted' }],
     });
     // On WeCom the clicked card is updated through its response code.
-    expect(ok.messages.find((m) => m.to.kind === 'clicked_card')).toEqual({ to: { kind: 'clicked_card', channel: 'local', person: 'chen_zr', responseCode: 'rc-safety' }, message: { type: 'card', card: ok.clickedCard } });
+    expect(ok.messages.find((m) => m.to.kind === 'clicked_card')).toEqual({
+      to: { kind: 'clicked_card', channel: 'local', person: 'chen_zr', responseCode: 'rc-safety' },
+      message: { type: 'card', card: ok.clickedCard },
+    });
   });
 
   it('a second tap changes nothing', async () => {
@@ -318,7 +435,10 @@ describe('answering through the card', () => {
     expect(replyText(rest)).toContain('已记录');
     const [update] = retired(rest);
     expect(update.to).toEqual({ kind: 'cards', ref: card.ref });
-    expect(update.message).toMatchObject({ type: 'card', card: { ref: card.ref, buttons: [{ text: '已记录', style: 'muted' }] } });
+    expect(update.message).toMatchObject({
+      type: 'card',
+      card: { ref: card.ref, buttons: [{ text: '已记录', style: 'muted' }] },
+    });
     expect((update.message as { card: Card }).card.description).toContain('异常 1 项');
     // Later answers (the numbers) do not touch the card again.
     const numbers = await say('he_ay', '午睡室 3 500', 'team_baojie', when('14:07'));

@@ -27,11 +27,31 @@ describe('claim race', () => {
     const stores = clients.map((c) => new TaskStore(c, prefix));
     for (let round = 0; round < 50; round++) {
       const { id } = await store.create(
-        { kind: 'repair', text: '灯不亮', reporter: 'wang_li', team: 'shuidian', source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' }, urgent: false, createdAt: Date.now() },
+        {
+          kind: 'repair',
+          text: '灯不亮',
+          reporter: 'wang_li',
+          team: 'shuidian',
+          source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' },
+          urgent: false,
+          createdAt: Date.now(),
+        },
         `race-${round}`,
       );
       const results = await Promise.all(
-        stores.map((s, i) => s.transition(id, { from: transitions.claim.from, actor: `w${i}`, set: { assignee: `w${i}`, acked: true }, event: { at: Date.now(), by: `w${i}`, type: 'claimed' }, index: [`w${i}`] }, 'claimed')),
+        stores.map((s, i) =>
+          s.transition(
+            id,
+            {
+              from: transitions.claim.from,
+              actor: `w${i}`,
+              set: { assignee: `w${i}`, acked: true },
+              event: { at: Date.now(), by: `w${i}`, type: 'claimed' },
+              index: [`w${i}`],
+            },
+            'claimed',
+          ),
+        ),
       );
       const winners = results.filter((r) => r.ok);
       expect(winners).toHaveLength(1);
@@ -47,8 +67,18 @@ describe('claim race', () => {
 
   it('creating twice from one message makes one task', async () => {
     const store = new TaskStore(redis, prefix);
-    const t = { kind: 'cleaning' as const, text: '呕吐', reporter: 'li_na', team: 'baojie', source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' as const }, urgent: true, createdAt: Date.now() };
-    const results = await Promise.all(clients.slice(0, 5).map((c) => new TaskStore(c, prefix).create(t, 'same-message')));
+    const t = {
+      kind: 'cleaning' as const,
+      text: '呕吐',
+      reporter: 'li_na',
+      team: 'baojie',
+      source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' as const },
+      urgent: true,
+      createdAt: Date.now(),
+    };
+    const results = await Promise.all(
+      clients.slice(0, 5).map((c) => new TaskStore(c, prefix).create(t, 'same-message')),
+    );
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });

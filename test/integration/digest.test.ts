@@ -43,10 +43,23 @@ const ids: Record<string, number> = {};
 
 function env(person: string, text: string): Envelope {
   const msgId = `d${++n}`;
-  return { id: `wecom:aibot:${msgId}`, channel: 'wecom', surface: 'aibot', msgId, chat: { id: 'g', type: 'group' }, sender: { platformId: wecomId[person] }, text, receivedAt: Date.now() };
+  return {
+    id: `wecom:aibot:${msgId}`,
+    channel: 'wecom',
+    surface: 'aibot',
+    msgId,
+    chat: { id: 'g', type: 'group' },
+    sender: { platformId: wecomId[person] },
+    text,
+    receivedAt: Date.now(),
+  };
 }
 const say = (person: string, text: string, hm: string) => service.handle(env(person, text), at(hm));
-const replyText = (o: Outcome) => o.messages.filter((m) => m.to.kind === 'reply').map((m) => (m.message.type === 'text' ? m.message.text : '')).join('\n');
+const replyText = (o: Outcome) =>
+  o.messages
+    .filter((m) => m.to.kind === 'reply')
+    .map((m) => (m.message.type === 'text' ? m.message.text : ''))
+    .join('\n');
 
 beforeAll(async () => {
   config = loadSettings({}, 'config/example.yaml').config;
@@ -79,14 +92,67 @@ beforeAll(async () => {
   // The day's records, as the checklist and meal modules store them (domain/records.ts).
   const rk = recordKeys(prefix);
   const sheets: ChecklistSheet[] = [
-    { id: 'safety', template: 'safety', title: '每日安全检查', responsible: 'chen_zr', chat: 'manager', date: DAY, postedAt: at('07:30'), status: 'done', doneAt: at('08:05'), items: [
-      { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true, by: 'chen_zr', at: at('08:05') },
-      { key: 'fire', label: '消防器材与通道', type: 'yesno', value: false, ok: false, note: '灭火器压力不足', by: 'chen_zr', at: at('08:05'), task: 999 },
-    ] },
-    { id: 'disinfection.0', template: 'disinfection', title: '消毒记录（一洗二清三消毒）', area: '午睡室', responsible: 'he_ay', chat: 'team_baojie', date: DAY, postedAt: at('14:00'), status: 'done', doneAt: at('15:00'), items: [
-      { key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L', value: 300, ok: true, by: 'he_ay', at: at('15:00') },
-    ] },
-    { id: 'morning_check.4', template: 'morning_check', title: '晨检', area: '大一班', responsible: 'zhao_jing', chat: 'staff', date: DAY, postedAt: at('08:00'), status: 'missed', items: [{ key: 'expected', label: '应到', type: 'number', unit: '人' }] },
+    {
+      id: 'safety',
+      template: 'safety',
+      title: '每日安全检查',
+      responsible: 'chen_zr',
+      chat: 'manager',
+      date: DAY,
+      postedAt: at('07:30'),
+      status: 'done',
+      doneAt: at('08:05'),
+      items: [
+        { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true, by: 'chen_zr', at: at('08:05') },
+        {
+          key: 'fire',
+          label: '消防器材与通道',
+          type: 'yesno',
+          value: false,
+          ok: false,
+          note: '灭火器压力不足',
+          by: 'chen_zr',
+          at: at('08:05'),
+          task: 999,
+        },
+      ],
+    },
+    {
+      id: 'disinfection.0',
+      template: 'disinfection',
+      title: '消毒记录（一洗二清三消毒）',
+      area: '午睡室',
+      responsible: 'he_ay',
+      chat: 'team_baojie',
+      date: DAY,
+      postedAt: at('14:00'),
+      status: 'done',
+      doneAt: at('15:00'),
+      items: [
+        {
+          key: 'chlorine',
+          label: '含氯消毒液浓度',
+          type: 'number',
+          unit: 'mg/L',
+          value: 300,
+          ok: true,
+          by: 'he_ay',
+          at: at('15:00'),
+        },
+      ],
+    },
+    {
+      id: 'morning_check.4',
+      template: 'morning_check',
+      title: '晨检',
+      area: '大一班',
+      responsible: 'zhao_jing',
+      chat: 'staff',
+      date: DAY,
+      postedAt: at('08:00'),
+      status: 'missed',
+      items: [{ key: 'expected', label: '应到', type: 'number', unit: '人' }],
+    },
   ];
   for (const s of sheets) await redis.hset(rk.checklistDay(DAY), s.id, JSON.stringify(s));
   const meals: MealFeedback[] = [
@@ -107,9 +173,22 @@ describe('digest over a seeded day', () => {
   it('the running aggregates hold the day', async () => {
     const h = await redis.hgetall(statsDayKey(prefix, DAY));
     expect(h).toMatchObject({
-      'rep:repair': '3', 'rep:cleaning': '1', 'clm:repair': '3', 'clmms:repair': String(130 * 60_000), 'clmlate:repair': '2',
-      'fin:repair': '2', 'finms:repair': String(160 * 60_000), 'acc:repair': '2', 'rat:repair': '1', 'rats:repair': '5', 'rwk:repair': '1',
-      'w:li_sf:fin': '1', 'w:li_sf:rn': '1', 'w:li_sf:rs': '5', 'w:zheng_sf:fin': '1', 'w:zheng_sf:rwk': '1',
+      'rep:repair': '3',
+      'rep:cleaning': '1',
+      'clm:repair': '3',
+      'clmms:repair': String(130 * 60_000),
+      'clmlate:repair': '2',
+      'fin:repair': '2',
+      'finms:repair': String(160 * 60_000),
+      'acc:repair': '2',
+      'rat:repair': '1',
+      'rats:repair': '5',
+      'rwk:repair': '1',
+      'w:li_sf:fin': '1',
+      'w:li_sf:rn': '1',
+      'w:li_sf:rs': '5',
+      'w:zheng_sf:fin': '1',
+      'w:zheng_sf:rwk': '1',
     });
     expect(h['finlate:repair']).toBeUndefined();
     // The created index has every task with its report time.
@@ -163,7 +242,11 @@ describe('digest over a seeded day', () => {
     const out = new PassThrough();
     let printed = '';
     out.on('data', (c: Buffer) => (printed += c.toString()));
-    const code = await digestCommand(['--date', DAY], { HOUQIN_KEY_PREFIX: prefix, REDIS_URL, HOUQIN_CONFIG: 'config/example.yaml' }, out);
+    const code = await digestCommand(
+      ['--date', DAY],
+      { HOUQIN_KEY_PREFIX: prefix, REDIS_URL, HOUQIN_CONFIG: 'config/example.yaml' },
+      out,
+    );
     expect(code).toBe(0);
     // A past date's open work is as of that day's end, whenever it is printed: the same text as the service makes.
     expect(printed.trim()).toBe(await digests.text('day', DAY, Date.now()));
@@ -201,7 +284,11 @@ describe('digest over a seeded day', () => {
     // 2026-10-01..07 is the National Day holiday: the last school day of that week is Wednesday 30 September.
     expect(runsOn(weekly, '2026-09-30', cal)).toBe(true);
     // Winter break from 2027-01-23 (config): January's summary goes out on Friday the 22nd.
-    expect(['2027-01-21', '2027-01-22', '2027-01-29'].map((d) => runsOn(monthly, d, cal))).toEqual([false, true, false]);
+    expect(['2027-01-21', '2027-01-22', '2027-01-29'].map((d) => runsOn(monthly, d, cal))).toEqual([
+      false,
+      true,
+      false,
+    ]);
     expect(runsOn(jobs.find((j) => j.name === 'digest.daily')!, '2026-11-21', cal)).toBe(false);
   });
 });
@@ -219,7 +306,19 @@ describe('a digest for a past date', () => {
   const t: Record<string, number> = {};
   const act = (person: string, text: string, date: string, hm: string) => {
     const msgId = `p${++m}`;
-    return svc.handle({ id: `local:console:${msgId}`, channel: 'local', surface: 'console', msgId, chat: { id: 'staff', type: 'group' }, sender: { platformId: person }, text, receivedAt: Date.now() }, when(date, hm));
+    return svc.handle(
+      {
+        id: `local:console:${msgId}`,
+        channel: 'local',
+        surface: 'console',
+        msgId,
+        chat: { id: 'staff', type: 'group' },
+        sender: { platformId: person },
+        text,
+        receivedAt: Date.now(),
+      },
+      when(date, hm),
+    );
   };
   const report = async (key: string, person: string, text: string, date: string, hm: string) => {
     t[key] = (await act(person, text, date, hm)).route!.task;
@@ -227,7 +326,13 @@ describe('a digest for a past date', () => {
 
   beforeAll(async () => {
     past = new TaskStore(redis, pfx, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
-    svc = new TaskService(past, new SideStore(redis, keys(pfx)), roster, createParser(config), digestsFor(past, roster, null));
+    svc = new TaskService(
+      past,
+      new SideStore(redis, keys(pfx)),
+      roster,
+      createParser(config),
+      digestsFor(past, roster, null),
+    );
     // G: claimed the first morning and still being worked on now.
     await report('g', 'huang_ys', '报修 保健室 空调不制冷', D1, '07:30');
     await act('li_sf', `接单 ${t.g}`, D1, '07:40');
@@ -276,7 +381,9 @@ describe('a digest for a past date', () => {
       `> #${t.c} 报修【中二班】椅子腿断了 · 挂起 14小时`,
     ]);
     // Asked for in chat the next day (昨天的日报), the same figures.
-    const reply = (await act('zhou_yz', '昨天的日报', D2, '17:00')).messages.map((x) => (x.message.type === 'text' ? x.message.text : '')).join('\n');
+    const reply = (await act('zhou_yz', '昨天的日报', D2, '17:00')).messages
+      .map((x) => (x.message.type === 'text' ? x.message.text : ''))
+      .join('\n');
     expect(reply).toContain('在办　待接单 2 · 处理中 1 · 挂起 1 · 待验收 1 · 超时 2');
     expect(reply).toContain(`  #${t.b} 保洁【午睡室】地上有呕吐物 · 待接单 15小时 ⚠`);
   });
@@ -298,7 +405,13 @@ describe('a digest for a past date', () => {
     for (let i = 0; i < 20; i++) await redis.zadd(past.k.closed, end + 1, `-${100 + i}`);
     const viaCreated = await source.openAt(end, 100);
     expect(viaCreated.tasks.map((x) => [x.id, x.state])).toEqual(viaClosed.tasks.map((x) => [x.id, x.state]));
-    expect(viaClosed.tasks.map((x) => [x.id, x.state])).toEqual([[t.g, 'claimed'], [t.b, 'open'], [t.c, 'on_hold'], [t.d, 'done'], [t.e, 'open']]);
+    expect(viaClosed.tasks.map((x) => [x.id, x.state])).toEqual([
+      [t.g, 'claimed'],
+      [t.b, 'open'],
+      [t.c, 'on_hold'],
+      [t.d, 'done'],
+      [t.e, 'open'],
+    ]);
     expect((await source.openAt(end, 2)).total).toBe(5);
   });
 });

@@ -26,15 +26,51 @@ let config: Config;
 let store: TaskStore;
 let deps: LedgerDeps;
 const ids: Record<string, number> = {};
-const source = { channel: 'wecom', surface: 'aibot', chatId: 'wrkSFfCgAAxxxxxxxxxxxxxxxxxxxxxxxx', chatType: 'group' as const };
+const source = {
+  channel: 'wecom',
+  surface: 'aibot',
+  chatId: 'wrkSFfCgAAxxxxxxxxxxxxxxxxxxxxxxxx',
+  chatType: 'group' as const,
+};
 
 async function create(key: string, over: Partial<NewTask> & { createdAt: number }): Promise<number> {
-  const { id } = await store.create({ kind: 'repair', trade: '水', place: '小一班', text: '小一班 水龙头漏水', reporter: 'wang_li', team: 'shuidian', source, urgent: false, ...over }, `ledger-${key}`);
+  const { id } = await store.create(
+    {
+      kind: 'repair',
+      trade: '水',
+      place: '小一班',
+      text: '小一班 水龙头漏水',
+      reporter: 'wang_li',
+      team: 'shuidian',
+      source,
+      urgent: false,
+      ...over,
+    },
+    `ledger-${key}`,
+  );
   ids[key] = id;
   return id;
 }
-const step = (id: number, s: keyof typeof transitions, actor: string, at: number, set: Record<string, unknown>, type: string, extra: Record<string, unknown> = {}) =>
-  store.transition(id, { from: transitions[s].from, actor, set: set as never, event: { at, by: actor, type, ...extra }, ...(s === 'done' ? { incr: { doneCount: 1 } } : {}) }, transitions[s].to);
+const step = (
+  id: number,
+  s: keyof typeof transitions,
+  actor: string,
+  at: number,
+  set: Record<string, unknown>,
+  type: string,
+  extra: Record<string, unknown> = {},
+) =>
+  store.transition(
+    id,
+    {
+      from: transitions[s].from,
+      actor,
+      set: set as never,
+      event: { at, by: actor, type, ...extra },
+      ...(s === 'done' ? { incr: { doneCount: 1 } } : {}),
+    },
+    transitions[s].to,
+  );
 
 async function collect(run: (out: Writable) => Promise<unknown>): Promise<Buffer> {
   const out = new PassThrough();
@@ -66,28 +102,135 @@ beforeAll(async () => {
   await create('october', { createdAt: t('2026-10-31T23:30:00') }); // 15:30 UTC on the 31st: October in Shanghai
   const long = '小一班 水龙头一直在漏水，地上都湿了，小朋友差点滑倒，请尽快派师傅来修理一下，谢谢！';
   const a = await create('tap', { createdAt: t('2026-11-01T00:10:00'), text: long }); // 16:10 UTC on Oct 31: November here
-  await step(a, 'claim', 'li_sf', t('2026-11-01T00:25:00'), { assignee: 'li_sf', assignedBy: 'li_sf', acked: true, claimedAt: t('2026-11-01T00:25:00') }, 'claimed');
-  await step(a, 'done', 'li_sf', t('2026-11-01T02:10:00'), { doneAt: t('2026-11-01T02:10:00'), note: '换了阀芯' }, 'done', { text: '换了阀芯' });
-  await step(a, 'rate', 'wang_li', t('2026-11-01T08:00:00'), { rating: 4, ratingText: '修得不错，就是有点慢', acceptedAt: t('2026-11-01T08:00:00') }, 'rated', { rating: 4, text: '修得不错，就是有点慢' });
-  const b = await create('chair', { createdAt: t('2026-11-30T23:59:00'), kind: 'repair', trade: '桌椅', place: '中二班', text: '椅子腿断了', reporter: 'li_na', team: 'mugong' });
-  await step(b, 'assign', 'system', t('2026-12-01T00:59:00'), { assignee: 'zheng_sf', assignedBy: 'system', acked: false, claimedAt: t('2026-12-01T00:59:00') }, 'assigned', { to: 'zheng_sf' });
+  await step(
+    a,
+    'claim',
+    'li_sf',
+    t('2026-11-01T00:25:00'),
+    { assignee: 'li_sf', assignedBy: 'li_sf', acked: true, claimedAt: t('2026-11-01T00:25:00') },
+    'claimed',
+  );
+  await step(
+    a,
+    'done',
+    'li_sf',
+    t('2026-11-01T02:10:00'),
+    { doneAt: t('2026-11-01T02:10:00'), note: '换了阀芯' },
+    'done',
+    { text: '换了阀芯' },
+  );
+  await step(
+    a,
+    'rate',
+    'wang_li',
+    t('2026-11-01T08:00:00'),
+    { rating: 4, ratingText: '修得不错，就是有点慢', acceptedAt: t('2026-11-01T08:00:00') },
+    'rated',
+    { rating: 4, text: '修得不错，就是有点慢' },
+  );
+  const b = await create('chair', {
+    createdAt: t('2026-11-30T23:59:00'),
+    kind: 'repair',
+    trade: '桌椅',
+    place: '中二班',
+    text: '椅子腿断了',
+    reporter: 'li_na',
+    team: 'mugong',
+  });
+  await step(
+    b,
+    'assign',
+    'system',
+    t('2026-12-01T00:59:00'),
+    { assignee: 'zheng_sf', assignedBy: 'system', acked: false, claimedAt: t('2026-12-01T00:59:00') },
+    'assigned',
+    { to: 'zheng_sf' },
+  );
   await create('december', { createdAt: t('2026-12-01T00:00:00') });
 
   const rk = recordKeys(prefix);
   const sheets: ChecklistSheet[] = [
-    { id: 'safety', template: 'safety', title: '每日安全检查', responsible: 'chen_zr', chat: 'manager', date: '2026-11-02', postedAt: t('2026-11-02T07:30:00'), status: 'done', doneAt: t('2026-11-02T08:05:00'), items: [
-      { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true, by: 'chen_zr', at: t('2026-11-02T08:05:00') },
-      { key: 'fire', label: '消防器材与通道', type: 'yesno', value: false, ok: false, note: '灭火器压力不足', by: 'chen_zr', at: t('2026-11-02T08:05:00'), task: a },
-    ] },
-    { id: 'disinfection.0', template: 'disinfection', title: '消毒记录（一洗二清三消毒）', area: '午睡室', responsible: 'he_ay', chat: 'team_baojie', date: '2026-11-02', postedAt: t('2026-11-02T14:00:00'), status: 'done', doneAt: t('2026-11-02T15:00:00'), items: [
-      { key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L', value: 300, ok: true, by: 'he_ay', at: t('2026-11-02T15:00:00') },
-    ] },
-    { id: 'disinfection.1', template: 'disinfection', title: '消毒记录（一洗二清三消毒）', area: '玩具', responsible: 'ma_ay', chat: 'team_baojie', date: '2026-11-02', postedAt: t('2026-11-02T14:00:00'), status: 'missed', items: [
-      { key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L' },
-    ] },
+    {
+      id: 'safety',
+      template: 'safety',
+      title: '每日安全检查',
+      responsible: 'chen_zr',
+      chat: 'manager',
+      date: '2026-11-02',
+      postedAt: t('2026-11-02T07:30:00'),
+      status: 'done',
+      doneAt: t('2026-11-02T08:05:00'),
+      items: [
+        {
+          key: 'doors',
+          label: '门窗门锁',
+          type: 'yesno',
+          value: true,
+          ok: true,
+          by: 'chen_zr',
+          at: t('2026-11-02T08:05:00'),
+        },
+        {
+          key: 'fire',
+          label: '消防器材与通道',
+          type: 'yesno',
+          value: false,
+          ok: false,
+          note: '灭火器压力不足',
+          by: 'chen_zr',
+          at: t('2026-11-02T08:05:00'),
+          task: a,
+        },
+      ],
+    },
+    {
+      id: 'disinfection.0',
+      template: 'disinfection',
+      title: '消毒记录（一洗二清三消毒）',
+      area: '午睡室',
+      responsible: 'he_ay',
+      chat: 'team_baojie',
+      date: '2026-11-02',
+      postedAt: t('2026-11-02T14:00:00'),
+      status: 'done',
+      doneAt: t('2026-11-02T15:00:00'),
+      items: [
+        {
+          key: 'chlorine',
+          label: '含氯消毒液浓度',
+          type: 'number',
+          unit: 'mg/L',
+          value: 300,
+          ok: true,
+          by: 'he_ay',
+          at: t('2026-11-02T15:00:00'),
+        },
+      ],
+    },
+    {
+      id: 'disinfection.1',
+      template: 'disinfection',
+      title: '消毒记录（一洗二清三消毒）',
+      area: '玩具',
+      responsible: 'ma_ay',
+      chat: 'team_baojie',
+      date: '2026-11-02',
+      postedAt: t('2026-11-02T14:00:00'),
+      status: 'missed',
+      items: [{ key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L' }],
+    },
   ];
   for (const s of sheets) await redis.hset(rk.checklistDay(s.date), s.id, JSON.stringify(s));
-  const meal: MealFeedback = { at: t('2026-11-02T12:50:00'), person: 'li_na', meal: '午餐', rating: 1, text: '汤里有头发', urgent: true, task: a, answer: { by: 'qian_sf', at: t('2026-11-02T13:30:00'), text: '已更换厨师帽，加强检查' } };
+  const meal: MealFeedback = {
+    at: t('2026-11-02T12:50:00'),
+    person: 'li_na',
+    meal: '午餐',
+    rating: 1,
+    text: '汤里有头发',
+    urgent: true,
+    task: a,
+    answer: { by: 'qian_sf', at: t('2026-11-02T13:30:00'), text: '已更换厨师帽，加强检查' },
+  };
   await redis.rpush(rk.mealDay('2026-11-02'), JSON.stringify(meal));
   await redis.rpush(rk.mealDay('2026-10-31'), JSON.stringify({ ...meal, at: t('2026-10-31T12:00:00') }));
 });
@@ -106,7 +249,15 @@ describe('monthly ledger', () => {
   });
 
   it('has one sheet per checklist template, then tasks, their history and meal feedback', () => {
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['每日安全检查', '消毒记录（一洗二清三消毒）', '晨检', '食堂卫生检查', '工单', '工单流转记录', '膳食反馈']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual([
+      '每日安全检查',
+      '消毒记录（一洗二清三消毒）',
+      '晨检',
+      '食堂卫生检查',
+      '工单',
+      '工单流转记录',
+      '膳食反馈',
+    ]);
     for (const ws of wb.worksheets) {
       expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
       expect(ws.getRow(2).font?.bold).toBe(true);
@@ -116,13 +267,57 @@ describe('monthly ledger', () => {
   it('a checklist sheet reads like the paper 记录表', () => {
     const ws = wb.getWorksheet('消毒记录（一洗二清三消毒）')!;
     expect(ws.getCell('A1').value).toBe('阳光幼儿园 消毒记录（一洗二清三消毒）记录表（2026年11月）');
-    expect(row(ws, 2)).toEqual(['日期', '区域', '检查项目', '结果/数值', '单位', '标准', '判定', '检查人', '检查时间', '备注', '关联工单']);
-    expect(row(ws, 3)).toEqual([new Date('2026-11-02T00:00:00Z'), '午睡室', '含氯消毒液浓度', 300, 'mg/L', '250–500 mg/L', '合格', '何阿姨', new Date('2026-11-02T15:00:00Z'), undefined, undefined]);
-    expect(row(ws, 4).slice(0, 7)).toEqual([new Date('2026-11-02T00:00:00Z'), '玩具', '含氯消毒液浓度', '未检查', 'mg/L', '250–500 mg/L', '漏检']);
+    expect(row(ws, 2)).toEqual([
+      '日期',
+      '区域',
+      '检查项目',
+      '结果/数值',
+      '单位',
+      '标准',
+      '判定',
+      '检查人',
+      '检查时间',
+      '备注',
+      '关联工单',
+    ]);
+    expect(row(ws, 3)).toEqual([
+      new Date('2026-11-02T00:00:00Z'),
+      '午睡室',
+      '含氯消毒液浓度',
+      300,
+      'mg/L',
+      '250–500 mg/L',
+      '合格',
+      '何阿姨',
+      new Date('2026-11-02T15:00:00Z'),
+      undefined,
+      undefined,
+    ]);
+    expect(row(ws, 4).slice(0, 7)).toEqual([
+      new Date('2026-11-02T00:00:00Z'),
+      '玩具',
+      '含氯消毒液浓度',
+      '未检查',
+      'mg/L',
+      '250–500 mg/L',
+      '漏检',
+    ]);
     expect(ws.getCell('J4').value).toBe('漏检（责任人马阿姨）');
     expect(ws.getCell('A3').numFmt).toBe('yyyy-mm-dd');
     const safety = wb.getWorksheet('每日安全检查')!;
-    expect(row(safety, 4)).toEqual([new Date('2026-11-02T00:00:00Z'), undefined, '消防器材与通道', '异常', undefined, undefined, '不合格', '陈主任', new Date('2026-11-02T08:05:00Z'), '灭火器压力不足', `#${ids.tap}`]);
+    expect(row(safety, 4)).toEqual([
+      new Date('2026-11-02T00:00:00Z'),
+      undefined,
+      '消防器材与通道',
+      '异常',
+      undefined,
+      undefined,
+      '不合格',
+      '陈主任',
+      new Date('2026-11-02T08:05:00Z'),
+      '灭火器压力不足',
+      `#${ids.tap}`,
+    ]);
     expect(wb.getWorksheet('晨检')!.rowCount).toBe(2); // a template without records this month: headers only
   });
 
@@ -134,7 +329,9 @@ describe('monthly ledger', () => {
     expect(ws.rowCount).toBe(4); // #tap and #chair; not the October or December ones
     const cell = (r: number, h: string) => ws.getRow(r).getCell(headers.indexOf(h) + 1).value;
     expect(cell(3, '工单号')).toBe(ids.tap);
-    expect(cell(3, '问题描述')).toBe('小一班 水龙头一直在漏水，地上都湿了，小朋友差点滑倒，请尽快派师傅来修理一下，谢谢！');
+    expect(cell(3, '问题描述')).toBe(
+      '小一班 水龙头一直在漏水，地上都湿了，小朋友差点滑倒，请尽快派师傅来修理一下，谢谢！',
+    );
     expect(cell(3, '报修时间')).toEqual(new Date('2026-11-01T00:10:00Z'));
     expect(cell(3, '完工时间')).toEqual(new Date('2026-11-01T02:10:00Z'));
     expect(cell(3, '接单用时（分钟）')).toBe(15);
@@ -144,7 +341,9 @@ describe('monthly ledger', () => {
     expect(cell(3, '评价')).toBe('修得不错，就是有点慢');
     expect(cell(3, '接单方式')).toBe('抢单');
     expect(cell(3, '来源')).toBe('企业微信群');
-    expect(cell(3, '处理经过')).toBe('11-01 00:10 王丽 报修\n00:25 李师傅 接单\n02:10 李师傅 完工：换了阀芯\n08:00 王丽 评价 4分：修得不错，就是有点慢');
+    expect(cell(3, '处理经过')).toBe(
+      '11-01 00:10 王丽 报修\n00:25 李师傅 接单\n02:10 李师傅 完工：换了阀芯\n08:00 王丽 评价 4分：修得不错，就是有点慢',
+    );
     expect(cell(4, '工单号')).toBe(ids.chair);
     expect(cell(4, '接单方式')).toBe('系统派单');
     expect(cell(4, '处理人')).toBe('郑师傅');
@@ -156,10 +355,29 @@ describe('monthly ledger', () => {
     const ev = wb.getWorksheet('工单流转记录')!;
     expect(row(ev, 2)).toEqual(['工单号', '时间', '人员', '动作', '说明', '转给', '评分']);
     expect(ev.rowCount).toBe(2 + 4 + 2);
-    expect(row(ev, 9 - 1)).toEqual([ids.chair, new Date('2026-12-01T00:59:00Z'), '系统', '派单', undefined, '郑师傅', undefined]);
+    expect(row(ev, 9 - 1)).toEqual([
+      ids.chair,
+      new Date('2026-12-01T00:59:00Z'),
+      '系统',
+      '派单',
+      undefined,
+      '郑师傅',
+      undefined,
+    ]);
     const meals = wb.getWorksheet('膳食反馈')!;
     expect(meals.rowCount).toBe(3);
-    expect(row(meals, 3)).toEqual([new Date('2026-11-02T12:50:00Z'), '午餐', 1, '汤里有头发', '李娜', '是', `#${ids.tap}`, '已更换厨师帽，加强检查', '钱师傅', new Date('2026-11-02T13:30:00Z')]);
+    expect(row(meals, 3)).toEqual([
+      new Date('2026-11-02T12:50:00Z'),
+      '午餐',
+      1,
+      '汤里有头发',
+      '李娜',
+      '是',
+      `#${ids.tap}`,
+      '已更换厨师帽，加强检查',
+      '钱师傅',
+      new Date('2026-11-02T13:30:00Z'),
+    ]);
   });
 
   it('tasks from before the created index are found too', async () => {
@@ -180,7 +398,9 @@ describe('monthly ledger', () => {
     try {
       expect((await fetch(`${url}?month=2026-11`)).status).toBe(401);
       expect((await fetch(`${url}?month=2026-11`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-      expect((await fetch(`${url}?month=2026-13`, { headers: { authorization: 'Bearer secret-token' } })).status).toBe(400);
+      expect((await fetch(`${url}?month=2026-13`, { headers: { authorization: 'Bearer secret-token' } })).status).toBe(
+        400,
+      );
       const res = await fetch(`${url}?month=2026-11`, { headers: { authorization: 'Bearer secret-token' } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');

@@ -25,8 +25,14 @@ const handle = async (e: Envelope) => {
 };
 
 const env = (n: number | string): Envelope => ({
-  id: `wecom:aibot:m${n}`, channel: 'wecom', surface: 'aibot', msgId: `m${n}`,
-  chat: { id: 'c1', type: 'group' }, sender: { platformId: 'wang_li' }, text: `报修 小一班 灯不亮 ${n}`, receivedAt: 1,
+  id: `wecom:aibot:m${n}`,
+  channel: 'wecom',
+  surface: 'aibot',
+  msgId: `m${n}`,
+  chat: { id: 'c1', type: 'group' },
+  sender: { platformId: 'wang_li' },
+  text: `报修 小一班 灯不亮 ${n}`,
+  receivedAt: 1,
 });
 
 beforeAll(() => {
@@ -41,7 +47,10 @@ function setup() {
   inbox = new Queue<Envelope>('inbox', { connection: redis, prefix: `${prefix}:q` });
   handled = [];
   failing = new Set();
-  return { stream: `${prefix}:ingress`, handoff: new Handoff(redis, `${prefix}:ingress`, (id) => `${prefix}:seen:${id}`) };
+  return {
+    stream: `${prefix}:ingress`,
+    handoff: new Handoff(redis, `${prefix}:ingress`, (id) => `${prefix}:seen:${id}`),
+  };
 }
 
 afterEach(async () => {
@@ -80,7 +89,9 @@ describe('Handoff', () => {
     });
     // Half of the burst are replays of requests already seen.
     for (let i = 0; i < 100; i += 2) await redis.set(`${prefix}:nonce:s${i}`, '1');
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => handoff.accept(env(i), { key: `${prefix}:nonce:s${i}`, ttlMs: 60_000 })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => handoff.accept(env(i), { key: `${prefix}:nonce:s${i}`, ttlMs: 60_000 })),
+    );
     await new Promise((r) => setTimeout(r, 50));
     monitor.disconnect();
     expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => (i % 2 === 1 ? 'stored' : 'replay')));
@@ -115,7 +126,14 @@ describe('Handoff', () => {
       expect(await Promise.all(answers)).toEqual(['stored', 'stored', 'stored', 'stored', 'stored']);
       await until('three script calls in MONITOR', () => sizes.length >= 3, 2000);
       expect(sizes).toEqual([1, 1, 3]);
-      expect((await conn.xrange('ingress', '-', '+')).map(([, f]) => (JSON.parse(f[1]) as Envelope).msgId)).toEqual(['mwarm', 'ma', 'mb', 'mc', 'md', 'me']);
+      expect((await conn.xrange('ingress', '-', '+')).map(([, f]) => (JSON.parse(f[1]) as Envelope).msgId)).toEqual([
+        'mwarm',
+        'ma',
+        'mb',
+        'mc',
+        'md',
+        'me',
+      ]);
     } finally {
       monitor.disconnect();
       conn.disconnect();
@@ -137,7 +155,11 @@ describe('InboxPump', () => {
     const { stream, handoff } = setup();
     for (const n of [1, 2, 3]) await handoff.accept(env(n));
     await startPump(stream).start();
-    await until('the three messages handled', async () => handled.length === 3 && (await redis.xlen(stream)) === 0, 5000);
+    await until(
+      'the three messages handled',
+      async () => handled.length === 3 && (await redis.xlen(stream)) === 0,
+      5000,
+    );
     expect(handled.sort()).toEqual(['m1', 'm2', 'm3']);
     expect(await inbox.count()).toBe(0); // the queue is only for retries
     // Messages taken while the workers run follow within milliseconds.
@@ -155,11 +177,16 @@ describe('InboxPump', () => {
       events.push(`end ${e.msgId}`);
     };
     const people = ['wang_li', 'li_na', 'zhang_min'];
-    for (let i = 0; i < 4; i++) for (const p of people) await handoff.accept({ ...env(`${p}-${i}`), sender: { platformId: p } });
+    for (let i = 0; i < 4; i++)
+      for (const p of people) await handoff.accept({ ...env(`${p}-${i}`), sender: { platformId: p } });
     const pump = new InboxPump(REDIS_URL, redis, stream, slow, inbox, log, { batch: 16 });
     pumps.push(pump);
     await pump.start();
-    await until('all twelve handled', async () => events.filter((x) => x.startsWith('end')).length === 12 && (await redis.xlen(stream)) === 0, 5000);
+    await until(
+      'all twelve handled',
+      async () => events.filter((x) => x.startsWith('end')).length === 12 && (await redis.xlen(stream)) === 0,
+      5000,
+    );
     for (const p of people) {
       const order = events.filter((x) => x.startsWith('end') && x.includes(p)).map((x) => x.slice(4));
       expect(order).toEqual([0, 1, 2, 3].map((i) => `m${p}-${i}`));
@@ -174,7 +201,11 @@ describe('InboxPump', () => {
     failing.add('m2');
     for (const n of [1, 2, 3]) await handoff.accept(env(n));
     await startPump(stream).start();
-    await until('the failed message queued', async () => (await inbox.getWaitingCount()) === 1 && (await redis.xlen(stream)) === 0, 5000);
+    await until(
+      'the failed message queued',
+      async () => (await inbox.getWaitingCount()) === 1 && (await redis.xlen(stream)) === 0,
+      5000,
+    );
     expect(handled.sort()).toEqual(['m1', 'm3']);
     const [job] = await inbox.getWaiting();
     expect(job.id).toBe('wecom_aibot_m2');
@@ -187,7 +218,15 @@ describe('InboxPump', () => {
     for (const n of [1, 2]) await handoff.accept(env(n));
     // A worker that died right after reading: the entries sit in its pending list.
     await redis.xreadgroup('GROUP', 'workers', 'dead-worker', 'COUNT', 10, 'STREAMS', stream, '>');
-    await redis.xclaim(stream, 'workers', 'dead-worker', 0, ...(await redis.xrange(stream, '-', '+')).map(([id]) => id), 'IDLE', 60_000);
+    await redis.xclaim(
+      stream,
+      'workers',
+      'dead-worker',
+      0,
+      ...(await redis.xrange(stream, '-', '+')).map(([id]) => id),
+      'IDLE',
+      60_000,
+    );
     await startPump(stream).start();
     await until('the two reclaimed messages queued', async () => (await inbox.getWaitingCount()) === 2, 5000);
     expect(handled).toEqual([]); // not handled inline: it may be what killed the other worker
@@ -200,7 +239,11 @@ describe('InboxPump', () => {
     await redis.xadd(stream, '*', 'e', '{"not":"an envelope"}');
     await handoff.accept(env(1));
     await startPump(stream).start();
-    await until('the readable message handled', async () => handled.includes('m1') && (await redis.xlen(stream)) === 0, 5000);
+    await until(
+      'the readable message handled',
+      async () => handled.includes('m1') && (await redis.xlen(stream)) === 0,
+      5000,
+    );
     expect(await redis.lrange(`${stream}:unreadable`, 0, -1)).toEqual(['{"not":"an envelope"}']);
   });
 

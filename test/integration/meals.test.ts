@@ -67,19 +67,50 @@ afterAll(async () => {
 const job = (name: string) => allJobs(config).find((j) => j.name === name)!;
 
 async function runJob(name: string, when: number, firing = `${name}@${when}`, cal = calendar): Promise<Outcome> {
-  const ctx: JobContext = { config, roster, calendar: cal, tasks, side, service, redis, prefix, log: createLogger('silent'), at: when, date: cal.dateOf(when), firing };
+  const ctx: JobContext = {
+    config,
+    roster,
+    calendar: cal,
+    tasks,
+    side,
+    service,
+    redis,
+    prefix,
+    log: createLogger('silent'),
+    at: when,
+    date: cal.dateOf(when),
+    firing,
+  };
   return (await job(name).run(ctx)) as Outcome;
 }
 
 function env(person: string, text: string, chat: string): Envelope {
   const msgId = `m${++n}`;
-  return { id: `local:test:${msgId}`, channel: 'local', surface: 'console', msgId, chat: { id: chat, type: chat.startsWith('dm:') ? 'single' : 'group' }, sender: { platformId: person }, text, receivedAt: Date.now() };
+  return {
+    id: `local:test:${msgId}`,
+    channel: 'local',
+    surface: 'console',
+    msgId,
+    chat: { id: chat, type: chat.startsWith('dm:') ? 'single' : 'group' },
+    sender: { platformId: person },
+    text,
+    receivedAt: Date.now(),
+  };
 }
 
 const say = (person: string, text: string, chat: string, now: number) => service.handle(env(person, text, chat), now);
-const replyText = (o: Outcome) => o.messages.filter((m) => m.to.kind === 'reply').map((m) => ('text' in m.message ? m.message.text : '')).join('\n');
-const dmText = (o: Outcome, person: string) => o.messages.filter((m) => m.to.kind === 'user' && m.to.person === person).map((m) => ('text' in m.message ? m.message.text : '')).join('\n');
-const day = async (date: string): Promise<MealFeedback[]> => (await redis.lrange(recordKeys(prefix).mealDay(date), 0, -1)).map((s) => JSON.parse(s) as MealFeedback);
+const replyText = (o: Outcome) =>
+  o.messages
+    .filter((m) => m.to.kind === 'reply')
+    .map((m) => ('text' in m.message ? m.message.text : ''))
+    .join('\n');
+const dmText = (o: Outcome, person: string) =>
+  o.messages
+    .filter((m) => m.to.kind === 'user' && m.to.person === person)
+    .map((m) => ('text' in m.message ? m.message.text : ''))
+    .join('\n');
+const day = async (date: string): Promise<MealFeedback[]> =>
+  (await redis.lrange(recordKeys(prefix).mealDay(date), 0, -1)).map((s) => JSON.parse(s) as MealFeedback);
 
 describe('the weekly menu (食谱公示)', () => {
   it('runs on the first school day of the week only: a Monday holiday makes Tuesday the first', () => {
@@ -115,12 +146,20 @@ describe('meal rounds', () => {
   it('asks the round’s chats about today’s dishes', async () => {
     const o = await runJob('meal.午餐', at('12:40'));
     expect(o.messages.map((m) => m.to)).toEqual([{ kind: 'chat', chat: 'staff' }]);
-    expect('text' in o.messages[0].message && o.messages[0].message.text).toContain('今天午餐（清蒸鱼、土豆丝、杂粮饭、番茄汤）');
+    expect('text' in o.messages[0].message && o.messages[0].message.text).toContain(
+      '今天午餐（清蒸鱼、土豆丝、杂粮饭、番茄汤）',
+    );
     expect((await runJob('meal.午餐', at('12:45'), 'run-now')).messages).toEqual([]);
   });
 
   it('takes bare scores in the window as that meal’s rating', async () => {
-    for (const [who, text] of [['wang_li', '4'], ['li_na', '3 米饭偏硬'], ['zhao_jing', '★★★★ 汤有点咸'], ['sun_yan', '四分'], ['huang_ys', '5 好吃']] as const) {
+    for (const [who, text] of [
+      ['wang_li', '4'],
+      ['li_na', '3 米饭偏硬'],
+      ['zhao_jing', '★★★★ 汤有点咸'],
+      ['sun_yan', '四分'],
+      ['huang_ys', '5 好吃'],
+    ] as const) {
       const o = await say(who, text, 'staff', at('12:50'));
       expect(replyText(o)).toMatch(/^谢谢！午餐 ★+ 已记录/);
       expect(o.route).toBeUndefined();
@@ -139,13 +178,33 @@ describe('meal rounds', () => {
     const low = await say('zhang_min', '2 鱼有点腥', 'staff', at('13:00'));
     complaint = low.route!.task;
     expect(replyText(low)).toContain(`已转食堂 #${complaint}`);
-    expect(await tasks.get(complaint)).toMatchObject({ kind: 'meal', team: 'shitang', place: '厨房', urgent: false, mealRating: 2, reporter: 'zhang_min', text: '午餐评价 2分：鱼有点腥' });
+    expect(await tasks.get(complaint)).toMatchObject({
+      kind: 'meal',
+      team: 'shitang',
+      place: '厨房',
+      urgent: false,
+      mealRating: 2,
+      reporter: 'zhang_min',
+      text: '午餐评价 2分：鱼有点腥',
+    });
     const unsafe = await say('liu_fang', '4 汤里有头发', 'staff', at('13:01'));
     expect(await tasks.get(unsafe.route!.task)).toMatchObject({ kind: 'meal', urgent: true, mealRating: 4 });
     expect(replyText(unsafe)).toContain('食品安全');
     const stored = await day(DATE);
-    expect(stored.at(-2)).toMatchObject({ person: 'zhang_min', meal: '午餐', rating: 2, task: complaint, urgent: false });
-    expect(stored.at(-1)).toMatchObject({ person: 'liu_fang', meal: '午餐', rating: 4, urgent: true, task: unsafe.route!.task });
+    expect(stored.at(-2)).toMatchObject({
+      person: 'zhang_min',
+      meal: '午餐',
+      rating: 2,
+      task: complaint,
+      urgent: false,
+    });
+    expect(stored.at(-1)).toMatchObject({
+      person: 'liu_fang',
+      meal: '午餐',
+      rating: 4,
+      urgent: true,
+      task: unsafe.route!.task,
+    });
   });
 
   it('leaves commands, reports and other chats to the parser; after the window a score is not taken', async () => {
@@ -179,15 +238,24 @@ describe('a second score for the same meal', () => {
     const again = await say('wang_li', '3 有点淡', 'staff', at('12:55', D));
     expect(replyText(again)).toBe('已更新你对午餐的评分：3 分（原来 4 分），意见已转达食堂。');
     expect(again.routes).toEqual([]);
-    expect(await mine('wang_li')).toEqual([{ at: at('12:55', D), person: 'wang_li', meal: '午餐', rating: 3, text: '有点淡', urgent: false }]);
+    expect(await mine('wang_li')).toEqual([
+      { at: at('12:55', D), person: 'wang_li', meal: '午餐', rating: 3, text: '有点淡', urgent: false },
+    ]);
   });
 
   it('a low second score opens the canteen task the first did not', async () => {
     const low = await say('wang_li', '2', 'staff', at('13:00', D));
     const id = low.route!.task;
     expect(replyText(low)).toBe(`已更新你对午餐的评分：2 分（原来 3 分），已转食堂 #${id}，食堂答复后会告诉你。`);
-    expect(await tasks.get(id)).toMatchObject({ kind: 'meal', reporter: 'wang_li', mealRating: 2, text: '午餐评价 2分' });
-    expect(await mine('wang_li')).toEqual([{ at: at('13:00', D), person: 'wang_li', meal: '午餐', rating: 2, urgent: false, task: id }]);
+    expect(await tasks.get(id)).toMatchObject({
+      kind: 'meal',
+      reporter: 'wang_li',
+      mealRating: 2,
+      text: '午餐评价 2分',
+    });
+    expect(await mine('wang_li')).toEqual([
+      { at: at('13:00', D), person: 'wang_li', meal: '午餐', rating: 2, urgent: false, task: id },
+    ]);
   });
 
   it('a complaint is not raised twice: the second low score keeps the first task, and its answer', async () => {
@@ -196,27 +264,42 @@ describe('a second score for the same meal', () => {
     const seq = Number(await redis.get(keys(prefix).taskSeq));
     const second = await say('li_na', '1 还是太咸', 'staff', at('13:05', D));
     expect(second.routes).toEqual([]);
-    expect(replyText(second)).toBe(`已更新你对午餐的评分：1 分（原来 2 分）。这餐的意见已转食堂 #${complaint}（不重复开单），食堂答复后会告诉你。`);
+    expect(replyText(second)).toBe(
+      `已更新你对午餐的评分：1 分（原来 2 分）。这餐的意见已转食堂 #${complaint}（不重复开单），食堂答复后会告诉你。`,
+    );
     expect(Number(await redis.get(keys(prefix).taskSeq))).toBe(seq);
     await say('qian_sf', `答复 ${complaint} 明天少放盐`, 'team_shitang', at('13:30', D));
     const better = await say('li_na', '5 今天的汤好喝', 'staff', at('13:40', D));
     expect(replyText(better)).toBe('已更新你对午餐的评分：5 分（原来 1 分），意见已转达食堂。');
-    expect(await mine('li_na')).toEqual([{
-      at: at('13:40', D), person: 'li_na', meal: '午餐', rating: 5, text: '今天的汤好喝', urgent: false, task: complaint,
-      answer: { by: 'qian_sf', at: at('13:30', D), text: '明天少放盐' },
-    }]);
+    expect(await mine('li_na')).toEqual([
+      {
+        at: at('13:40', D),
+        person: 'li_na',
+        meal: '午餐',
+        rating: 5,
+        text: '今天的汤好喝',
+        urgent: false,
+        task: complaint,
+        answer: { by: 'qian_sf', at: at('13:30', D), text: '明天少放盐' },
+      },
+    ]);
   });
 
   it('a retried delivery of the same message changes nothing', async () => {
     const e = env('sun_yan', '4', 'staff');
     await service.handle(e, at('13:10', D));
     await service.handle({ ...e }, at('13:11', D));
-    expect(await mine('sun_yan')).toEqual([{ at: at('13:10', D), person: 'sun_yan', meal: '午餐', rating: 4, urgent: false }]);
+    expect(await mine('sun_yan')).toEqual([
+      { at: at('13:10', D), person: 'sun_yan', meal: '午餐', rating: 4, urgent: false },
+    ]);
   });
 
   it('two low scores at once from one person: one entry, one task', async () => {
     await runJob('meal.午点', at('15:00', D));
-    const both = await Promise.all([say('zhao_jing', '1 太甜', 'staff', at('15:05', D)), say('zhao_jing', '2 太甜了', 'staff', at('15:05', D))]);
+    const both = await Promise.all([
+      say('zhao_jing', '1 太甜', 'staff', at('15:05', D)),
+      say('zhao_jing', '2 太甜了', 'staff', at('15:05', D)),
+    ]);
     const opened = new Set(both.flatMap((o) => o.routes.map((r) => r.task)));
     expect(opened.size).toBe(1);
     const stored = (await day(D)).filter((f) => f.person === 'zhao_jing' && f.meal === '午点');
@@ -237,7 +320,11 @@ describe('a second score for the same meal', () => {
     const sheet = wb.getWorksheet('膳食反馈')!;
     const rows = Array.from({ length: sheet.rowCount - 2 }, (_, i) => sheet.getRow(i + 3).values as unknown[]);
     const lunch17 = rows.filter((r) => r[2] === '午餐' && (r[1] as Date).toISOString().startsWith(D));
-    expect(lunch17.map((r) => [r[5], r[3]])).toEqual([['王丽', 2], ['李娜', 5], ['孙艳', 4]]);
+    expect(lunch17.map((r) => [r[5], r[3]])).toEqual([
+      ['王丽', 2],
+      ['李娜', 5],
+      ['孙艳', 4],
+    ]);
     expect(lunch17[1][7]).toBe(`#${complaint}`);
   });
 });
@@ -252,11 +339,17 @@ describe('答复', () => {
     const o = await say('qian_sf', `答复 ${id} 明天换新米`, 'team_shitang', at('14:00', '2026-03-12'));
     expect(replyText(o)).toContain(`已答复 #${id}，已转告张敏`);
     expect(dmText(o, 'zhang_min')).toContain('钱师傅答复：明天换新米');
-    expect((await day('2026-03-12')).find((f) => f.task === id)!.answer).toEqual({ by: 'qian_sf', at: at('14:00', '2026-03-12'), text: '明天换新米' });
+    expect((await day('2026-03-12')).find((f) => f.task === id)!.answer).toEqual({
+      by: 'qian_sf',
+      at: at('14:00', '2026-03-12'),
+      text: '明天换新米',
+    });
     expect((await tasks.history(id)).at(-1)).toMatchObject({ type: 'answered', by: 'qian_sf', text: '明天换新米' });
     const manager = await say('chen_zr', `回复 #${id}：已和食堂沟通`, 'manager', at('14:10', '2026-03-12'));
     expect(dmText(manager, 'zhang_min')).toContain('已和食堂沟通');
-    expect(replyText(await say('qian_sf', `答复 ${id}`, 'team_shitang', at('14:20', '2026-03-12')))).toContain('请写上答复内容');
+    expect(replyText(await say('qian_sf', `答复 ${id}`, 'team_shitang', at('14:20', '2026-03-12')))).toContain(
+      '请写上答复内容',
+    );
   });
 });
 

@@ -40,11 +40,25 @@ afterAll(async () => {
 
 function env(person: string, text: string, chat = 'group-1', action?: Envelope['action']): Envelope {
   const msgId = `m${++n}`;
-  return { id: `wecom:aibot:${msgId}`, channel: 'wecom', surface: 'aibot', msgId, chat: { id: chat, type: 'group' }, sender: { platformId: wecomId[person] ?? person }, text, action, receivedAt: Date.now() };
+  return {
+    id: `wecom:aibot:${msgId}`,
+    channel: 'wecom',
+    surface: 'aibot',
+    msgId,
+    chat: { id: chat, type: 'group' },
+    sender: { platformId: wecomId[person] ?? person },
+    text,
+    action,
+    receivedAt: Date.now(),
+  };
 }
 
 const say = (person: string, text: string, chat?: string) => service.handle(env(person, text, chat));
-const replyText = (o: Outcome) => o.messages.filter((m) => m.to.kind === 'reply').map((m) => (m.message.type === 'text' ? m.message.text : '')).join('\n');
+const replyText = (o: Outcome) =>
+  o.messages
+    .filter((m) => m.to.kind === 'reply')
+    .map((m) => (m.message.type === 'text' ? m.message.text : ''))
+    .join('\n');
 const dmsTo = (o: Outcome, person: string) => o.messages.filter((m) => m.to.kind === 'user' && m.to.person === person);
 
 async function report(text = '报修 小一班 水龙头漏水', who = 'wang_li'): Promise<number> {
@@ -62,7 +76,9 @@ describe('task service', () => {
     const nap = (await store.get(await report('保洁 午睡室 有小朋友尿床了')))!;
     expect(nap).toMatchObject({ kind: 'cleaning', team: 'baojie', owner: 'he_ay' });
     const plan = await dispatcher.route(nap.id);
-    expect(plan.messages.filter((m) => m.to.kind === 'user').map((m) => m.to.kind === 'user' && m.to.person)).toEqual(['he_ay']);
+    expect(plan.messages.filter((m) => m.to.kind === 'user').map((m) => m.to.kind === 'user' && m.to.person)).toEqual([
+      'he_ay',
+    ]);
     expect(plan.timers.map((t) => t.step)).toEqual(['remind', 'assign', 'escalate']);
   });
 
@@ -116,7 +132,9 @@ describe('task service', () => {
     await say('li_sf', `接单 ${id}`);
     expect((await store.get(id))!.state).toBe('claimed');
     const t = await say('li_sf', `转单 ${id} @吴师傅`);
-    expect(t.messages.some((m) => m.to.kind === 'user' && m.to.person === 'wu_sf' && m.message.type === 'card')).toBe(true);
+    expect(t.messages.some((m) => m.to.kind === 'user' && m.to.person === 'wu_sf' && m.message.type === 'card')).toBe(
+      true,
+    );
     expect((await store.get(id))!).toMatchObject({ assignee: 'wu_sf', acked: false });
     await say('wu_sf', `接单 ${id}`);
     expect((await store.get(id))!.acked).toBe(true);
@@ -139,7 +157,12 @@ describe('task service', () => {
     const good = await say('li_na', '餐评 5 今天的包子很好吃');
     expect(good.route).toBeUndefined();
     const low = await say('li_na', '餐评 1 米饭太硬');
-    expect((await store.get(low.route!.task))!).toMatchObject({ kind: 'meal', team: 'shitang', urgent: false, mealRating: 1 });
+    expect((await store.get(low.route!.task))!).toMatchObject({
+      kind: 'meal',
+      team: 'shitang',
+      urgent: false,
+      mealRating: 1,
+    });
     const unsafe = await say('li_na', '餐评 4 汤里有头发');
     expect((await store.get(unsafe.route!.task))!).toMatchObject({ kind: 'meal', urgent: true });
     expect((await side.mealFeedback()).length).toBeGreaterThanOrEqual(3);
@@ -158,7 +181,8 @@ describe('task service', () => {
 
     const id2 = await report();
     await say('wu_sf', `接单 ${id2}`);
-    for (const step of ['remind', 'assign', 'escalate'] as const) expect((await dispatcher.timer(step, id2, undefined)).messages).toEqual([]);
+    for (const step of ['remind', 'assign', 'escalate'] as const)
+      expect((await dispatcher.timer(step, id2, undefined)).messages).toEqual([]);
     await say('wu_sf', `完工 ${id2}`);
     expect((await dispatcher.timer('autoaccept', id2, 0)).messages).toEqual([]); // armed for an earlier 完工
     await dispatcher.timer('autoaccept', id2, 1);

@@ -24,7 +24,11 @@ let n = 0;
 const ctx = () => ({ jobId: `img-${++n}`, attempt: 1 });
 
 function channel(): WecomChannel {
-  const wecom = { apiBase: fake.url, corpId: 'wwcorp', app: { token: 't', aesKey: 'a'.repeat(43), secret: 'sec', agentId: 1000002 } };
+  const wecom = {
+    apiBase: fake.url,
+    corpId: 'wwcorp',
+    app: { token: 't', aesKey: 'a'.repeat(43), secret: 'sec', agentId: 1000002 },
+  };
   return new WecomChannel(wecom, roster, redis, keys(prefix), createLogger('silent'));
 }
 
@@ -32,7 +36,10 @@ beforeAll(async () => {
   redis = redisClient();
   fake = await startFakeWecom({ corpId: 'wwcorp', corpSecret: 'sec', agentId: 1000002, webhookKeys: ['k-manager'] });
   roster = new Roster(loadSettings({ WECOM_WEBHOOK_MANAGER: 'k-manager' }, 'config/example.yaml').config);
-  const series = dailySeries(['2026-11-19', '2026-11-20'], new Map([['2026-11-20', { 'rep:repair': 3, 'fin:repair': 2, 'finms:repair': 4 * 3_600_000 }]]));
+  const series = dailySeries(
+    ['2026-11-19', '2026-11-20'],
+    new Map([['2026-11-20', { 'rep:repair': 3, 'fin:repair': 2, 'finms:repair': 4 * 3_600_000 }]]),
+  );
   const png = chartPng({ title: '周报', series, finishTargetMs: 24 * 3_600_000 }, null);
   image = { type: 'image', png: png.toString('base64'), alt: '周报图表：每日新增工单与平均完工用时' };
 });
@@ -50,7 +57,15 @@ describe('images through WeCom', () => {
     await c.deliver({ to: { kind: 'user', person: 'chen_zr' }, message: image }, ctx());
     const uploads = fake.requests.filter((r) => r.kind === 'media.upload');
     expect(uploads).toHaveLength(1);
-    expect(uploads[0]).toMatchObject({ errcode: 0, query: { type: 'image' }, media: { filename: 'chart.png', contentType: 'image/png', md5: createHash('md5').update(Buffer.from(image.png, 'base64')).digest('hex') } });
+    expect(uploads[0]).toMatchObject({
+      errcode: 0,
+      query: { type: 'image' },
+      media: {
+        filename: 'chart.png',
+        contentType: 'image/png',
+        md5: createHash('md5').update(Buffer.from(image.png, 'base64')).digest('hex'),
+      },
+    });
     const mediaId = uploads[0].media!.mediaId!;
     expect(fake.uploaded(mediaId)!.data.equals(Buffer.from(image.png, 'base64'))).toBe(true);
     const sends = fake.requests.filter((r) => r.kind === 'message.send');
@@ -75,10 +90,22 @@ describe('images through WeCom', () => {
     await c.deliver({ to: { kind: 'chat', chat: 'manager' }, message: image }, ctx());
     const hook = fake.requests.filter((r) => r.kind === 'webhook.send').at(-1)!;
     expect(hook).toMatchObject({ errcode: 0, body: { msgtype: 'image', image: { base64: image.png } } });
-    const handle = { channel: 'wecom', surface: 'aibot', chatId: 'g', chatType: 'group' as const, senderPlatformId: 'ZhouYuanZhang', envelopeId: 'e1', responseUrl: fake.mintResponseUrl({ chattype: 'group' }) };
+    const handle = {
+      channel: 'wecom',
+      surface: 'aibot',
+      chatId: 'g',
+      chatType: 'group' as const,
+      senderPlatformId: 'ZhouYuanZhang',
+      envelopeId: 'e1',
+      responseUrl: fake.mintResponseUrl({ chattype: 'group' }),
+    };
     const out: Outgoing = { to: { kind: 'reply', handle }, message: image };
     await c.deliver(out, ctx());
-    expect(fake.requests.at(-1)).toMatchObject({ kind: 'response_url', errcode: 0, body: { msgtype: 'markdown', markdown: { content: image.alt } } });
+    expect(fake.requests.at(-1)).toMatchObject({
+      kind: 'response_url',
+      errcode: 0,
+      body: { msgtype: 'markdown', markdown: { content: image.alt } },
+    });
     expect(fake.violations()).toEqual([]);
   });
 });

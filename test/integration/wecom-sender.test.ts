@@ -22,15 +22,27 @@ let roster: Roster;
 let n = 0;
 
 function channel(): WecomChannel {
-  const wecom = { apiBase: fake.url, corpId: 'wwcorp', app: { token: 't', aesKey: 'a'.repeat(43), secret: 'sec', agentId: 1000002 } };
+  const wecom = {
+    apiBase: fake.url,
+    corpId: 'wwcorp',
+    app: { token: 't', aesKey: 'a'.repeat(43), secret: 'sec', agentId: 1000002 },
+  };
   return new WecomChannel(wecom, roster, redis, keys(prefix), log);
 }
 const ctx = () => ({ jobId: `job-${++n}`, attempt: 1 });
-const dm = (person: string, text: string): Outgoing => ({ to: { kind: 'user', person }, message: { type: 'text', text } });
+const dm = (person: string, text: string): Outgoing => ({
+  to: { kind: 'user', person },
+  message: { type: 'text', text },
+});
 
 beforeAll(async () => {
   redis = redisClient();
-  fake = await startFakeWecom({ corpId: 'wwcorp', corpSecret: 'sec', agentId: 1000002, webhookKeys: ['k-repair', 'k-manager'] });
+  fake = await startFakeWecom({
+    corpId: 'wwcorp',
+    corpSecret: 'sec',
+    agentId: 1000002,
+    webhookKeys: ['k-repair', 'k-manager'],
+  });
   const env = { WECOM_WEBHOOK_SHUIDIAN: 'k-repair', WECOM_WEBHOOK_MANAGER: 'k-manager' };
   roster = new Roster(loadSettings(env, 'config/example.yaml').config);
 });
@@ -45,7 +57,11 @@ describe('WeCom sender', () => {
   it('shares one access_token across instances and refreshes it once when WeCom revokes it', async () => {
     const a = channel();
     const b = channel();
-    await Promise.all([a.deliver(dm('li_sf', '甲'), ctx()), b.deliver(dm('wu_sf', '乙'), ctx()), a.deliver(dm('he_ay', '丙'), ctx())]);
+    await Promise.all([
+      a.deliver(dm('li_sf', '甲'), ctx()),
+      b.deliver(dm('wu_sf', '乙'), ctx()),
+      a.deliver(dm('he_ay', '丙'), ctx()),
+    ]);
     expect(fake.requests.filter((r) => r.kind === 'gettoken')).toHaveLength(1);
     fake.revokeTokens();
     await b.deliver(dm('li_sf', '丁'), ctx());
@@ -53,13 +69,23 @@ describe('WeCom sender', () => {
     const sends = fake.requests.filter((r) => r.kind === 'message.send');
     expect(sends.at(-2)!.errcode).toBe(42001);
     expect(sends.at(-1)!.errcode).toBe(0);
-    expect(sends.at(-1)!.body).toMatchObject({ touser: 'LiShiFu', agentid: 1000002, msgtype: 'text', text: { content: '丁' }, enable_duplicate_check: 1 });
+    expect(sends.at(-1)!.body).toMatchObject({
+      touser: 'LiShiFu',
+      agentid: 1000002,
+      msgtype: 'text',
+      text: { content: '丁' },
+      enable_duplicate_check: 1,
+    });
   });
 
   it('keeps a group robot under 20 messages a minute: the 21st waits instead of tripping 45009', async () => {
     const c = channel();
-    const out: Outgoing = { to: { kind: 'chat', chat: 'team_shuidian' }, message: { type: 'text', text: '通知', mention: ['li_sf'] } };
-    for (let i = 0; i < 20; i++) await c.deliver({ ...out, message: { type: 'text', text: `通知 ${i}`, mention: ['li_sf'] } }, ctx());
+    const out: Outgoing = {
+      to: { kind: 'chat', chat: 'team_shuidian' },
+      message: { type: 'text', text: '通知', mention: ['li_sf'] },
+    };
+    for (let i = 0; i < 20; i++)
+      await c.deliver({ ...out, message: { type: 'text', text: `通知 ${i}`, mention: ['li_sf'] } }, ctx());
     const err = await c.deliver(out, ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryLater);
     expect((err as RetryLater).delayMs).toBeGreaterThan(55_000);
@@ -86,23 +112,45 @@ describe('WeCom sender', () => {
 
   it('stores the response_code of each claim card and uses each once to update the others', async () => {
     const c = channel();
-    const card = { ref: 't9001', title: '新报修 #9001', fields: [{ label: '地点', value: '小一班' }], buttons: [{ text: '接单', key: 'claim:9001' }] };
+    const card = {
+      ref: 't9001',
+      title: '新报修 #9001',
+      fields: [{ label: '地点', value: '小一班' }],
+      buttons: [{ text: '接单', key: 'claim:9001' }],
+    };
     await c.deliver({ to: { kind: 'user', person: 'li_sf' }, message: { type: 'card', card } }, ctx());
     await c.deliver({ to: { kind: 'user', person: 'wu_sf' }, message: { type: 'card', card } }, ctx());
     const taken = { ...card, buttons: [{ text: '李师傅已接单', key: 'noop:9001', style: 'muted' as const }] };
-    const update: Outgoing = { to: { kind: 'cards', ref: 't9001', except: 'li_sf' }, message: { type: 'card', card: taken } };
+    const update: Outgoing = {
+      to: { kind: 'cards', ref: 't9001', except: 'li_sf' },
+      message: { type: 'card', card: taken },
+    };
     await c.deliver(update, ctx());
     await c.deliver(update, ctx()); // a retry finds no code left and sends nothing
     const updates = fake.requests.filter((r) => r.kind === 'update_template_card');
     expect(updates).toHaveLength(1);
-    expect(updates[0]).toMatchObject({ errcode: 0, body: { userids: ['WuShiFu'], template_card: { button_list: [{ text: '李师傅已接单', style: 4 }] } } });
+    expect(updates[0]).toMatchObject({
+      errcode: 0,
+      body: { userids: ['WuShiFu'], template_card: { button_list: [{ text: '李师傅已接单', style: 4 }] } },
+    });
     expect(fake.violations()).toEqual([]);
   });
 
   it('a response_url reply retried after WeCom took it (the sender died in between) completes; a first refusal fails', async () => {
     const c = channel();
     const reply = (responseUrl: string): Outgoing => ({
-      to: { kind: 'reply', handle: { channel: 'wecom', surface: 'aibot', chatId: 'wrStaff', chatType: 'group', senderPlatformId: 'WangLi', responseUrl, envelopeId: 'e1' } },
+      to: {
+        kind: 'reply',
+        handle: {
+          channel: 'wecom',
+          surface: 'aibot',
+          chatId: 'wrStaff',
+          chatType: 'group',
+          senderPlatformId: 'WangLi',
+          responseUrl,
+          envelopeId: 'e1',
+        },
+      },
       message: { type: 'text', text: '✅ 已登记 #7' },
     });
     const taken = reply(fake.mintResponseUrl({ chattype: 'group' }));
@@ -114,7 +162,9 @@ describe('WeCom sender', () => {
     expect(calls[1].repeat).toBe(true);
 
     // A URL WeCom never issued (or that expired) is refused on the first call: that is a failure, not "taken".
-    const err = await c.deliver(reply(`${fake.url}/cgi-bin/aibot/response?response_code=never-issued`), ctx()).catch((e: unknown) => e);
+    const err = await c
+      .deliver(reply(`${fake.url}/cgi-bin/aibot/response?response_code=never-issued`), ctx())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlatformError);
     expect(fake.violations().map((r) => r.violations[0])).toEqual([expect.stringContaining('not issued')]);
   });

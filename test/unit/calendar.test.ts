@@ -6,9 +6,24 @@ import { missedFirings, nextFiring, previousFiring, firingId } from '../../src/s
 import type { JobDefinition } from '../../src/scheduler/job.js';
 
 const tz = 'Asia/Shanghai';
-const cal = new SchoolCalendar({ closed: [{ from: '2027-01-23', to: '2027-02-21', name: '寒假' }], holidays: ['2026-12-24'], workdays: ['2027-03-06'] }, tz);
+const cal = new SchoolCalendar(
+  {
+    closed: [{ from: '2027-01-23', to: '2027-02-21', name: '寒假' }],
+    holidays: ['2026-12-24'],
+    workdays: ['2027-03-06'],
+  },
+  tz,
+);
 const at = (iso: string) => Date.parse(iso);
-const job = (over: Partial<JobDefinition> = {}): JobDefinition => ({ name: 'checklist.safety', title: '安全检查', schedule: '30 7 * * *', everyDay: false, catchUpMs: 60 * 60_000, run: async () => undefined, ...over });
+const job = (over: Partial<JobDefinition> = {}): JobDefinition => ({
+  name: 'checklist.safety',
+  title: '安全检查',
+  schedule: '30 7 * * *',
+  everyDay: false,
+  catchUpMs: 60 * 60_000,
+  run: async () => undefined,
+  ...over,
+});
 
 describe('school calendar', () => {
   it('weekdays are school days, weekends are not', () => {
@@ -52,7 +67,9 @@ describe('scheduling decisions (fixed clock)', () => {
 
   it('catches up a missed firing within its window and not after', () => {
     const tenPast8 = at('2026-11-24T00:10:00Z'); // Tue 08:10, 40 min after 07:30
-    expect(missedFirings([job()], cal, tenPast8)).toEqual([{ name: 'checklist.safety', at: at('2026-11-23T23:30:00Z') }]);
+    expect(missedFirings([job()], cal, tenPast8)).toEqual([
+      { name: 'checklist.safety', at: at('2026-11-23T23:30:00Z') },
+    ]);
     const elevenAm = at('2026-11-24T03:00:00Z'); // 3.5 h late
     expect(missedFirings([job()], cal, elevenAm)).toEqual([]);
     const sunday = at('2026-11-29T00:10:00Z');

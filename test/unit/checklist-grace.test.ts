@@ -64,7 +64,9 @@ describe('checklist grace period', () => {
 
   it('names the field and says what to write for a bad value', () => {
     const field = 'checklists[3].grace: not a grace period';
-    expect(errorOf(withCanteenGrace('soon'))).toContain(`${field}: "soon" (use whole minutes from 1m to 12h, e.g. 30m, 90m or 2h)`);
+    expect(errorOf(withCanteenGrace('soon'))).toContain(
+      `${field}: "soon" (use whole minutes from 1m to 12h, e.g. 30m, 90m or 2h)`,
+    );
     expect(errorOf(withCanteenGrace('30'))).toContain(`${field}: "30"`); // a bare number is seconds, as everywhere
     expect(errorOf(withCanteenGrace('0m'))).toContain(field);
     expect(errorOf(withCanteenGrace('90s'))).toContain(field);

@@ -26,11 +26,15 @@ describe('configuration', () => {
   });
 
   it('names the field: an unknown team member', () => {
-    expect(errorOf(example.replace('members: [zheng_sf]', 'members: [zheng_shifu]'))).toContain('teams[1].members[0]: no person with id "zheng_shifu"');
+    expect(errorOf(example.replace('members: [zheng_sf]', 'members: [zheng_shifu]'))).toContain(
+      'teams[1].members[0]: no person with id "zheng_shifu"',
+    );
   });
 
   it('names the field: a bad duration, a bad role, a missing route', () => {
-    expect(errorOf(example.replace('remind: 30m', 'remind: soon'))).toContain('sla.normal.remind: not a duration: "soon"');
+    expect(errorOf(example.replace('remind: 30m', 'remind: soon'))).toContain(
+      'sla.normal.remind: not a duration: "soon"',
+    );
     expect(errorOf(example.replace('roles: [director]', 'roles: [boss]'))).toMatch(/people\[0\]\.roles\[0\]/);
     expect(errorOf(example.replace('  - { kind: meal, team: shitang }\n', ''))).toContain('no route for kind "meal"');
   });
@@ -47,13 +51,20 @@ describe('configuration', () => {
   });
 
   it('takes settings from the environment passed in, never from process.env', () => {
-    const s = loadSettings({ PORT: '4100', WECOM_AIBOT_TOKEN: 't', WECOM_AIBOT_AES_KEY: 'a'.repeat(43), HOUQIN_KEY_PREFIX: 'x' }, 'config/example.yaml');
+    const s = loadSettings(
+      { PORT: '4100', WECOM_AIBOT_TOKEN: 't', WECOM_AIBOT_AES_KEY: 'a'.repeat(43), HOUQIN_KEY_PREFIX: 'x' },
+      'config/example.yaml',
+    );
     expect(s.port).toBe(4100);
     expect(s.wecom.aibot).toEqual({ token: 't', aesKey: 'a'.repeat(43) });
     expect(s.wecom.app).toBeUndefined();
     expect(s.config.redis.keyPrefix).toBe('x');
-    expect(() => loadSettings({ WECOM_AIBOT_TOKEN: 't', WECOM_AIBOT_AES_KEY: 'short' }, 'config/example.yaml')).toThrow(/43-character/);
-    expect(() => loadSettings({ WECOM_APP_TOKEN: 't', WECOM_APP_AES_KEY: 'a'.repeat(43) }, 'config/example.yaml')).toThrow(/WECOM_CORP_ID/);
+    expect(() => loadSettings({ WECOM_AIBOT_TOKEN: 't', WECOM_AIBOT_AES_KEY: 'short' }, 'config/example.yaml')).toThrow(
+      /43-character/,
+    );
+    expect(() =>
+      loadSettings({ WECOM_APP_TOKEN: 't', WECOM_APP_AES_KEY: 'a'.repeat(43) }, 'config/example.yaml'),
+    ).toThrow(/WECOM_CORP_ID/);
     expect(() => loadSettings({ PORT: 'abc' }, 'config/example.yaml')).toThrow(/PORT/);
     expect(() => loadSettings({}, 'config/nope.yaml')).toThrow(/cannot read config file config\/nope.yaml/);
   });

@@ -2,8 +2,18 @@
 // the stats deltas of each step, and the exact text the director reads.
 import { describe, expect, it } from 'vitest';
 import {
-  checklistFigures, dailySeries, mealFigures, openWork, renderDigest, shortDuration, spanOf, splitMessage, toPlainText, totals,
-  type DigestFigures, type Targets,
+  checklistFigures,
+  dailySeries,
+  mealFigures,
+  openWork,
+  renderDigest,
+  shortDuration,
+  spanOf,
+  splitMessage,
+  toPlainText,
+  totals,
+  type DigestFigures,
+  type Targets,
 } from '../../src/domain/digest.js';
 import { chartPng, chartSvg } from '../../src/domain/digest-chart.js';
 import { createDeltas, statsDayKey, transitionDeltas, type StatsOptions } from '../../src/store/stats.js';
@@ -12,51 +22,152 @@ import type { Task } from '../../src/domain/task.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const targets: Targets = { normal: { claim: 30 * MIN, finish: 24 * HOUR }, urgent: { claim: 10 * MIN, finish: 4 * HOUR } };
-const names: Record<string, string> = { li_sf: '李师傅', wu_sf: '吴师傅', he_ay: '何阿姨', wang_li: '王丽', li_na: '李娜', chen_zr: '陈主任', zhao_jing: '赵静' };
+const targets: Targets = {
+  normal: { claim: 30 * MIN, finish: 24 * HOUR },
+  urgent: { claim: 10 * MIN, finish: 4 * HOUR },
+};
+const names: Record<string, string> = {
+  li_sf: '李师傅',
+  wu_sf: '吴师傅',
+  he_ay: '何阿姨',
+  wang_li: '王丽',
+  li_na: '李娜',
+  chen_zr: '陈主任',
+  zhao_jing: '赵静',
+};
 const name = (id: string) => names[id] ?? id;
 // 2026-11-20 (a Friday) 17:30 in Asia/Shanghai.
 const NOW = Date.parse('2026-11-20T17:30:00+08:00');
 
 function task(id: number, over: Partial<Task>): Task {
   return {
-    id, kind: 'repair', text: '灯不亮', reporter: 'wang_li', team: 'shuidian', source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' },
-    urgent: false, state: 'open', acked: false, createdAt: NOW - HOUR, rework: 0, doneCount: 0, version: 1, ...over,
+    id,
+    kind: 'repair',
+    text: '灯不亮',
+    reporter: 'wang_li',
+    team: 'shuidian',
+    source: { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' },
+    urgent: false,
+    state: 'open',
+    acked: false,
+    createdAt: NOW - HOUR,
+    rework: 0,
+    doneCount: 0,
+    version: 1,
+    ...over,
   };
 }
 
 // What the stats hashes of 2026-11-20 hold after a busy day (the fields store/stats.ts writes).
 const friday: Record<string, number> = {
-  'rep:repair': 5, 'urg:repair': 1, 'rep:cleaning': 2, 'rep:meal': 1,
-  'clm:repair': 4, 'clmms:repair': 4 * 20 * MIN, 'clmlate:repair': 1, 'clm:cleaning': 2, 'clmms:cleaning': 2 * 10 * MIN,
-  'fin:repair': 3, 'finms:repair': 3 * 2 * HOUR, 'fin:cleaning': 2, 'finms:cleaning': 2 * 30 * MIN, 'finlate:repair': 0,
-  'acc:repair': 3, 'auto:repair': 1, 'acc:cleaning': 1,
-  'rat:repair': 3, 'rats:repair': 14, 'rat:cleaning': 1, 'rats:cleaning': 5, 'rwk:repair': 1, 'can:cleaning': 0,
-  'w:li_sf:fin': 2, 'w:li_sf:rn': 2, 'w:li_sf:rs': 9, 'w:li_sf:rwk': 1, 'w:wu_sf:fin': 1, 'w:wu_sf:rn': 1, 'w:wu_sf:rs': 5,
-  'w:he_ay:fin': 2, 'w:he_ay:rn': 1, 'w:he_ay:rs': 5,
+  'rep:repair': 5,
+  'urg:repair': 1,
+  'rep:cleaning': 2,
+  'rep:meal': 1,
+  'clm:repair': 4,
+  'clmms:repair': 4 * 20 * MIN,
+  'clmlate:repair': 1,
+  'clm:cleaning': 2,
+  'clmms:cleaning': 2 * 10 * MIN,
+  'fin:repair': 3,
+  'finms:repair': 3 * 2 * HOUR,
+  'fin:cleaning': 2,
+  'finms:cleaning': 2 * 30 * MIN,
+  'finlate:repair': 0,
+  'acc:repair': 3,
+  'auto:repair': 1,
+  'acc:cleaning': 1,
+  'rat:repair': 3,
+  'rats:repair': 14,
+  'rat:cleaning': 1,
+  'rats:cleaning': 5,
+  'rwk:repair': 1,
+  'can:cleaning': 0,
+  'w:li_sf:fin': 2,
+  'w:li_sf:rn': 2,
+  'w:li_sf:rs': 9,
+  'w:li_sf:rwk': 1,
+  'w:wu_sf:fin': 1,
+  'w:wu_sf:rn': 1,
+  'w:wu_sf:rs': 5,
+  'w:he_ay:fin': 2,
+  'w:he_ay:rn': 1,
+  'w:he_ay:rs': 5,
 };
 
 const active: Task[] = [
-  task(101, { createdAt: NOW - 50 * HOUR, state: 'claimed', assignee: 'li_sf', place: '中二班', text: '中二班 厕所水龙头一直漏水，地上都湿了' }),
+  task(101, {
+    createdAt: NOW - 50 * HOUR,
+    state: 'claimed',
+    assignee: 'li_sf',
+    place: '中二班',
+    text: '中二班 厕所水龙头一直漏水，地上都湿了',
+  }),
   task(105, { createdAt: NOW - 3 * HOUR, state: 'open', place: '操场', text: '滑梯螺丝松了', trade: '玩具' }),
-  task(106, { createdAt: NOW - 2 * HOUR, state: 'on_hold', kind: 'cleaning', place: '午睡室', text: '地毯有污渍', holdReason: '等清洁剂' }),
-  task(107, { createdAt: NOW - 20 * MIN, state: 'open', kind: 'meal', urgent: true, place: '厨房', text: '汤里有头发' }),
+  task(106, {
+    createdAt: NOW - 2 * HOUR,
+    state: 'on_hold',
+    kind: 'cleaning',
+    place: '午睡室',
+    text: '地毯有污渍',
+    holdReason: '等清洁剂',
+  }),
+  task(107, {
+    createdAt: NOW - 20 * MIN,
+    state: 'open',
+    kind: 'meal',
+    urgent: true,
+    place: '厨房',
+    text: '汤里有头发',
+  }),
   task(108, { createdAt: NOW - 10 * MIN, state: 'done', assignee: 'wu_sf' }),
 ];
 
 const sheet = (id: string, over: Partial<ChecklistSheet>): ChecklistSheet => ({
-  id, template: id.split('.')[0], title: '每日安全检查', responsible: 'chen_zr', chat: 'manager', date: '2026-11-20', postedAt: NOW - 10 * HOUR, status: 'done', items: [], ...over,
+  id,
+  template: id.split('.')[0],
+  title: '每日安全检查',
+  responsible: 'chen_zr',
+  chat: 'manager',
+  date: '2026-11-20',
+  postedAt: NOW - 10 * HOUR,
+  status: 'done',
+  items: [],
+  ...over,
 });
 
 const sheets: ChecklistSheet[] = [
-  sheet('safety', { items: [
-    { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true },
-    { key: 'fire', label: '消防器材与通道', type: 'yesno', value: false, ok: false, note: '灭火器压力不足', task: 109 },
-  ] }),
-  sheet('disinfection.0', { template: 'disinfection', title: '消毒记录', area: '午睡室', responsible: 'he_ay', items: [
-    { key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L', value: 600, ok: false, task: 110 },
-  ] }),
-  sheet('morning_check.4', { template: 'morning_check', title: '晨检', area: '大一班', responsible: 'zhao_jing', status: 'missed', items: [{ key: 'expected', label: '应到', type: 'number', unit: '人' }] }),
+  sheet('safety', {
+    items: [
+      { key: 'doors', label: '门窗门锁', type: 'yesno', value: true, ok: true },
+      {
+        key: 'fire',
+        label: '消防器材与通道',
+        type: 'yesno',
+        value: false,
+        ok: false,
+        note: '灭火器压力不足',
+        task: 109,
+      },
+    ],
+  }),
+  sheet('disinfection.0', {
+    template: 'disinfection',
+    title: '消毒记录',
+    area: '午睡室',
+    responsible: 'he_ay',
+    items: [
+      { key: 'chlorine', label: '含氯消毒液浓度', type: 'number', unit: 'mg/L', value: 600, ok: false, task: 110 },
+    ],
+  }),
+  sheet('morning_check.4', {
+    template: 'morning_check',
+    title: '晨检',
+    area: '大一班',
+    responsible: 'zhao_jing',
+    status: 'missed',
+    items: [{ key: 'expected', label: '应到', type: 'number', unit: '人' }],
+  }),
   sheet('canteen', { template: 'canteen', title: '食堂卫生检查', responsible: 'qian_sf', status: 'open', items: [] }),
 ];
 
@@ -70,18 +181,39 @@ const meals: MealFeedback[] = [
 
 function dayFigures(): DigestFigures {
   return {
-    org: '阳光幼儿园', period: 'day', ...spanOf('day', '2026-11-20'), now: NOW, targets,
-    tasks: totals([friday]), open: openWork(active, active.length, targets, NOW), checklists: checklistFigures(sheets), meals: mealFigures(meals, 2),
+    org: '阳光幼儿园',
+    period: 'day',
+    ...spanOf('day', '2026-11-20'),
+    now: NOW,
+    targets,
+    tasks: totals([friday]),
+    open: openWork(active, active.length, targets, NOW),
+    checklists: checklistFigures(sheets),
+    meals: mealFigures(meals, 2),
   };
 }
 
 describe('periods', () => {
   it('day is the date; week the seven days ending on it; month the 1st to it, compared with the same days before', () => {
-    expect(spanOf('day', '2026-11-20')).toEqual({ span: { from: '2026-11-20', to: '2026-11-20', dates: ['2026-11-20'] } });
+    expect(spanOf('day', '2026-11-20')).toEqual({
+      span: { from: '2026-11-20', to: '2026-11-20', dates: ['2026-11-20'] },
+    });
     const w = spanOf('week', '2026-11-20');
-    expect([w.span.from, w.span.to, w.span.dates.length, w.prev!.from, w.prev!.to]).toEqual(['2026-11-14', '2026-11-20', 7, '2026-11-07', '2026-11-13']);
+    expect([w.span.from, w.span.to, w.span.dates.length, w.prev!.from, w.prev!.to]).toEqual([
+      '2026-11-14',
+      '2026-11-20',
+      7,
+      '2026-11-07',
+      '2026-11-13',
+    ]);
     const m = spanOf('month', '2026-03-30');
-    expect([m.span.from, m.span.to, m.span.dates.length, m.prev!.from, m.prev!.to]).toEqual(['2026-03-01', '2026-03-30', 30, '2026-02-01', '2026-02-28']);
+    expect([m.span.from, m.span.to, m.span.dates.length, m.prev!.from, m.prev!.to]).toEqual([
+      '2026-03-01',
+      '2026-03-30',
+      30,
+      '2026-02-01',
+      '2026-02-28',
+    ]);
     const jan = spanOf('month', '2027-01-22');
     expect([jan.prev!.from, jan.prev!.to]).toEqual(['2026-12-01', '2026-12-22']);
   });
@@ -90,7 +222,20 @@ describe('periods', () => {
 describe('figures', () => {
   it('adds daily stats by kind, in all and per worker', () => {
     const t = totals([friday, { 'rep:repair': 2, 'w:li_sf:fin': 1, 'unknown:x': 5, 'rep:nokind': 3 }]);
-    expect(t.kinds.repair).toMatchObject({ reported: 7, urgent: 1, claimed: 4, claimMs: 80 * MIN, claimLate: 1, finished: 3, finishMs: 6 * HOUR, accepted: 3, autoAccepted: 1, ratings: 3, ratingSum: 14, rework: 1 });
+    expect(t.kinds.repair).toMatchObject({
+      reported: 7,
+      urgent: 1,
+      claimed: 4,
+      claimMs: 80 * MIN,
+      claimLate: 1,
+      finished: 3,
+      finishMs: 6 * HOUR,
+      accepted: 3,
+      autoAccepted: 1,
+      ratings: 3,
+      ratingSum: 14,
+      rework: 1,
+    });
     expect(t.all).toMatchObject({ reported: 10, claimed: 6, finished: 5, accepted: 4, ratings: 4, ratingSum: 19 });
     expect(t.workers.li_sf).toEqual({ finished: 3, ratings: 2, ratingSum: 9, rework: 1 });
   });
@@ -100,7 +245,11 @@ describe('figures', () => {
     expect(o.counts).toEqual({ open: 2, claimed: 1, on_hold: 1, done: 1 });
     // #101 unfinished after 50 h (> 24 h), #105 unclaimed after 3 h (> 30 min), #107 urgent unclaimed 20 min (> 10 min).
     expect(o.overdue).toEqual({ repair: 2, cleaning: 0, meal: 1 });
-    expect(o.oldest.map((x) => [x.task.id, x.overdue])).toEqual([[101, true], [105, true], [106, false]]);
+    expect(o.oldest.map((x) => [x.task.id, x.overdue])).toEqual([
+      [101, true],
+      [105, true],
+      [106, false],
+    ]);
     expect(o.unread).toBe(2);
   });
 
@@ -117,7 +266,10 @@ describe('figures', () => {
   it('meals: average per meal and in all; food safety first, then low scores', () => {
     const m = mealFigures(meals, 2);
     expect(m.average).toBeCloseTo(19 / 5);
-    expect(m.meals).toEqual([{ meal: '午餐', rated: 3, average: 10 / 3 }, { meal: '午点', rated: 2, average: 4.5 }]);
+    expect(m.meals).toEqual([
+      { meal: '午餐', rated: 3, average: 10 / 3 },
+      { meal: '午点', rated: 2, average: 4.5 },
+    ]);
     expect(m.notable.map((f) => f.text)).toEqual(['汤里有头发', '米饭太硬']);
   });
 
@@ -128,7 +280,11 @@ describe('figures', () => {
   });
 
   it('durations read short on a phone', () => {
-    expect([shortDuration(18 * MIN), shortDuration(90 * MIN), shortDuration(50 * HOUR)]).toEqual(['18分钟', '1.5小时', '2.1天']);
+    expect([shortDuration(18 * MIN), shortDuration(90 * MIN), shortDuration(50 * HOUR)]).toEqual([
+      '18分钟',
+      '1.5小时',
+      '2.1天',
+    ]);
   });
 });
 
@@ -136,33 +292,99 @@ describe('stats deltas of each step', () => {
   const o: StatsOptions = { timezone: 'Asia/Shanghai', targets: { normal: targets.normal, urgent: targets.urgent } };
   const key = statsDayKey('p', '2026-11-20');
   const created = Date.parse('2026-11-20T08:00:00+08:00');
-  const before = { kind: 'repair' as const, urgent: false, createdAt: created, state: 'open' as const, doneCount: 0, assignee: undefined, rating: undefined };
+  const before = {
+    kind: 'repair' as const,
+    urgent: false,
+    createdAt: created,
+    state: 'open' as const,
+    doneCount: 0,
+    assignee: undefined,
+    rating: undefined,
+  };
 
   it('a report counts on its day in the school time zone (00:30 in Shanghai is the day before in UTC)', () => {
-    expect(createDeltas('p', { kind: 'cleaning', urgent: true, createdAt: Date.parse('2026-11-20T00:30:00+08:00') }, o)).toEqual([[key, 'rep:cleaning', 1], [key, 'urg:cleaning', 1]]);
+    expect(
+      createDeltas('p', { kind: 'cleaning', urgent: true, createdAt: Date.parse('2026-11-20T00:30:00+08:00') }, o),
+    ).toEqual([
+      [key, 'rep:cleaning', 1],
+      [key, 'urg:cleaning', 1],
+    ]);
   });
 
   it('the first claim counts with its time and whether it was late; a transfer does not', () => {
-    expect(transitionDeltas('p', before, { event: { at: created + 40 * MIN, type: 'claimed' } }, o)).toEqual([[key, 'clm:repair', 1], [key, 'clmms:repair', 40 * MIN], [key, 'clmlate:repair', 1]]);
-    expect(transitionDeltas('p', { ...before, urgent: true }, { event: { at: created + 5 * MIN, type: 'assigned' }, set: { assignee: 'li_sf' } }, o)).toEqual([[key, 'clm:repair', 1], [key, 'clmms:repair', 5 * MIN]]);
-    expect(transitionDeltas('p', { ...before, state: 'claimed' }, { event: { at: created + HOUR, type: 'transferred' } }, o)).toEqual([]);
+    expect(transitionDeltas('p', before, { event: { at: created + 40 * MIN, type: 'claimed' } }, o)).toEqual([
+      [key, 'clm:repair', 1],
+      [key, 'clmms:repair', 40 * MIN],
+      [key, 'clmlate:repair', 1],
+    ]);
+    expect(
+      transitionDeltas(
+        'p',
+        { ...before, urgent: true },
+        { event: { at: created + 5 * MIN, type: 'assigned' }, set: { assignee: 'li_sf' } },
+        o,
+      ),
+    ).toEqual([
+      [key, 'clm:repair', 1],
+      [key, 'clmms:repair', 5 * MIN],
+    ]);
+    expect(
+      transitionDeltas('p', { ...before, state: 'claimed' }, { event: { at: created + HOUR, type: 'transferred' } }, o),
+    ).toEqual([]);
   });
 
   it('the first 完工 counts for the task and its worker; after rework it does not count again', () => {
     const b = { ...before, state: 'claimed' as const, assignee: 'li_sf' };
-    expect(transitionDeltas('p', b, { event: { at: created + 2 * HOUR, type: 'done' } }, o)).toEqual([[key, 'fin:repair', 1], [key, 'finms:repair', 2 * HOUR], [key, 'w:li_sf:fin', 1]]);
-    expect(transitionDeltas('p', { ...b, doneCount: 1 }, { event: { at: created + 3 * HOUR, type: 'done' } }, o)).toEqual([]);
-    expect(transitionDeltas('p', { ...b, state: 'done', doneCount: 1 }, { event: { at: created + 3 * HOUR, type: 'reopened' } }, o)).toEqual([[key, 'rwk:repair', 1], [key, 'w:li_sf:rwk', 1]]);
+    expect(transitionDeltas('p', b, { event: { at: created + 2 * HOUR, type: 'done' } }, o)).toEqual([
+      [key, 'fin:repair', 1],
+      [key, 'finms:repair', 2 * HOUR],
+      [key, 'w:li_sf:fin', 1],
+    ]);
+    expect(
+      transitionDeltas('p', { ...b, doneCount: 1 }, { event: { at: created + 3 * HOUR, type: 'done' } }, o),
+    ).toEqual([]);
+    expect(
+      transitionDeltas(
+        'p',
+        { ...b, state: 'done', doneCount: 1 },
+        { event: { at: created + 3 * HOUR, type: 'reopened' } },
+        o,
+      ),
+    ).toEqual([
+      [key, 'rwk:repair', 1],
+      [key, 'w:li_sf:rwk', 1],
+    ]);
   });
 
   it('rating a finished task accepts it; a second rating moves the sum only; 自动验收 counts a default 5', () => {
     const b = { ...before, state: 'done' as const, doneCount: 1, assignee: 'wu_sf' };
     expect(transitionDeltas('p', b, { event: { at: created + 5 * HOUR, type: 'rated', rating: 4 } }, o)).toEqual([
-      [key, 'acc:repair', 1], [key, 'rat:repair', 1], [key, 'rats:repair', 4], [key, 'w:wu_sf:rn', 1], [key, 'w:wu_sf:rs', 4],
+      [key, 'acc:repair', 1],
+      [key, 'rat:repair', 1],
+      [key, 'rats:repair', 4],
+      [key, 'w:wu_sf:rn', 1],
+      [key, 'w:wu_sf:rs', 4],
     ]);
-    expect(transitionDeltas('p', { ...b, state: 'accepted', rating: 4 }, { event: { at: created + 6 * HOUR, type: 'rated', rating: 2 } }, o)).toEqual([[key, 'rats:repair', -2], [key, 'w:wu_sf:rs', -2]]);
-    expect(transitionDeltas('p', b, { event: { at: created + 7 * HOUR, type: 'auto_accepted', rating: 5 } }, o)).toEqual([
-      [key, 'acc:repair', 1], [key, 'auto:repair', 1], [key, 'rat:repair', 1], [key, 'rats:repair', 5], [key, 'w:wu_sf:rn', 1], [key, 'w:wu_sf:rs', 5],
+    expect(
+      transitionDeltas(
+        'p',
+        { ...b, state: 'accepted', rating: 4 },
+        { event: { at: created + 6 * HOUR, type: 'rated', rating: 2 } },
+        o,
+      ),
+    ).toEqual([
+      [key, 'rats:repair', -2],
+      [key, 'w:wu_sf:rs', -2],
+    ]);
+    expect(
+      transitionDeltas('p', b, { event: { at: created + 7 * HOUR, type: 'auto_accepted', rating: 5 } }, o),
+    ).toEqual([
+      [key, 'acc:repair', 1],
+      [key, 'auto:repair', 1],
+      [key, 'rat:repair', 1],
+      [key, 'rats:repair', 5],
+      [key, 'w:wu_sf:rn', 1],
+      [key, 'w:wu_sf:rs', 5],
     ]);
   });
 });
@@ -206,11 +428,26 @@ describe('the text', () => {
 describe('summaries, size, plain text, chart', () => {
   const week = (): DigestFigures => {
     const { span, prev } = spanOf('week', '2026-11-20');
-    const prevDay = { 'rep:repair': 4, 'clm:repair': 4, 'clmms:repair': 4 * 25 * MIN, 'fin:repair': 6, 'finms:repair': 6 * 3 * HOUR, 'acc:repair': 5, 'rat:repair': 4, 'rats:repair': 18, 'rwk:repair': 3 };
+    const prevDay = {
+      'rep:repair': 4,
+      'clm:repair': 4,
+      'clmms:repair': 4 * 25 * MIN,
+      'fin:repair': 6,
+      'finms:repair': 6 * 3 * HOUR,
+      'acc:repair': 5,
+      'rat:repair': 4,
+      'rats:repair': 18,
+      'rwk:repair': 3,
+    };
     return {
-      ...dayFigures(), period: 'week', span, prev,
-      tasks: totals([friday, { 'rep:cleaning': 1 }]), prevTasks: totals([prevDay]),
-      prevChecklists: checklistFigures(sheets.slice(0, 1)), prevMeals: mealFigures(meals.slice(0, 1), 2),
+      ...dayFigures(),
+      period: 'week',
+      span,
+      prev,
+      tasks: totals([friday, { 'rep:cleaning': 1 }]),
+      prevTasks: totals([prevDay]),
+      prevChecklists: checklistFigures(sheets.slice(0, 1)),
+      prevMeals: mealFigures(meals.slice(0, 1), 2),
     };
   };
 
@@ -229,7 +466,13 @@ describe('summaries, size, plain text, chart', () => {
   });
 
   it('an empty day says so in a few lines', () => {
-    const f: DigestFigures = { ...dayFigures(), tasks: totals([]), open: openWork([], 0, targets, NOW), checklists: checklistFigures([]), meals: mealFigures([], 2) };
+    const f: DigestFigures = {
+      ...dayFigures(),
+      tasks: totals([]),
+      open: openWork([], 0, targets, NOW),
+      checklists: checklistFigures([]),
+      meals: mealFigures([], 2),
+    };
     expect(renderDigest(f, name)).toBe(`**阳光幼儿园 · 后勤日报**
 11月20日（周五）
 
@@ -247,12 +490,47 @@ describe('summaries, size, plain text, chart', () => {
   });
 
   it('a busy day still fits one WeCom app message (2048 bytes): lists are capped', () => {
-    const many = Array.from({ length: 40 }, (_, i) => task(200 + i, { createdAt: NOW - (50 - i) * HOUR, place: '多功能厅', text: '多功能厅的投影仪又不亮了，遥控器也找不到，明天上午要开家长会' }));
-    const busySheets = Array.from({ length: 20 }, (_, i) => sheet(`morning_check.${i}`, { template: 'morning_check', title: '晨检', area: `大${i}班`, status: i % 2 ? 'missed' : 'done', items: [{ key: 'fever', label: '体温异常人数', type: 'number', unit: '人', value: 2, ok: false, task: 300 + i }] }));
-    const busyMeals = Array.from({ length: 30 }, (_, i) => ({ at: NOW, person: 'li_na', meal: ['早餐', '午餐', '午点', '晚餐'][i % 4], rating: 1, text: '今天的菜太咸了孩子们都不爱吃，希望改进一下', urgent: i % 3 === 0 }));
+    const many = Array.from({ length: 40 }, (_, i) =>
+      task(200 + i, {
+        createdAt: NOW - (50 - i) * HOUR,
+        place: '多功能厅',
+        text: '多功能厅的投影仪又不亮了，遥控器也找不到，明天上午要开家长会',
+      }),
+    );
+    const busySheets = Array.from({ length: 20 }, (_, i) =>
+      sheet(`morning_check.${i}`, {
+        template: 'morning_check',
+        title: '晨检',
+        area: `大${i}班`,
+        status: i % 2 ? 'missed' : 'done',
+        items: [
+          { key: 'fever', label: '体温异常人数', type: 'number', unit: '人', value: 2, ok: false, task: 300 + i },
+        ],
+      }),
+    );
+    const busyMeals = Array.from({ length: 30 }, (_, i) => ({
+      at: NOW,
+      person: 'li_na',
+      meal: ['早餐', '午餐', '午点', '晚餐'][i % 4],
+      rating: 1,
+      text: '今天的菜太咸了孩子们都不爱吃，希望改进一下',
+      urgent: i % 3 === 0,
+    }));
     const workers: Record<string, number> = {};
-    for (let i = 0; i < 8; i++) Object.assign(workers, { [`w:worker_${i}:fin`]: 10 + i, [`w:worker_${i}:rn`]: 9, [`w:worker_${i}:rs`]: 40, [`w:worker_${i}:rwk`]: 1 });
-    const f: DigestFigures = { ...dayFigures(), tasks: totals([friday, workers]), open: openWork(many, 40, targets, NOW), checklists: checklistFigures(busySheets), meals: mealFigures(busyMeals, 2) };
+    for (let i = 0; i < 8; i++)
+      Object.assign(workers, {
+        [`w:worker_${i}:fin`]: 10 + i,
+        [`w:worker_${i}:rn`]: 9,
+        [`w:worker_${i}:rs`]: 40,
+        [`w:worker_${i}:rwk`]: 1,
+      });
+    const f: DigestFigures = {
+      ...dayFigures(),
+      tasks: totals([friday, workers]),
+      open: openWork(many, 40, targets, NOW),
+      checklists: checklistFigures(busySheets),
+      meals: mealFigures(busyMeals, 2),
+    };
     const text = renderDigest(f, name);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2048);
     expect(text).toContain('> 另有 18 项异常');

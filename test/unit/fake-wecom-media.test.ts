@@ -16,16 +16,30 @@ afterEach(async () => {
 });
 
 async function token(): Promise<string> {
-  return (await (await fetch(`${fake.url}/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).json()).access_token;
+  return (
+    await (await fetch(`${fake.url}/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).json()
+  ).access_token;
 }
-async function upload(query: string, data: Buffer, field = 'media', filename: string | undefined = 'chart.png'): Promise<any> {
+async function upload(
+  query: string,
+  data: Buffer,
+  field = 'media',
+  filename: string | undefined = 'chart.png',
+): Promise<any> {
   const form = new FormData();
-  if (filename === undefined) form.append(field, new Blob([new Uint8Array(data)], { type: 'image/png' }) as unknown as string);
+  if (filename === undefined)
+    form.append(field, new Blob([new Uint8Array(data)], { type: 'image/png' }) as unknown as string);
   else form.append(field, new Blob([new Uint8Array(data)], { type: 'image/png' }), filename);
   return (await fetch(`${fake.url}/cgi-bin/media/upload?${query}`, { method: 'POST', body: form })).json();
 }
 async function send(t: string, body: unknown): Promise<any> {
-  return (await fetch(`${fake.url}/cgi-bin/message/send?access_token=${t}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+  return (
+    await fetch(`${fake.url}/cgi-bin/message/send?access_token=${t}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  ).json();
 }
 
 describe('media/upload', () => {
@@ -36,7 +50,10 @@ describe('media/upload', () => {
     expect(typeof r.media_id).toBe('string');
     expect(typeof r.created_at).toBe('string');
     expect(fake.uploaded(r.media_id)!.data.equals(PNG)).toBe(true);
-    expect((await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: { media_id: r.media_id } })).errcode).toBe(0);
+    expect(
+      (await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: { media_id: r.media_id } }))
+        .errcode,
+    ).toBe(0);
     expect(fake.violations()).toEqual([]);
   });
 
@@ -49,7 +66,9 @@ describe('media/upload', () => {
     expect(wrongField.errcode).toBe(40058);
     expect((await upload(`access_token=${t}&type=image`, Buffer.from('GIF89a-not-allowed-here'))).errcode).toBe(40005);
     expect((await upload(`access_token=${t}&type=image`, Buffer.from('abc'))).errcode).toBe(40006);
-    expect((await upload(`access_token=${t}&type=image`, Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]))).errcode).toBe(40009);
+    expect(
+      (await upload(`access_token=${t}&type=image`, Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]))).errcode,
+    ).toBe(40009);
     expect(fake.violations().map((v) => v.violations[0])).toEqual([
       'access_token query parameter is missing',
       'type "picture" must be one of image, voice, video, file',
@@ -62,11 +81,23 @@ describe('media/upload', () => {
 
   it('message/send image needs a media_id this server issued; the group robot checks md5 and size', async () => {
     const t = await token();
-    expect((await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: { media_id: 'made-up' } })).errcode).toBe(40007);
-    expect((await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: {} })).errcode).toBe(40007);
-    const hook = (body: unknown) => fetch(`${fake.url}/cgi-bin/webhook/send?key=robot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    expect(
+      (await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: { media_id: 'made-up' } }))
+        .errcode,
+    ).toBe(40007);
+    expect((await send(t, { touser: 'zhangsan', agentid: CORP.agentId, msgtype: 'image', image: {} })).errcode).toBe(
+      40007,
+    );
+    const hook = (body: unknown) =>
+      fetch(`${fake.url}/cgi-bin/webhook/send?key=robot`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
     const md5 = createHash('md5').update(PNG).digest('hex');
     expect((await hook({ msgtype: 'image', image: { base64: PNG.toString('base64'), md5 } })).errcode).toBe(0);
-    expect((await hook({ msgtype: 'image', image: { base64: PNG.toString('base64'), md5: 'x'.repeat(32) } })).errcode).not.toBe(0);
+    expect(
+      (await hook({ msgtype: 'image', image: { base64: PNG.toString('base64'), md5: 'x'.repeat(32) } })).errcode,
+    ).not.toBe(0);
   });
 });

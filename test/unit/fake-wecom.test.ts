@@ -7,7 +7,11 @@ const CORP = { corpId: 'wwcorp0001', corpSecret: 'secret-of-the-app', agentId: 1
 let fake: FakeWecom;
 
 beforeEach(async () => {
-  fake = await startFakeWecom({ ...CORP, webhookKeys: ['robot-key-1', 'robot-key-2'], knownUsers: ['zhangsan', 'lisi'] });
+  fake = await startFakeWecom({
+    ...CORP,
+    webhookKeys: ['robot-key-1', 'robot-key-2'],
+    knownUsers: ['zhangsan', 'lisi'],
+  });
 });
 afterEach(async () => {
   await fake.close();
@@ -30,7 +34,12 @@ async function token(): Promise<string> {
   expect(r.errcode).toBe(0);
   return r.access_token;
 }
-const text = (content: string, touser = 'zhangsan') => ({ touser, msgtype: 'text', agentid: CORP.agentId, text: { content } });
+const text = (content: string, touser = 'zhangsan') => ({
+  touser,
+  msgtype: 'text',
+  agentid: CORP.agentId,
+  text: { content },
+});
 const buttonCard = (over: Record<string, unknown> = {}) => ({
   card_type: 'button_interaction',
   main_title: { title: '报修单 #1024' },
@@ -66,7 +75,9 @@ describe('access token flow', () => {
   it('a token past its expires_in gives 42001', async () => {
     const short = await startFakeWecom({ ...CORP, webhookKeys: [], tokenTtlSeconds: 0.05 });
     try {
-      const r = await (await fetch(`${short.url}/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).json();
+      const r = await (
+        await fetch(`${short.url}/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)
+      ).json();
       await new Promise((res) => setTimeout(res, 80));
       const s = await (
         await fetch(`${short.url}/cgi-bin/message/send?access_token=${r.access_token}`, {
@@ -106,7 +117,12 @@ describe('message/send format', () => {
   it('a good button card returns a response_code; a bad one is recorded as a violation', async () => {
     const t = await token();
     const url = `/cgi-bin/message/send?access_token=${t}`;
-    const ok = await post(url, { touser: 'zhangsan', msgtype: 'template_card', agentid: CORP.agentId, template_card: buttonCard() });
+    const ok = await post(url, {
+      touser: 'zhangsan',
+      msgtype: 'template_card',
+      agentid: CORP.agentId,
+      template_card: buttonCard(),
+    });
     expect(ok.errcode).toBe(0);
     expect(typeof ok.response_code).toBe('string');
 
@@ -119,20 +135,27 @@ describe('message/send format', () => {
       ],
       horizontal_content_list: [{ keyname: '报修的地点在', value: 'x' }],
     });
-    const r = await post(url, { touser: 'zhangsan', msgtype: 'template_card', agentid: CORP.agentId, template_card: bad });
+    const r = await post(url, {
+      touser: 'zhangsan',
+      msgtype: 'template_card',
+      agentid: CORP.agentId,
+      template_card: bad,
+    });
     expect(r.errcode).not.toBe(0);
     expect(r.response_code).toBeUndefined();
     const v = fake.violations();
     expect(v).toHaveLength(1);
     const msgs = v[0].violations.join('\n');
-    for (const part of ['main_title.title', 'task_id', 'button_list[0].text', 'not unique', 'style', 'keyname']) expect(msgs).toContain(part);
+    for (const part of ['main_title.title', 'task_id', 'button_list[0].text', 'not unique', 'style', 'keyname'])
+      expect(msgs).toContain(part);
   });
 
   it('too many buttons, none, and a reused task_id are violations', async () => {
     const t = await token();
     const url = `/cgi-bin/message/send?access_token=${t}`;
     const seven = Array.from({ length: 7 }, (_, i) => ({ text: `b${i}`, key: `k${i}` }));
-    const send = (card: object) => post(url, { touser: 'lisi', msgtype: 'template_card', agentid: CORP.agentId, template_card: card });
+    const send = (card: object) =>
+      post(url, { touser: 'lisi', msgtype: 'template_card', agentid: CORP.agentId, template_card: card });
     expect((await send(buttonCard({ button_list: seven }))).errcode).not.toBe(0);
     expect((await send(buttonCard({ button_list: [] }))).errcode).not.toBe(0);
     const { task_id, ...noTask } = buttonCard();
@@ -147,39 +170,69 @@ describe('update_template_card', () => {
   it('a response_code works once', async () => {
     const t = await token();
     const url = `/cgi-bin/message/update_template_card?access_token=${t}`;
-    const sent = await post(`/cgi-bin/message/send?access_token=${t}`, { touser: 'zhangsan', msgtype: 'template_card', agentid: CORP.agentId, template_card: buttonCard() });
-    const body = { userids: ['zhangsan'], agentid: CORP.agentId, response_code: sent.response_code, button: { replace_name: '已接单' } };
+    const sent = await post(`/cgi-bin/message/send?access_token=${t}`, {
+      touser: 'zhangsan',
+      msgtype: 'template_card',
+      agentid: CORP.agentId,
+      template_card: buttonCard(),
+    });
+    const body = {
+      userids: ['zhangsan'],
+      agentid: CORP.agentId,
+      response_code: sent.response_code,
+      button: { replace_name: '已接单' },
+    };
     expect((await post(url, body)).errcode).toBe(0);
     expect((await post(url, body)).errcode).not.toBe(0);
     expect(fake.violations().map((r) => r.violations[0])).toEqual([expect.stringContaining('already used')]);
 
     const click = fake.mintClickResponseCode();
-    const card = { agentid: CORP.agentId, response_code: click, template_card: { ...buttonCard(), task_id: undefined } };
+    const card = {
+      agentid: CORP.agentId,
+      response_code: click,
+      template_card: { ...buttonCard(), task_id: undefined },
+    };
     expect((await post(url, card)).errcode).toBe(0); // task_id is optional on update
     expect((await post(url, { ...body, response_code: 'never-issued' })).errcode).not.toBe(0);
-    expect((await post(url, { agentid: CORP.agentId, response_code: fake.mintClickResponseCode() })).errcode).not.toBe(0);
+    expect((await post(url, { agentid: CORP.agentId, response_code: fake.mintClickResponseCode() })).errcode).not.toBe(
+      0,
+    );
   });
 });
 
 describe('webhook/send', () => {
   it('unknown key 93000; the 21st call in a minute gets 45009, failures included, per key', async () => {
-    expect((await post('/cgi-bin/webhook/send?key=nope', { msgtype: 'text', text: { content: 'x' } })).errcode).toBe(93000);
+    expect((await post('/cgi-bin/webhook/send?key=nope', { msgtype: 'text', text: { content: 'x' } })).errcode).toBe(
+      93000,
+    );
     const url = '/cgi-bin/webhook/send?key=robot-key-1';
-    for (let i = 0; i < 19; i++) expect((await post(url, { msgtype: 'text', text: { content: `#${i}` } })).errcode).toBe(0);
+    for (let i = 0; i < 19; i++)
+      expect((await post(url, { msgtype: 'text', text: { content: `#${i}` } })).errcode).toBe(0);
     expect((await post(url, { msgtype: 'text', text: { content: '' } })).errcode).toBe(44004); // the 20th, refused, still counts
     expect((await post(url, { msgtype: 'text', text: { content: '#21' } })).errcode).toBe(45009);
-    expect((await post('/cgi-bin/webhook/send?key=robot-key-2', { msgtype: 'text', text: { content: 'other robot' } })).errcode).toBe(0);
+    expect(
+      (await post('/cgi-bin/webhook/send?key=robot-key-2', { msgtype: 'text', text: { content: 'other robot' } }))
+        .errcode,
+    ).toBe(0);
   });
 
   it('markdown ≤ 4096 bytes, mentioned_list of strings, no button cards', async () => {
     const url = '/cgi-bin/webhook/send?key=robot-key-1';
     expect((await post(url, { msgtype: 'markdown', markdown: { content: 'a'.repeat(4096) } })).errcode).toBe(0);
     expect((await post(url, { msgtype: 'markdown', markdown: { content: 'a'.repeat(4097) } })).errcode).toBe(45002);
-    expect((await post(url, { msgtype: 'text', text: { content: 'hi', mentioned_list: 'zhangsan' } })).errcode).not.toBe(0);
+    expect(
+      (await post(url, { msgtype: 'text', text: { content: 'hi', mentioned_list: 'zhangsan' } })).errcode,
+    ).not.toBe(0);
     expect((await post(url, { msgtype: 'template_card', template_card: buttonCard() })).errcode).not.toBe(0);
-    const notice = { card_type: 'text_notice', main_title: { title: '停水通知' }, card_action: { type: 1, url: 'https://example.com' } };
+    const notice = {
+      card_type: 'text_notice',
+      main_title: { title: '停水通知' },
+      card_action: { type: 1, url: 'https://example.com' },
+    };
     expect((await post(url, { msgtype: 'template_card', template_card: notice })).errcode).toBe(0);
-    expect((await post(url, { msgtype: 'template_card', template_card: { ...notice, card_action: undefined } })).errcode).toBe(42045);
+    expect(
+      (await post(url, { msgtype: 'template_card', template_card: { ...notice, card_action: undefined } })).errcode,
+    ).toBe(42045);
     expect(fake.violations().map((r) => r.violations.join())).toEqual([
       expect.stringContaining('4097 bytes'),
       expect.stringContaining('mentioned_list'),
@@ -221,7 +274,9 @@ describe('fault injection and waiting', () => {
 
     fake.failNext('gettoken', -1, 2);
     expect((await get(`/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).errcode).toBe(-1);
-    expect((await get(`/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).access_token).toBeUndefined();
+    expect(
+      (await get(`/cgi-bin/gettoken?corpid=${CORP.corpId}&corpsecret=${CORP.corpSecret}`)).access_token,
+    ).toBeUndefined();
     await token();
 
     fake.holdNext('webhook.send', 300);
@@ -253,7 +308,11 @@ describe('fault injection and waiting', () => {
   });
 
   it('unknown paths are 404 and violations', async () => {
-    const r = await fetch(fake.url + '/cgi-bin/appchat/send', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const r = await fetch(fake.url + '/cgi-bin/appchat/send', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(r.status).toBe(404);
     expect(fake.violations()[0].kind).toBe('unknown');
   });

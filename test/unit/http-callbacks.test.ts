@@ -16,8 +16,16 @@ const metrics = new Metrics();
 beforeAll(async () => {
   const listener = withCallbacks(
     [
-      { method: 'GET', path: '/cb', handle: (r) => (seen.push(r), { status: 200, body: JSON.stringify(signedQuery(r.query)), type: 'json' }) },
-      { method: 'POST', path: '/cb', handle: async (r) => ({ status: 200, body: `got ${(await r.body(16)).length} bytes from ${r.ip}` }) },
+      {
+        method: 'GET',
+        path: '/cb',
+        handle: (r) => (seen.push(r), { status: 200, body: JSON.stringify(signedQuery(r.query)), type: 'json' }),
+      },
+      {
+        method: 'POST',
+        path: '/cb',
+        handle: async (r) => ({ status: 200, body: `got ${(await r.body(16)).length} bytes from ${r.ip}` }),
+      },
       { method: 'POST', path: '/boom', handle: () => Promise.reject(new Error('handler bug')) },
     ],
     (_req, res) => {
@@ -44,14 +52,26 @@ describe('callback routes on plain node:http', () => {
   });
 
   it('hands every other request to the next listener (Koa)', async () => {
-    for (const [path, method] of [['/cb/x', 'GET'], ['/other', 'POST'], ['/cb', 'PUT'], ['/', 'GET']] as const) {
-      const res = await fetch(`${base}${path}`, { method, body: method === 'POST' || method === 'PUT' ? 'x' : undefined });
+    for (const [path, method] of [
+      ['/cb/x', 'GET'],
+      ['/other', 'POST'],
+      ['/cb', 'PUT'],
+      ['/', 'GET'],
+    ] as const) {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        body: method === 'POST' || method === 'PUT' ? 'x' : undefined,
+      });
       expect([path, method, res.status, await res.text()]).toEqual([path, method, 299, 'next']);
     }
   });
 
   it('reads the body within the limit and names the caller behind a proxy', async () => {
-    const res = await fetch(`${base}/cb`, { method: 'POST', body: '12345', headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' } });
+    const res = await fetch(`${base}/cb`, {
+      method: 'POST',
+      body: '12345',
+      headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' },
+    });
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toBe('got 5 bytes from 203.0.113.7');
     expect(await (await fetch(`${base}/cb`, { method: 'POST', body: 'x' })).text()).toBe('got 1 bytes from 127.0.0.1');
@@ -70,7 +90,12 @@ describe('callback routes on plain node:http', () => {
 
   it('times every callback it answers, by route and status, and none of the requests it hands on', async () => {
     const text = await metrics.text();
-    const count = (route: string, status: number) => Number(new RegExp(`houqin_callback_duration_seconds_count\\{route="${route}",status="${status}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const count = (route: string, status: number) =>
+      Number(
+        new RegExp(`houqin_callback_duration_seconds_count\\{route="${route}",status="${status}"\\} (\\d+)`).exec(
+          text,
+        )?.[1] ?? 0,
+      );
     expect(count('GET /cb', 200)).toBeGreaterThanOrEqual(2);
     expect(count('POST /cb', 200)).toBe(2);
     expect(count('POST /boom', 500)).toBe(1);

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const bin = join(root, 'bin', 'houqin.mjs');
 
-function run(args: string[], input: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  input: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // From another directory, without HOUQIN_CONFIG: the package's example config must still be found.
     const { HOUQIN_CONFIG: _ignored, ...inherited } = process.env;
@@ -23,11 +27,18 @@ function run(args: string[], input: string, env: Record<string, string> = {}): P
   });
 }
 
-const lines = (out: string) => out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (out: string) =>
+  out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('houqin parse', () => {
   it('prints one JSON intent per line, in order, with absent fields left out', async () => {
-    const input = ['报修 小一班 空调不制冷', '接單 ＃12', '', '谢谢', '评价 12 10', '餐评 4 今天的汤太咸', '中2班厕所堵了'].join('\n') + '\n';
+    const input =
+      ['报修 小一班 空调不制冷', '接單 ＃12', '', '谢谢', '评价 12 10', '餐评 4 今天的汤太咸', '中2班厕所堵了'].join(
+        '\n',
+      ) + '\n';
     const { code, stdout } = await run([], input);
     expect(code).toBe(0);
     const out = lines(stdout);
@@ -46,26 +57,43 @@ describe('houqin parse', () => {
 
   it('answers the last line even without a final newline, and CRLF input', async () => {
     const { stdout } = await run([], '催办 12\r\n撤销 12');
-    expect(lines(stdout)).toEqual([{ intent: 'nudge', task: 12 }, { intent: 'cancel', task: 12 }]);
+    expect(lines(stdout)).toEqual([
+      { intent: 'nudge', task: 12 },
+      { intent: 'cancel', task: 12 },
+    ]);
   }, 30_000);
 
   it('--jsonl reads multi-line forms and keeps going past malformed lines', async () => {
-    const input = [
-      JSON.stringify('地点：中二班\n问题：厕所漏水\n紧急：是'),
-      '{not json',
-      '42',
-      '',
-      JSON.stringify('餐评 0'),
-    ].join('\n') + '\n';
+    const input =
+      [JSON.stringify('地点：中二班\n问题：厕所漏水\n紧急：是'), '{not json', '42', '', JSON.stringify('餐评 0')].join(
+        '\n',
+      ) + '\n';
     const { code, stdout } = await run(['--jsonl'], input);
     expect(code).toBe(0);
     const out = lines(stdout);
     expect(out).toHaveLength(5);
-    expect(out[0]).toEqual({ intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: true, text: '厕所漏水' });
-    expect(out[1]).toMatchObject({ intent: 'none', invalid: true, error: expect.stringMatching(/^line 2: not valid JSON/) });
+    expect(out[0]).toEqual({
+      intent: 'report',
+      kind: 'repair',
+      trade: '水',
+      place: '中二班',
+      urgent: true,
+      text: '厕所漏水',
+    });
+    expect(out[1]).toMatchObject({
+      intent: 'none',
+      invalid: true,
+      error: expect.stringMatching(/^line 2: not valid JSON/),
+    });
     expect(out[2]).toEqual({ intent: 'none', invalid: true, error: 'line 3: expected a JSON string, got number' });
     expect(out[3]).toEqual({ intent: 'none' });
-    expect(out[4]).toEqual({ intent: 'report', kind: 'meal', urgent: false, invalid: true, error: '评分请写 1 到 5，例如：餐评 4 今天的汤太咸' });
+    expect(out[4]).toEqual({
+      intent: 'report',
+      kind: 'meal',
+      urgent: false,
+      invalid: true,
+      error: '评分请写 1 到 5，例如：餐评 4 今天的汤太咸',
+    });
   }, 30_000);
 
   it('exits 2 on an unknown argument', async () => {
@@ -77,7 +105,9 @@ describe('houqin parse', () => {
 
   it('uses HOUQIN_CONFIG when set, and says so when the file is missing', async () => {
     const ok = await run([], '小一班空调坏了\n', { HOUQIN_CONFIG: join(root, 'config', 'example.yaml') });
-    expect(lines(ok.stdout)).toEqual([{ intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班空调坏了' }]);
+    expect(lines(ok.stdout)).toEqual([
+      { intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班空调坏了' },
+    ]);
     const missing = await run([], '接单 12\n', { HOUQIN_CONFIG: join(tmpdir(), 'no-such-houqin.yaml') });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read config file');

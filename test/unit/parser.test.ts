@@ -15,7 +15,10 @@ const unreadable = (example: string) => `没看懂。您是想：${example}？�
 const unreadableDefault = '没看懂。报修请写：报修 小一班 空调不制冷；发“帮助”看全部用法';
 
 const reportCommands: Case[] = [
-  ['报修 小一班 空调不制冷', { intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班 空调不制冷' }],
+  [
+    '报修 小一班 空调不制冷',
+    { intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班 空调不制冷' },
+  ],
   ['报修 中二班 厕所漏水', { kind: 'repair', trade: '水', place: '中二班', urgent: false, text: '中二班 厕所漏水' }],
   ['报修：大三班投影仪坏了', { kind: 'repair', trade: '电', place: '大三班', text: '大三班投影仪坏了' }],
   ['报修 午睡室的床板断了', { kind: 'repair', trade: '床', place: '午睡室', urgent: false }],
@@ -28,19 +31,31 @@ const reportCommands: Case[] = [
   ['报修 办公室网络断了', { kind: 'repair', trade: '网络', place: '办公室' }],
   ['报修 午睡室暖气片不热', { kind: 'repair', trade: '暖气', place: '午睡室' }],
   ['报修 中三班窗户关不上', { kind: 'repair', trade: '门窗', place: '中三班' }],
-  ['报修 小三班 墙皮脱落', { kind: 'repair', trade: undefined, place: '小三班', urgent: false, text: '小三班 墙皮脱落' }],
+  [
+    '报修 小三班 墙皮脱落',
+    { kind: 'repair', trade: undefined, place: '小三班', urgent: false, text: '小三班 墙皮脱落' },
+  ],
   ['我要报修 门卫室灯不亮', { kind: 'repair', trade: '电', place: '门卫室', text: '门卫室灯不亮' }],
   ['保修 中二班空调漏水', { intent: 'report', kind: 'repair', trade: '空调', place: '中二班' }],
-  ['保洁 大门口有呕吐物', { intent: 'report', kind: 'cleaning', trade: undefined, place: '大门', urgent: false, text: '大门口有呕吐物' }],
+  [
+    '保洁 大门口有呕吐物',
+    { intent: 'report', kind: 'cleaning', trade: undefined, place: '大门', urgent: false, text: '大门口有呕吐物' },
+  ],
   ['保洁 楼梯有积水很滑', { kind: 'cleaning', place: '教学楼楼梯', urgent: false }],
   ['保洁 午睡室地上有尿', { kind: 'cleaning', place: '午睡室', text: '午睡室地上有尿' }],
   ['保洁 厕所堵了', { kind: 'cleaning', trade: undefined, urgent: false }],
-  ['@后勤小助手 报修 小一班 空调不制冷', { intent: 'report', kind: 'repair', place: '小一班', text: '小一班 空调不制冷' }],
+  [
+    '@后勤小助手 报修 小一班 空调不制冷',
+    { intent: 'report', kind: 'repair', place: '小一班', text: '小一班 空调不制冷' },
+  ],
   ['报修 空调不制冷', { kind: 'repair', trade: '空调', place: undefined, urgent: false, text: '空调不制冷' }],
 ];
 
 const problemSentences: Case[] = [
-  ['小一班空调坏了', { intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班空调坏了' }],
+  [
+    '小一班空调坏了',
+    { intent: 'report', kind: 'repair', trade: '空调', place: '小一班', urgent: false, text: '小一班空调坏了' },
+  ],
   ['中二班厕所堵了', { intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: false }],
   ['大门口有呕吐物', { intent: 'report', kind: 'cleaning', place: '大门', urgent: false, text: '大门口有呕吐物' }],
   ['保健室水龙头一直滴水', { kind: 'repair', trade: '水', place: '保健室' }],
@@ -70,7 +85,10 @@ const problemSentences: Case[] = [
 ];
 
 const urgency: Case[] = [
-  ['紧急报修 配电房冒烟', { intent: 'report', kind: 'repair', trade: '电', place: '配电房', urgent: true, text: '配电房冒烟' }],
+  [
+    '紧急报修 配电房冒烟',
+    { intent: 'report', kind: 'repair', trade: '电', place: '配电房', urgent: true, text: '配电房冒烟' },
+  ],
   ['紧急！小一班插座漏电', { kind: 'repair', trade: '电', place: '小一班', urgent: true }],
   ['厨房燃气泄漏', { kind: 'repair', trade: '燃气', place: '厨房', urgent: true }],
   ['厨房有煤气味', { kind: 'repair', trade: '燃气', urgent: true }],
@@ -121,19 +139,46 @@ const meals: Case[] = [
 ];
 
 const forms: Case[] = [
-  ['地点：中二班\n问题：厕所漏水\n紧急：是', { intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: true, text: '厕所漏水' }],
-  ['报修\n位置：小一班\n描述：灯管闪\n紧急：否', { kind: 'repair', trade: '电', place: '小一班', urgent: false, text: '灯管闪' }],
+  [
+    '地点：中二班\n问题：厕所漏水\n紧急：是',
+    { intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: true, text: '厕所漏水' },
+  ],
+  [
+    '报修\n位置：小一班\n描述：灯管闪\n紧急：否',
+    { kind: 'repair', trade: '电', place: '小一班', urgent: false, text: '灯管闪' },
+  ],
   ['地点:三楼走廊 问题:灯不亮', { kind: 'repair', trade: '电', place: undefined, text: '三楼走廊 灯不亮' }],
   ['位置:小三班,故障:灯管不亮,紧急:否', { kind: 'repair', place: '小三班', urgent: false, text: '灯管不亮' }],
-  ['【报修单】\n地点：配电房\n问题：配电箱冒烟\n紧急：否', { kind: 'repair', trade: '电', place: '配电房', urgent: true, text: '配电箱冒烟' }],
-  ['保洁\n区域：午睡室\n内容：地上有呕吐物', { kind: 'cleaning', place: '午睡室', urgent: false, text: '地上有呕吐物' }],
+  [
+    '【报修单】\n地点：配电房\n问题：配电箱冒烟\n紧急：否',
+    { kind: 'repair', trade: '电', place: '配电房', urgent: true, text: '配电箱冒烟' },
+  ],
+  [
+    '保洁\n区域：午睡室\n内容：地上有呕吐物',
+    { kind: 'cleaning', place: '午睡室', urgent: false, text: '地上有呕吐物' },
+  ],
   ['餐评\n评分：2\n内容：鱼没熟', { kind: 'meal', rating: 2, urgent: true, text: '鱼没熟' }],
   ['类型：空调\n地点：大二班\n问题：不制冷', { kind: 'repair', trade: '空调', place: '大二班', text: '不制冷' }],
   ['类型：保洁\n地点：大门\n内容：门口有落叶', { kind: 'cleaning', place: '大门' }],
-  ['小一班空调坏了\n紧急：是', { kind: 'repair', trade: '空调', place: '小一班', urgent: true, text: '小一班空调坏了' }],
+  [
+    '小一班空调坏了\n紧急：是',
+    { kind: 'repair', trade: '空调', place: '小一班', urgent: true, text: '小一班空调坏了' },
+  ],
   ['问题：水龙头坏了', { kind: 'repair', trade: '水', place: undefined, urgent: false }],
-  ['报修\n地点：中2班\n问题：空调不制冷\n报修人：刘芳\n电话：13800000000', { kind: 'repair', place: '中二班', trade: '空调', text: '空调不制冷' }],
-  ['地点：大三班', { intent: 'report', kind: 'repair', place: '大三班', invalid: true, error: '请写清问题，例如：报修 大三班 空调不制冷' }],
+  [
+    '报修\n地点：中2班\n问题：空调不制冷\n报修人：刘芳\n电话：13800000000',
+    { kind: 'repair', place: '中二班', trade: '空调', text: '空调不制冷' },
+  ],
+  [
+    '地点：大三班',
+    {
+      intent: 'report',
+      kind: 'repair',
+      place: '大三班',
+      invalid: true,
+      error: '请写清问题，例如：报修 大三班 空调不制冷',
+    },
+  ],
 ];
 
 const places: Case[] = [
@@ -307,8 +352,20 @@ const invalidValues: Case[] = [
   ['撤销', { intent: 'cancel', invalid: true, error: needTask('撤销 12') }],
   ['进度', { intent: 'status', invalid: true, error: needTask('进度 12') }],
   ['没修好', { intent: 'reopen', invalid: true, error: needTask('没修好 12 还是漏水') }],
-  ['报修', { intent: 'report', kind: 'repair', urgent: false, invalid: true, error: '请写清问题，例如：报修 小一班 空调不制冷' }],
-  ['报修 小一班', { intent: 'report', place: '小一班', invalid: true, error: '请写清问题，例如：报修 小一班 空调不制冷' }],
+  [
+    '报修',
+    {
+      intent: 'report',
+      kind: 'repair',
+      urgent: false,
+      invalid: true,
+      error: '请写清问题，例如：报修 小一班 空调不制冷',
+    },
+  ],
+  [
+    '报修 小一班',
+    { intent: 'report', place: '小一班', invalid: true, error: '请写清问题，例如：报修 小一班 空调不制冷' },
+  ],
   ['保洁', { intent: 'report', kind: 'cleaning', invalid: true, error: '请写清问题，例如：保洁 小一班 地上有呕吐物' }],
 ];
 
@@ -328,7 +385,10 @@ const unreadables: Case[] = [
 ];
 
 const traditional: Case[] = [
-  ['報修 中二班 廁所漏水', { intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: false, text: '中二班 厕所漏水' }],
+  [
+    '報修 中二班 廁所漏水',
+    { intent: 'report', kind: 'repair', trade: '水', place: '中二班', urgent: false, text: '中二班 厕所漏水' },
+  ],
   ['報修 大一班 電燈不亮', { kind: 'repair', trade: '电', place: '大一班', text: '大一班 电灯不亮' }],
   ['保潔 午睡室地上有尿', { kind: 'cleaning', place: '午睡室' }],
   ['餐評 3 飯菜太鹹了', { kind: 'meal', rating: 3, text: '饭菜太咸了' }],
@@ -398,10 +458,23 @@ describe.each(groups)('%s', (_name, cases) => {
 
 describe('exact output', () => {
   it('gives exactly the documented 餐评 intent', () => {
-    expect(parser.parse('餐评 4 今天的汤太咸')).toEqual({ intent: 'report', kind: 'meal', rating: 4, text: '今天的汤太咸', urgent: false });
+    expect(parser.parse('餐评 4 今天的汤太咸')).toEqual({
+      intent: 'report',
+      kind: 'meal',
+      rating: 4,
+      text: '今天的汤太咸',
+      urgent: false,
+    });
   });
   it('keeps keys in one order', () => {
-    expect(Object.keys(parser.parse('报修 小一班 空调不制冷 很急'))).toEqual(['intent', 'kind', 'trade', 'place', 'urgent', 'text']);
+    expect(Object.keys(parser.parse('报修 小一班 空调不制冷 很急'))).toEqual([
+      'intent',
+      'kind',
+      'trade',
+      'place',
+      'urgent',
+      'text',
+    ]);
   });
 });
 

@@ -23,14 +23,16 @@ describe('task state machine', () => {
   });
 
   it('nothing leaves a final state', () => {
-    for (const step of Object.keys(transitions) as Step[]) for (const f of finalStates) if (step !== 'rate') expect(legal(step, f)).toBe(false);
+    for (const step of Object.keys(transitions) as Step[])
+      for (const f of finalStates) if (step !== 'rate') expect(legal(step, f)).toBe(false);
     // 评价 may come after 验收: it changes the rating, not the state.
     expect(transitions.rate).toEqual({ from: ['done', 'accepted'], to: 'accepted' });
   });
 
   it('every state is reachable and every step leads to a known state', () => {
     const reached = new Set<State>(['open']);
-    for (let i = 0; i < states.length; i++) for (const t of Object.values(transitions)) if (t.from.some((f) => reached.has(f))) reached.add(t.to);
+    for (let i = 0; i < states.length; i++)
+      for (const t of Object.values(transitions)) if (t.from.some((f) => reached.has(f))) reached.add(t.to);
     expect([...reached].sort()).toEqual([...states].sort());
   });
 
@@ -46,7 +48,14 @@ describe('task state machine', () => {
   });
 
   it('several replies to one message become one (response_url is single-use)', () => {
-    const handle = { channel: 'wecom', surface: 'aibot', chatId: 'c', chatType: 'group' as const, senderPlatformId: 'u', envelopeId: 'e1' };
+    const handle = {
+      channel: 'wecom',
+      surface: 'aibot',
+      chatId: 'c',
+      chatType: 'group' as const,
+      senderPlatformId: 'u',
+      envelopeId: 'e1',
+    };
     const merged = mergeReplies([
       { to: { kind: 'reply', handle }, message: { type: 'text', text: 'a' } },
       { to: { kind: 'user', person: 'p' }, message: { type: 'text', text: 'dm' } },

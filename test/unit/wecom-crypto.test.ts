@@ -4,16 +4,28 @@ import { decrypt as libDecrypt, encrypt as libEncrypt, getSignature as libSign }
 import { describe, expect, it } from 'vitest';
 import { open, seal, sign, verifySignature, type CallbackKeys } from '../../src/channels/wecom/crypto.js';
 import { VerificationError } from '../../src/errors.js';
-import { aibotPost, appPost, appTextXml, openAibotReply, openAppReply, verifyQuery } from '../helpers/wecom-callbacks.js';
+import {
+  aibotPost,
+  appPost,
+  appTextXml,
+  openAibotReply,
+  openAppReply,
+  verifyQuery,
+} from '../helpers/wecom-callbacks.js';
 
 // Vector B — official Go JSON sample / Java testVerifyUrl.
-const B: CallbackKeys = { token: 'QDG6eK', aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', receiveId: 'wx5823bf96d3bd56c7' };
+const B: CallbackKeys = {
+  token: 'QDG6eK',
+  aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+  receiveId: 'wx5823bf96d3bd56c7',
+};
 const B1 = {
   signature: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3',
   timestamp: '1409659589',
   nonce: '263014780',
   echostr: 'P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
-  echostrUrlEncoded: 'P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D',
+  echostrUrlEncoded:
+    'P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D',
   plain: '1616140317555161061',
 };
 const B2 = {
@@ -27,7 +39,11 @@ const B2 = {
 const B2_ENCRYPT: string = JSON.parse(B2.body).encrypt;
 
 // Vector C — Java WXBizMsgCryptTest, fixed random.
-const C: CallbackKeys = { token: 'pamtest', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', receiveId: 'wxb11529c136998cb6' };
+const C: CallbackKeys = {
+  token: 'pamtest',
+  aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  receiveId: 'wxb11529c136998cb6',
+};
 const C_RANDOM = () => Buffer.from('aaaabbbbccccdddd');
 const C_TS = '1409304348';
 const C_NONCE = 'xxxxxx';
@@ -93,7 +109,9 @@ describe('vector B1 — GET URL verification', () => {
   });
 
   it('works from the URL-encoded request line (%2F, %2B, %3D decoded before signing)', () => {
-    const q = new URLSearchParams(`msg_signature=${B1.signature}&timestamp=${B1.timestamp}&nonce=${B1.nonce}&echostr=${B1.echostrUrlEncoded}`);
+    const q = new URLSearchParams(
+      `msg_signature=${B1.signature}&timestamp=${B1.timestamp}&nonce=${B1.nonce}&echostr=${B1.echostrUrlEncoded}`,
+    );
     const echostr = q.get('echostr')!;
     expect(echostr).toBe(B1.echostr);
     verifySignature(B, q.get('msg_signature')!, q.get('timestamp')!, q.get('nonce')!, echostr);
@@ -261,7 +279,17 @@ describe('refusals', () => {
   });
 
   it('non-base64 input and wrong lengths', () => {
-    for (const bad of ['', '!!!!', 'abc', 'not base64 at all?', '====', '%2B%2F', B1.echostr + 'A', B1.echostr.slice(0, -4) + '*==', 'AAAA']) {
+    for (const bad of [
+      '',
+      '!!!!',
+      'abc',
+      'not base64 at all?',
+      '====',
+      '%2B%2F',
+      B1.echostr + 'A',
+      B1.echostr.slice(0, -4) + '*==',
+      'AAAA',
+    ]) {
       expectRefused(() => open(B, bad));
     }
     // Valid base64 whose length is not a whole number of AES blocks.
@@ -312,7 +340,14 @@ describe('test helpers build callbacks WeCom-compatible (round trip through our 
   });
 
   it('appPost: XML envelope with the corp id; MsgId stays a 19-digit literal', () => {
-    const inner = appTextXml({ corpId: app.corpId, agentId: app.agentId, from: 'zhangsan', content: 'a]]>b', msgId: '4561255354251345929', createTime: 1 });
+    const inner = appTextXml({
+      corpId: app.corpId,
+      agentId: app.agentId,
+      from: 'zhangsan',
+      content: 'a]]>b',
+      msgId: '4561255354251345929',
+      createTime: 1,
+    });
     expect(inner).toContain('<MsgId>4561255354251345929</MsgId>');
     const { query, body } = appPost(app, inner);
     const enc = /<Encrypt><!\[CDATA\[(.*?)\]\]><\/Encrypt>/.exec(body)![1];
@@ -324,7 +359,12 @@ describe('test helpers build callbacks WeCom-compatible (round trip through our 
   it('openAibotReply / openAppReply accept a correct reply and refuse a tampered one', () => {
     const ts = '1700000000';
     const enc = seal(D, '{"msgtype":"stream"}');
-    const reply = JSON.stringify({ encrypt: enc, msgsignature: sign(D.token, ts, 'nn', enc), timestamp: Number(ts), nonce: 'nn' });
+    const reply = JSON.stringify({
+      encrypt: enc,
+      msgsignature: sign(D.token, ts, 'nn', enc),
+      timestamp: Number(ts),
+      nonce: 'nn',
+    });
     expect(openAibotReply(C, reply, 'nn')).toEqual({ msgtype: 'stream' });
     expect(() => openAibotReply(C, reply, 'other-nonce')).toThrow(/nonce/);
     expectRefused(() => openAibotReply(C, reply.replace(/"msgsignature":"./, '"msgsignature":"X'), 'nn'));

@@ -17,7 +17,9 @@ export interface LocalMessage {
   image?: string;
 }
 
-export type LocalEvent = { type: 'message'; message: LocalMessage } | { type: 'card'; id: string; chat: string; card: Card };
+export type LocalEvent =
+  | { type: 'message'; message: LocalMessage }
+  | { type: 'card'; id: string; chat: string; card: Card };
 
 export const BOT_NAME = '后勤助手';
 const KEEP = 500; // messages kept per chat
@@ -40,10 +42,29 @@ export class LocalChats {
     return `${this.prefix}:local:events`;
   }
 
-  async post(chat: string, from: Sender, body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string }, at = Date.now()): Promise<LocalMessage> {
-    const data = JSON.stringify({ at, from, type: body.type, text: body.text, ...(body.image ? { image: body.image } : {}) });
+  async post(
+    chat: string,
+    from: Sender,
+    body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string },
+    at = Date.now(),
+  ): Promise<LocalMessage> {
+    const data = JSON.stringify({
+      at,
+      from,
+      type: body.type,
+      text: body.text,
+      ...(body.image ? { image: body.image } : {}),
+    });
     const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
-    const message: LocalMessage = { id, chat, at, from, type: body.type, text: body.text, ...(body.image ? { image: body.image } : {}) };
+    const message: LocalMessage = {
+      id,
+      chat,
+      at,
+      from,
+      type: body.type,
+      text: body.text,
+      ...(body.image ? { image: body.image } : {}),
+    };
     if (body.card) {
       await this.redis.set(this.cardKey(chat, id), JSON.stringify(body.card), 'EX', 30 * 86_400);
       message.card = body.card;
@@ -65,7 +86,11 @@ export class LocalChats {
     const rows = since
       ? await this.redis.xrange(this.chatKey(chat), `(${since}`, '+', 'COUNT', 500)
       : (await this.redis.xrevrange(this.chatKey(chat), '+', '-', 'COUNT', 100)).reverse();
-    const messages = rows.map(([id, fields]) => ({ id, chat, ...(JSON.parse(fields[1]) as Omit<LocalMessage, 'id' | 'chat'>) }));
+    const messages = rows.map(([id, fields]) => ({
+      id,
+      chat,
+      ...(JSON.parse(fields[1]) as Omit<LocalMessage, 'id' | 'chat'>),
+    }));
     const cards = messages.filter((m) => m.type === 'card');
     if (cards.length) {
       const states = await this.redis.mget(...cards.map((m) => this.cardKey(chat, m.id)));

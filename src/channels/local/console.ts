@@ -33,12 +33,27 @@ export interface ConsoleDeps {
 
 const pageDir = new URL('./page/', import.meta.url);
 const assets: Record<string, string> = { '': 'index.html', 'console.js': 'console.js', 'console.css': 'console.css' };
-const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const types: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 const sendSchema = z.object({ as: z.string(), chat: z.string(), text: z.string().min(1).max(2000) });
 const clickSchema = z.object({ as: z.string(), chat: z.string(), messageId: z.string(), key: z.string().max(200) });
-const advanceSchema = z.object({ minutes: z.number().positive().max(60 * 24 * 30) });
-const runSchema = z.object({ name: z.string(), date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() });
+const advanceSchema = z.object({
+  minutes: z
+    .number()
+    .positive()
+    .max(60 * 24 * 30),
+});
+const runSchema = z.object({
+  name: z.string(),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+});
 
 function same(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -54,7 +69,9 @@ async function json<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefine
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   ctx.status = 400;
-  ctx.body = { error: `bad request body: ${r.error?.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ') ?? 'not JSON'}` };
+  ctx.body = {
+    error: `bad request body: ${r.error?.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ') ?? 'not JSON'}`,
+  };
   return undefined;
 }
 
@@ -95,11 +112,22 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     const b = await json(ctx, sendSchema);
     if (!b) return;
     const person = roster.person(b.as);
-    if (!person || !canUse(b.as, b.chat)) return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
-    const posted = await d.chats.post(b.chat, { kind: 'person', id: person.id, name: person.name }, { type: 'text', text: b.text });
+    if (!person || !canUse(b.as, b.chat))
+      return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
+    const posted = await d.chats.post(
+      b.chat,
+      { kind: 'person', id: person.id, name: person.name },
+      { type: 'text', text: b.text },
+    );
     await d.ingress.accept({
-      id: `local:console:${b.chat}:${posted.id}`, channel: 'local', surface: 'console', msgId: posted.id,
-      chat: { id: b.chat, type: b.chat.startsWith('dm:') ? 'single' : 'group' }, sender: { platformId: person.id }, text: b.text, receivedAt: Date.now(),
+      id: `local:console:${b.chat}:${posted.id}`,
+      channel: 'local',
+      surface: 'console',
+      msgId: posted.id,
+      chat: { id: b.chat, type: b.chat.startsWith('dm:') ? 'single' : 'group' },
+      sender: { platformId: person.id },
+      text: b.text,
+      receivedAt: Date.now(),
     });
     ctx.body = { id: posted.id };
   });
@@ -107,11 +135,17 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   router.post('/console/api/click', async (ctx) => {
     const b = await json(ctx, clickSchema);
     if (!b) return;
-    if (!roster.person(b.as) || !canUse(b.as, b.chat)) return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
+    if (!roster.person(b.as) || !canUse(b.as, b.chat))
+      return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
     const card = await d.ingress.click({
-      id: `local:click:${b.chat}:${b.messageId}:${b.key}:${b.as}`, channel: 'local', surface: 'console', msgId: `${b.messageId}-${b.key}`,
-      chat: { id: b.chat, type: b.chat.startsWith('dm:') ? 'single' : 'group' }, sender: { platformId: b.as },
-      action: { key: b.key, cardRef: b.messageId, responseCode: b.messageId }, receivedAt: Date.now(),
+      id: `local:click:${b.chat}:${b.messageId}:${b.key}:${b.as}`,
+      channel: 'local',
+      surface: 'console',
+      msgId: `${b.messageId}-${b.key}`,
+      chat: { id: b.chat, type: b.chat.startsWith('dm:') ? 'single' : 'group' },
+      sender: { platformId: b.as },
+      action: { key: b.key, cardRef: b.messageId, responseCode: b.messageId },
+      receivedAt: Date.now(),
     });
     if (card) await d.chats.updateCard(b.chat, b.messageId, card);
     ctx.body = { ok: true, ...(card ? { card } : {}) };
@@ -119,8 +153,10 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
 
   router.get('/console/api/messages', async (ctx) => {
     const chat = typeof ctx.query.chat === 'string' ? ctx.query.chat : '';
-    const since = typeof ctx.query.since === 'string' && /^\d+-\d+$/.test(ctx.query.since) ? ctx.query.since : undefined;
-    if (!chatIds.has(chat) && !(chat.startsWith('dm:') && roster.person(chat.slice(3)))) return void ((ctx.status = 400), (ctx.body = { error: `unknown chat "${chat}"` }));
+    const since =
+      typeof ctx.query.since === 'string' && /^\d+-\d+$/.test(ctx.query.since) ? ctx.query.since : undefined;
+    if (!chatIds.has(chat) && !(chat.startsWith('dm:') && roster.person(chat.slice(3))))
+      return void ((ctx.status = 400), (ctx.body = { error: `unknown chat "${chat}"` }));
     const messages = await d.chats.read(chat, since);
     ctx.body = { messages, last: messages.at(-1)?.id ?? since ?? null };
   });
@@ -128,7 +164,12 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   router.get('/console/api/events', async (ctx) => {
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
-    ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    ctx.set({
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     const stream = new PassThrough();
     ctx.status = 200;
     ctx.body = stream;
@@ -152,14 +193,24 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     const [tasks, timers] = await Promise.all([d.tasks.active(500), d.queues.pendingTimers()]);
     ctx.body = {
       tasks: tasks.map((t) => ({
-        id: t.id, kind: t.kind, state: t.state, place: t.place, text: t.text, urgent: t.urgent, createdAt: t.createdAt,
+        id: t.id,
+        kind: t.kind,
+        state: t.state,
+        place: t.place,
+        text: t.text,
+        urgent: t.urgent,
+        createdAt: t.createdAt,
         reporter: { id: t.reporter, name: roster.name(t.reporter) },
         ...(t.assignee ? { assignee: { id: t.assignee, name: roster.name(t.assignee) } } : {}),
         acked: t.acked,
         // Only timers that would still do something: the claim timers while nobody has taken it on, auto-accept while done.
         timers: timers
           .filter((x) => x.task === t.id)
-          .filter((x) => (x.step === 'autoaccept' ? t.state === 'done' : t.state === 'open' || (x.step === 'escalate' && t.state === 'claimed' && !t.acked)))
+          .filter((x) =>
+            x.step === 'autoaccept'
+              ? t.state === 'done'
+              : t.state === 'open' || (x.step === 'escalate' && t.state === 'claimed' && !t.acked),
+          )
           .map(({ step, at }) => ({ step, at })),
       })),
     };
@@ -178,7 +229,8 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   router.post('/console/api/jobs/run', async (ctx) => {
     const b = await json(ctx, runSchema);
     if (!b) return;
-    if (!d.jobs.list().some((j) => j.name === b.name)) return void ((ctx.status = 404), (ctx.body = { error: `no scheduled job named "${b.name}"` }));
+    if (!d.jobs.list().some((j) => j.name === b.name))
+      return void ((ctx.status = 404), (ctx.body = { error: `no scheduled job named "${b.name}"` }));
     await d.jobs.run(b.name, b.date);
     ctx.body = { ok: true };
   });

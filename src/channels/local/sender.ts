@@ -48,12 +48,14 @@ export class LocalChannel implements Channel {
       case 'cards': {
         if (out.message.type !== 'card') return;
         const cards = await this.redis.hgetall(this.cards(to.ref));
-        for (const [person, id] of Object.entries(cards)) if (person !== to.except) await this.chats.updateCard(dmChat(person), id, out.message.card);
+        for (const [person, id] of Object.entries(cards))
+          if (person !== to.except) await this.chats.updateCard(dmChat(person), id, out.message.card);
         return;
       }
       case 'clicked_card':
         // For the console the "response code" is the clicked card's message id.
-        if (out.message.type === 'card') await this.chats.updateCard(dmChat(to.person), to.responseCode, out.message.card);
+        if (out.message.type === 'card')
+          await this.chats.updateCard(dmChat(to.person), to.responseCode, out.message.card);
         return;
     }
   }
@@ -77,7 +79,8 @@ export class LocalChannel implements Channel {
       return;
     }
     let text = m.text;
-    if (m.type === 'text' && m.mention?.length) text = `${m.mention.map((p) => `@${this.roster.name(p)}`).join(' ')} ${text}`;
+    if (m.type === 'text' && m.mention?.length)
+      text = `${m.mention.map((p) => `@${this.roster.name(p)}`).join(' ')} ${text}`;
     await this.chats.post(chat, bot, { type: m.type, text });
   }
 }

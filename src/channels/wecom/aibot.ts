@@ -19,11 +19,22 @@ const payloadSchema = z.object({
   msgtype: z.string(),
   text: z.object({ content: z.string() }).optional(),
   voice: z.object({ content: z.string() }).optional(),
-  mixed: z.object({ msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })) }).optional(),
+  mixed: z
+    .object({
+      msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })),
+    })
+    .optional(),
   event: z
     .object({
       eventtype: z.string(),
-      template_card_event: z.object({ event_key: z.string().optional(), eventkey: z.string().optional(), task_id: z.string().optional(), card_type: z.string().optional() }).optional(),
+      template_card_event: z
+        .object({
+          event_key: z.string().optional(),
+          eventkey: z.string().optional(),
+          task_id: z.string().optional(),
+          card_type: z.string().optional(),
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -46,7 +57,12 @@ export function aibotRoutes(ingress: Ingress, keys: { token: string; aesKey: str
   return surfaceRoutes('aibot', ingress, k, (req, q) => receive(req, q, ingress, k));
 }
 
-async function receive(req: CallbackRequest, q: SignedQuery, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+async function receive(
+  req: CallbackRequest,
+  q: SignedQuery,
+  ingress: Ingress,
+  k: CallbackKeys,
+): Promise<CallbackAnswer> {
   const raw = await req.body(ingress.bodyLimitBytes);
   let encrypted: unknown;
   try {
@@ -58,7 +74,8 @@ async function receive(req: CallbackRequest, q: SignedQuery, ingress: Ingress, k
   if (typeof encrypted !== 'string' || !encrypted) throw new VerificationError('body has no "encrypt" field');
   verify(ingress, k, q, encrypted);
   const parsed = payloadSchema.safeParse(JSON.parse(open(k, encrypted)));
-  if (!parsed.success) throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
+  if (!parsed.success)
+    throw new VerificationError(`decrypted payload has an unexpected shape: ${parsed.error.issues[0]?.message}`, 400);
   const replay = { key: `aibot:${q.signature}`, ttlMs: ingress.maxSkewMs * 2 };
   const env = toEnvelope(parsed.data, ingress.now());
   const msgid = parsed.data.msgid;
@@ -94,12 +111,23 @@ function toEnvelope(p: Payload, now: number): Envelope {
   return { ...env, text: textOf(p) };
 }
 
-async function handleEvent(ingress: Ingress, k: CallbackKeys, nonce: string, p: Payload, env: Envelope): Promise<CallbackAnswer> {
+async function handleEvent(
+  ingress: Ingress,
+  k: CallbackKeys,
+  nonce: string,
+  p: Payload,
+  env: Envelope,
+): Promise<CallbackAnswer> {
   if (env.action) {
     const card = await ingress.click(env);
     // The clicked card can only be replaced in this answer, within 5 s, once (wecom.md §4.4).
     const taskId = env.action.cardRef;
-    if (card && taskId) return reply(k, nonce, { response_type: 'update_template_card', userids: [p.from.userid], template_card: { ...buttonCard(card), task_id: taskId } });
+    if (card && taskId)
+      return reply(k, nonce, {
+        response_type: 'update_template_card',
+        userids: [p.from.userid],
+        template_card: { ...buttonCard(card), task_id: taskId },
+      });
   } else if (p.msgtype === 'event' && p.event?.eventtype === 'enter_chat') {
     return reply(k, nonce, { msgtype: 'text', text: { content: help } });
   }

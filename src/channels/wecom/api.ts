@@ -51,7 +51,11 @@ export class WecomApi {
       const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.corpId)}&corpsecret=${encodeURIComponent(this.secret)}`;
       const res = await this.fetchJson(url, undefined);
       if (res.errcode !== 0 || typeof res.access_token !== 'string') {
-        throw new PlatformError(`gettoken failed: ${res.errcode} ${res.errmsg}`, res.errcode, RETRYABLE.has(res.errcode));
+        throw new PlatformError(
+          `gettoken failed: ${res.errcode} ${res.errmsg}`,
+          res.errcode,
+          RETRYABLE.has(res.errcode),
+        );
       }
       const ttl = Math.max(60, Number(res.expires_in ?? 7200) - 300);
       await this.redis.set(this.tokenKey, res.access_token, 'EX', ttl);
@@ -78,13 +82,19 @@ export class WecomApi {
    * Uploads a temporary media file (wecom.md §5.5: multipart, field `media`; the filename is what people see) and
    * returns its media_id, valid 3 days. Refreshes the token once on a token error, like post().
    */
-  async upload(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string> {
+  async upload(
+    type: 'image' | 'voice' | 'video' | 'file',
+    filename: string,
+    data: Buffer,
+    contentType: string,
+  ): Promise<string> {
     const form = () => {
       const f = new FormData();
       f.append('media', new Blob([new Uint8Array(data)], { type: contentType }), filename);
       return f;
     };
-    const url = (token: string) => `${this.base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`;
+    const url = (token: string) =>
+      `${this.base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`;
     let res = await this.fetchJson(url(await this.token()), undefined, form);
     if (TOKEN_ERRORS.has(res.errcode)) {
       this.log.info({ path: '/cgi-bin/media/upload', errcode: res.errcode }, 'wecom token rejected; refreshing once');
@@ -92,7 +102,8 @@ export class WecomApi {
       res = await this.fetchJson(url(await this.token(true)), undefined, form);
     }
     check('/cgi-bin/media/upload', res);
-    if (typeof res.media_id !== 'string' || !res.media_id) throw new PlatformError('media/upload answered without a media_id', -1, true);
+    if (typeof res.media_id !== 'string' || !res.media_id)
+      throw new PlatformError('media/upload answered without a media_id', -1, true);
     return res.media_id;
   }
 
@@ -117,7 +128,8 @@ export class WecomApi {
       throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
     }
     const res = { ok: status >= 200 && status < 300, status };
-    if (!res.ok) throw new PlatformError(`HTTP ${res.status} from ${safeUrl(url)}`, -1, res.status >= 500 || res.status === 429);
+    if (!res.ok)
+      throw new PlatformError(`HTTP ${res.status} from ${safeUrl(url)}`, -1, res.status >= 500 || res.status === 429);
     try {
       return JSON.parse(text) as WecomReply;
     } catch {
@@ -128,5 +140,10 @@ export class WecomApi {
 
 function check(where: string, res: WecomReply): WecomReply {
   if (res.errcode === 0 || res.errcode === undefined) return res;
-  throw new PlatformError(`${where}: ${res.errcode} ${res.errmsg}`, res.errcode, RETRYABLE.has(res.errcode) || TOKEN_ERRORS.has(res.errcode), THROTTLED.has(res.errcode) ? 60_000 : undefined);
+  throw new PlatformError(
+    `${where}: ${res.errcode} ${res.errmsg}`,
+    res.errcode,
+    RETRYABLE.has(res.errcode) || TOKEN_ERRORS.has(res.errcode),
+    THROTTLED.has(res.errcode) ? 60_000 : undefined,
+  );
 }

@@ -28,7 +28,12 @@ export function appRoutes(ingress: Ingress, keys: { token: string; aesKey: strin
   return surfaceRoutes('app', ingress, k, (req, q) => receive(req, q, ingress, k));
 }
 
-async function receive(req: CallbackRequest, q: SignedQuery, ingress: Ingress, k: CallbackKeys): Promise<CallbackAnswer> {
+async function receive(
+  req: CallbackRequest,
+  q: SignedQuery,
+  ingress: Ingress,
+  k: CallbackKeys,
+): Promise<CallbackAnswer> {
   const outer = readXml(await req.body(ingress.bodyLimitBytes));
   const encrypted = str(outer.Encrypt);
   if (!encrypted) throw new VerificationError('body has no <Encrypt> element');
@@ -61,17 +66,40 @@ function toEnvelope(m: Record<string, unknown>, from: string, type: string, now:
   const chat = { id: `app:${from}`, type: 'single' as const };
   if (type === 'text') {
     const msgId = str(m.MsgId) || `${from}-${str(m.CreateTime)}`;
-    return { id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from }, text: str(m.Content), receivedAt: now };
+    return {
+      id: `wecom:app:${msgId}`,
+      channel: 'wecom',
+      surface: 'app',
+      msgId,
+      chat,
+      sender: { platformId: from },
+      text: str(m.Content),
+      receivedAt: now,
+    };
   }
   if (type === 'voice' && str(m.Recognition)) {
     const msgId = str(m.MsgId);
-    return { id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from }, text: str(m.Recognition), receivedAt: now };
+    return {
+      id: `wecom:app:${msgId}`,
+      channel: 'wecom',
+      surface: 'app',
+      msgId,
+      chat,
+      sender: { platformId: from },
+      text: str(m.Recognition),
+      receivedAt: now,
+    };
   }
   if (type === 'event' && str(m.Event) === 'template_card_event') {
     // Events carry no MsgId; user + time alone merges distinct clicks (WxJava #1745), so add the card and key.
     const msgId = [from, str(m.CreateTime), str(m.TaskId), str(m.EventKey)].join('-');
     return {
-      id: `wecom:app:${msgId}`, channel: 'wecom', surface: 'app', msgId, chat, sender: { platformId: from },
+      id: `wecom:app:${msgId}`,
+      channel: 'wecom',
+      surface: 'app',
+      msgId,
+      chat,
+      sender: { platformId: from },
       action: { key: str(m.EventKey), cardRef: str(m.TaskId), responseCode: str(m.ResponseCode) || undefined },
       receivedAt: now,
     };

@@ -31,17 +31,27 @@ export function sign(token: string, timestamp: string, nonce: string, encrypted:
   return hash('sha1', [token, timestamp, nonce, encrypted].sort().join(''), 'hex');
 }
 
-export function verifySignature(keys: CallbackKeys, signature: string, timestamp: string, nonce: string, encrypted: string): void {
-  if (!signature || !timestamp || !nonce || !encrypted) throw new VerificationError('missing signature, timestamp, nonce or encrypted field');
-  if (!safeEqualHex(sign(keys.token, timestamp, nonce, encrypted), signature)) throw new VerificationError('signature mismatch');
+export function verifySignature(
+  keys: CallbackKeys,
+  signature: string,
+  timestamp: string,
+  nonce: string,
+  encrypted: string,
+): void {
+  if (!signature || !timestamp || !nonce || !encrypted)
+    throw new VerificationError('missing signature, timestamp, nonce or encrypted field');
+  if (!safeEqualHex(sign(keys.token, timestamp, nonce, encrypted), signature))
+    throw new VerificationError('signature mismatch');
 }
 
 /** Decrypts and checks the receive id. URL-decoding may turn '+' into ' ' (protocols/wecom.md §7.6). */
 export function open(keys: CallbackKeys, encrypted: string): string {
   const b64 = encrypted.replace(/ /g, '+');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new VerificationError('encrypted field is not base64', 400);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
+    throw new VerificationError('encrypted field is not base64', 400);
   const out = decryptChecked(keys.aesKey, b64);
-  if (out.id !== keys.receiveId) throw new VerificationError(`receive id mismatch (got ${JSON.stringify(out.id.slice(0, 40))})`);
+  if (out.id !== keys.receiveId)
+    throw new VerificationError(`receive id mismatch (got ${JSON.stringify(out.id.slice(0, 40))})`);
   return out.message;
 }
 
@@ -56,7 +66,8 @@ export function seal(keys: CallbackKeys, message: string, random?: Buffer): stri
 function decryptChecked(aesKey: string, b64: string): { message: string; id: string } {
   const c = cipherFor(aesKey);
   const data = Buffer.from(b64, 'base64');
-  if (data.length === 0 || data.length % 16 !== 0) throw new VerificationError('ciphertext length is not a multiple of the block size', 400);
+  if (data.length === 0 || data.length % 16 !== 0)
+    throw new VerificationError('ciphertext length is not a multiple of the block size', 400);
   const plain = decryptCbc(c, data);
   const pad = plain[plain.length - 1];
   if (pad < 1 || pad > 32 || pad > plain.length) throw new VerificationError('bad padding after decrypt', 400);

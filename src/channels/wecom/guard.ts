@@ -59,7 +59,12 @@ export function urlCheck(ingress: Ingress, k: CallbackKeys, surface: string) {
  * The two routes of one WeCom callback surface, `/wecom/<surface>`: GET is the URL check, POST hands the request
  * and its signed query to `receive`; whatever either throws becomes a refusal.
  */
-export function surfaceRoutes(surface: 'aibot' | 'app', ingress: Ingress, k: CallbackKeys, receive: (req: CallbackRequest, q: SignedQuery) => Promise<CallbackAnswer>): CallbackRoute[] {
+export function surfaceRoutes(
+  surface: 'aibot' | 'app',
+  ingress: Ingress,
+  k: CallbackKeys,
+  receive: (req: CallbackRequest, q: SignedQuery) => Promise<CallbackAnswer>,
+): CallbackRoute[] {
   const path = `/wecom/${surface}`;
   return [
     { method: 'GET', path, handle: urlCheck(ingress, k, surface) },

@@ -2,7 +2,12 @@
 import { createHash } from 'node:crypto';
 import type { Card, Message } from '../../domain/messages.js';
 
-const chars = (s: string, max: number) => (Array.from(s).length > max ? Array.from(s).slice(0, max - 1).join('') + '…' : s);
+const chars = (s: string, max: number) =>
+  Array.from(s).length > max
+    ? Array.from(s)
+        .slice(0, max - 1)
+        .join('') + '…'
+    : s;
 
 /** Cuts UTF-8 text to a byte budget without splitting a character. */
 export function bytes(s: string, max: number): string {
@@ -29,8 +34,12 @@ export function buttonCard(card: Card, taskId?: string): Record<string, unknown>
   const tc: Record<string, unknown> = {
     card_type: 'button_interaction',
     main_title: { title: chars(card.title, 26) },
-    horizontal_content_list: card.fields.slice(0, 6).map((f) => ({ keyname: chars(f.label, 5), value: chars(f.value, 26) })),
-    button_list: card.buttons.slice(0, 6).map((b) => ({ text: chars(b.text, 10), style: style[b.style ?? 'default'], key: b.key })),
+    horizontal_content_list: card.fields
+      .slice(0, 6)
+      .map((f) => ({ keyname: chars(f.label, 5), value: chars(f.value, 26) })),
+    button_list: card.buttons
+      .slice(0, 6)
+      .map((b) => ({ text: chars(b.text, 10), style: style[b.style ?? 'default'], key: b.key })),
   };
   if (card.description) tc.sub_title_text = chars(card.description, 112);
   if (taskId) tc.task_id = taskId;
@@ -64,14 +73,18 @@ export const WEBHOOK_IMAGE_MAX_BYTES = 2 * 1024 * 1024;
 export function webhookMessage(m: Message, mentionIds: string[]): Record<string, unknown> {
   switch (m.type) {
     case 'text':
-      return { msgtype: 'text', text: { content: bytes(m.text, 2048), ...(mentionIds.length ? { mentioned_list: mentionIds } : {}) } };
+      return {
+        msgtype: 'text',
+        text: { content: bytes(m.text, 2048), ...(mentionIds.length ? { mentioned_list: mentionIds } : {}) },
+      };
     case 'markdown':
       return { msgtype: 'markdown', markdown: { content: bytes(m.text, 4096) } };
     case 'card':
       return { msgtype: 'markdown', markdown: { content: bytes(cardAsMarkdown(m.card), 4096) } };
     case 'image': {
       const raw = Buffer.from(m.png, 'base64');
-      if (raw.length > WEBHOOK_IMAGE_MAX_BYTES) return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
+      if (raw.length > WEBHOOK_IMAGE_MAX_BYTES)
+        return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
       return { msgtype: 'image', image: { base64: m.png, md5: createHash('md5').update(raw).digest('hex') } };
     }
   }

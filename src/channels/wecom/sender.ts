@@ -43,7 +43,9 @@ export class WecomChannel implements Channel {
 
   /** For webhook and response_url calls that need no token. */
   private get plain(): WecomApi {
-    return this.api ?? new WecomApi(this.settings.apiBase, this.settings.corpId ?? '', '', this.redis, this.k, this.log);
+    return (
+      this.api ?? new WecomApi(this.settings.apiBase, this.settings.corpId ?? '', '', this.redis, this.k, this.log)
+    );
   }
 
   reaches(to: Target): boolean {
@@ -81,7 +83,12 @@ export class WecomChannel implements Channel {
         // as it was (cosmetic), but WeCom never sees the code twice.
         const spent = await this.redis.set(this.k.rate(`wecom:code:${to.responseCode}`), '1', 'EX', 72 * 3600, 'NX');
         if (spent !== 'OK') return;
-        await this.api!.post('/cgi-bin/message/update_template_card', { userids: [wecomId], agentid: this.settings.app!.agentId, response_code: to.responseCode, template_card: buttonCard(out.message.card) });
+        await this.api!.post('/cgi-bin/message/update_template_card', {
+          userids: [wecomId],
+          agentid: this.settings.app!.agentId,
+          response_code: to.responseCode,
+          template_card: buttonCard(out.message.card),
+        });
         return;
       }
     }
@@ -99,14 +106,25 @@ export class WecomChannel implements Channel {
       await this.plain.postUrl(url, responseUrlMessage(m));
     } catch (e) {
       if (first || !(e instanceof PlatformError) || e.errcode <= 0) throw e;
-      this.log.info({ job: ctx.jobId, errcode: e.errcode }, 'response_url refused on a later try: an earlier call took the reply');
+      this.log.info(
+        { job: ctx.jobId, errcode: e.errcode },
+        'response_url refused on a later try: an earlier call took the reply',
+      );
     }
   }
 
   private async sendApp(userid: string, m: Message, ctx: DeliveryContext): Promise<void> {
-    const wait = await this.limiter.take(this.k.rate(`wecom:user:${userid}`), APP_PER_MEMBER_PER_MINUTE, WINDOW_MS, ctx.jobId);
+    const wait = await this.limiter.take(
+      this.k.rate(`wecom:user:${userid}`),
+      APP_PER_MEMBER_PER_MINUTE,
+      WINDOW_MS,
+      ctx.jobId,
+    );
     if (wait > 0) throw new RetryLater(wait, `app messages to ${userid} at the per-member limit`);
-    const taskId = cardTaskId(m.type === 'card' ? m.card.ref : 'm', createHash('sha1').update(ctx.jobId).digest('hex').slice(0, 16));
+    const taskId = cardTaskId(
+      m.type === 'card' ? m.card.ref : 'm',
+      createHash('sha1').update(ctx.jobId).digest('hex').slice(0, 16),
+    );
     const body = {
       touser: userid,
       agentid: this.settings.app!.agentId,
@@ -115,8 +133,14 @@ export class WecomChannel implements Channel {
       enable_duplicate_check: 1,
       duplicate_check_interval: 1800,
     };
-    const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, () => this.api!.post('/cgi-bin/message/send', body));
-    if (res.invaliduser) this.log.warn({ invaliduser: res.invaliduser }, 'WeCom did not deliver to some users (check their userid in the config)');
+    const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, () =>
+      this.api!.post('/cgi-bin/message/send', body),
+    );
+    if (res.invaliduser)
+      this.log.warn(
+        { invaliduser: res.invaliduser },
+        'WeCom did not deliver to some users (check their userid in the config)',
+      );
     if (m.type === 'card' && typeof res.response_code === 'string') {
       const entry: CardEntry = { userid, code: res.response_code };
       const person = this.roster.config.people.find((p) => p.wecom === userid)?.id ?? userid;
@@ -144,8 +168,16 @@ export class WecomChannel implements Channel {
     const bucket = `wecom:webhook:${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
     const wait = await this.limiter.take(this.k.rate(bucket), WEBHOOK_PER_MINUTE, WINDOW_MS, ctx.jobId);
     if (wait > 0) throw new RetryLater(wait, `group robot ${chatId} at ${WEBHOOK_PER_MINUTE} messages/minute`);
-    const mentions = m.type === 'text' ? (m.mention ?? []).map((p) => this.roster.person(p)?.wecom).filter((x): x is string => !!x) : [];
-    await this.throttled(bucket, WEBHOOK_PER_MINUTE, () => this.plain.postUrl(`${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, webhookMessage(m, mentions)));
+    const mentions =
+      m.type === 'text'
+        ? (m.mention ?? []).map((p) => this.roster.person(p)?.wecom).filter((x): x is string => !!x)
+        : [];
+    await this.throttled(bucket, WEBHOOK_PER_MINUTE, () =>
+      this.plain.postUrl(
+        `${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`,
+        webhookMessage(m, mentions),
+      ),
+    );
   }
 
   /** Each stored response_code works once: it is removed when used, so a retry skips cards already updated. */
@@ -157,7 +189,12 @@ export class WecomChannel implements Channel {
       const e = JSON.parse(raw) as CardEntry;
       await this.redis.hdel(this.k.cards(ref), person);
       try {
-        await this.api!.post('/cgi-bin/message/update_template_card', { userids: [e.userid], agentid: this.settings.app!.agentId, response_code: e.code, template_card: buttonCard(m.card) });
+        await this.api!.post('/cgi-bin/message/update_template_card', {
+          userids: [e.userid],
+          agentid: this.settings.app!.agentId,
+          response_code: e.code,
+          template_card: buttonCard(m.card),
+        });
       } catch (err) {
         // A used or expired code cannot be retried; the card just stays as it was. Log and go on.
         this.log.warn({ ref, person, err: (err as Error).message }, 'could not update a card');

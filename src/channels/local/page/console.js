@@ -6,11 +6,26 @@ const API = new URL('api/', import.meta.url); // …/console/api/ wherever the p
 const params = new URLSearchParams(location.search);
 const token = params.get('token') || '';
 
-const STATE_LABEL = { open: '待接单', claimed: '处理中', on_hold: '已挂起', done: '待验收', accepted: '已验收', cancelled: '已撤销' };
+const STATE_LABEL = {
+  open: '待接单',
+  claimed: '处理中',
+  on_hold: '已挂起',
+  done: '待验收',
+  accepted: '已验收',
+  cancelled: '已撤销',
+};
 const STATE_ORDER = ['open', 'claimed', 'on_hold', 'done', 'accepted', 'cancelled'];
 const KIND_LABEL = { repair: '报修', cleaning: '保洁', meal: '餐评' };
 const STEP_LABEL = { remind: '提醒班组', assign: '按值班派单', escalate: '上报主任', autoaccept: '自动验收' };
-const ROLE_LABEL = { teacher: '老师', nurse: '保健医生', staff: '职工', worker: '后勤师傅', canteen_manager: '食堂负责人', manager: '后勤主任', director: '园长' };
+const ROLE_LABEL = {
+  teacher: '老师',
+  nurse: '保健医生',
+  staff: '职工',
+  worker: '后勤师傅',
+  canteen_manager: '食堂负责人',
+  manager: '后勤主任',
+  director: '园长',
+};
 const ROLE_GROUPS = [
   { label: '老师和保健医生', roles: ['teacher', 'nurse', 'staff'] },
   { label: '后勤师傅', roles: ['worker', 'canteen_manager'] },
@@ -26,15 +41,34 @@ const BOT_NAME = '后勤助手';
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const el = {
-  org: $('org-name'), conn: $('conn'), newWindow: /** @type {HTMLAnchorElement} */ ($('new-window')),
-  as: /** @type {HTMLSelectElement} */ ($('as')), chat: /** @type {HTMLSelectElement} */ ($('chat')),
-  tabChat: $('tab-chat'), tabBoard: $('tab-board'), tabChatBadge: $('tab-chat-badge'), tabBoardBadge: $('tab-board-badge'),
-  paneChat: $('pane-chat'), paneBoard: $('pane-board'), alert: $('alert'), dmNotice: $('dm-notice'),
-  chatTitle: $('chat-title'), scroller: $('scroller'), messages: $('messages'), empty: $('empty'),
-  composer: /** @type {HTMLFormElement} */ ($('composer')), input: /** @type {HTMLTextAreaElement} */ ($('input')),
-  send: /** @type {HTMLButtonElement} */ ($('send')), chips: $('chips'),
-  refresh: $('refresh'), boardStatus: $('board-status'), tasks: $('tasks'), jobs: $('jobs'), jobsEmpty: $('jobs-empty'),
-  jobDate: /** @type {HTMLInputElement} */ ($('job-date')), jobDateClear: $('job-date-clear'),
+  org: $('org-name'),
+  conn: $('conn'),
+  newWindow: /** @type {HTMLAnchorElement} */ ($('new-window')),
+  as: /** @type {HTMLSelectElement} */ ($('as')),
+  chat: /** @type {HTMLSelectElement} */ ($('chat')),
+  tabChat: $('tab-chat'),
+  tabBoard: $('tab-board'),
+  tabChatBadge: $('tab-chat-badge'),
+  tabBoardBadge: $('tab-board-badge'),
+  paneChat: $('pane-chat'),
+  paneBoard: $('pane-board'),
+  alert: $('alert'),
+  dmNotice: $('dm-notice'),
+  chatTitle: $('chat-title'),
+  scroller: $('scroller'),
+  messages: $('messages'),
+  empty: $('empty'),
+  composer: /** @type {HTMLFormElement} */ ($('composer')),
+  input: /** @type {HTMLTextAreaElement} */ ($('input')),
+  send: /** @type {HTMLButtonElement} */ ($('send')),
+  chips: $('chips'),
+  refresh: $('refresh'),
+  boardStatus: $('board-status'),
+  tasks: $('tasks'),
+  jobs: $('jobs'),
+  jobsEmpty: $('jobs-empty'),
+  jobDate: /** @type {HTMLInputElement} */ ($('job-date')),
+  jobDateClear: $('job-date-clear'),
 };
 
 /** @type {{ org: {name: string}, people: {id: string, name: string, roles: string[], title?: string}[], chats: {id: string, name: string, type: string}[] }} */
@@ -55,7 +89,11 @@ async function api(path, body) {
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
-    res = await fetch(new URL(path, API), { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(new URL(path, API), {
+      method: body === undefined ? 'GET' : 'POST',
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch {
     throw new Error('连不上服务，请检查服务是否在运行。');
   }
@@ -67,7 +105,10 @@ async function api(path, body) {
   }
   if (!res.ok) {
     const why = data && typeof data.error === 'string' ? data.error : `HTTP ${res.status}`;
-    if (res.status === 401 || res.status === 403) throw new Error('需要访问令牌：请用带 ?token= 的完整链接打开体验台（令牌见服务启动日志或 HOUQIN_CONSOLE_TOKEN）。');
+    if (res.status === 401 || res.status === 403)
+      throw new Error(
+        '需要访问令牌：请用带 ?token= 的完整链接打开体验台（令牌见服务启动日志或 HOUQIN_CONSOLE_TOKEN）。',
+      );
     throw new Error(why);
   }
   return data;
@@ -95,7 +136,8 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-const sameDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+const sameDay = (a, b) =>
+  a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 const hhmm = new Intl.DateTimeFormat('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
 function clock(ms) {
   const d = new Date(ms);
@@ -111,7 +153,7 @@ function fromNow(ms) {
   return `${Math.round(hrs / 24)} 天后`;
 }
 const dmOf = (personId) => `dm:${personId}`;
-const chatName = (id) => (id.startsWith('dm:') ? DM_NAME : roster.chats.find((c) => c.id === id)?.name ?? id);
+const chatName = (id) => (id.startsWith('dm:') ? DM_NAME : (roster.chats.find((c) => c.id === id)?.name ?? id));
 const visibleChats = () => [...roster.chats, ...(me ? [{ id: dmOf(me.id), name: DM_NAME, type: 'dm' }] : [])];
 const canSee = (chat) => visibleChats().some((c) => c.id === chat);
 
@@ -136,7 +178,13 @@ function defaultChat(person) {
   const cls = classOf(person);
   const own = cls && roster.chats.find((x) => x.type === 'class' && x.name.startsWith(cls));
   if (own) return own.id;
-  const prefer = roles.includes('teacher') ? 'class' : roles.includes('manager') ? 'manager' : roles.includes('director') ? 'leadership' : '';
+  const prefer = roles.includes('teacher')
+    ? 'class'
+    : roles.includes('manager')
+      ? 'manager'
+      : roles.includes('director')
+        ? 'leadership'
+        : '';
   const c = prefer && roster.chats.find((x) => x.type === prefer);
   return c ? c.id : dmOf(person.id);
 }
@@ -151,7 +199,9 @@ function fillPeople() {
     const group = h('optgroup', { label: g.label });
     for (const p of members) {
       used.add(p.id);
-      group.append(h('option', { value: p.id, text: `${p.name} · ${p.title || ROLE_LABEL[p.roles[0]] || p.roles[0] || ''}` }));
+      group.append(
+        h('option', { value: p.id, text: `${p.name} · ${p.title || ROLE_LABEL[p.roles[0]] || p.roles[0] || ''}` }),
+      );
     }
     el.as.append(group);
   }
@@ -200,11 +250,19 @@ function openChat(id) {
 function fillChips() {
   const roles = me?.roles ?? [];
   const mine = classOf(me);
-  const list = roles.includes('manager') || roles.includes('director') ? CHIPS.manager : roles.includes('worker') ? CHIPS.worker : CHIPS.teacher.map((t) => (mine ? t.replace('小一班', mine) : t));
+  const list =
+    roles.includes('manager') || roles.includes('director')
+      ? CHIPS.manager
+      : roles.includes('worker')
+        ? CHIPS.worker
+        : CHIPS.teacher.map((t) => (mine ? t.replace('小一班', mine) : t));
   el.chips.replaceChildren(
     ...list.map((text) =>
       h('button', {
-        type: 'button', class: 'chip', text: text.trim(), 'aria-label': `填入“${text.trim()}”`,
+        type: 'button',
+        class: 'chip',
+        text: text.trim(),
+        'aria-label': `填入“${text.trim()}”`,
         onclick: () => {
           el.input.value = text;
           const gap = text.indexOf('  ');
@@ -239,8 +297,10 @@ function markdown(text) {
     const target = wrap ?? frag;
     for (const part of line.split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
       if (!part) continue;
-      if (part.startsWith('**') && part.endsWith('**') && part.length > 4) target.append(h('strong', { text: part.slice(2, -2) }));
-      else if (part.startsWith('`') && part.endsWith('`') && part.length > 2) target.append(h('code', { text: part.slice(1, -1) }));
+      if (part.startsWith('**') && part.endsWith('**') && part.length > 4)
+        target.append(h('strong', { text: part.slice(2, -2) }));
+      else if (part.startsWith('`') && part.endsWith('`') && part.length > 2)
+        target.append(h('code', { text: part.slice(1, -1) }));
       else target.append(document.createTextNode(part));
     }
     if (wrap) frag.append(wrap);
@@ -252,11 +312,19 @@ function renderCard(msg) {
   const card = msg.card ?? { ref: '', title: '（卡片）', fields: [], buttons: [] };
   const titleId = `card-${msg.id}-title`;
   const buttons = card.buttons ?? [];
-  const box = h('article', { class: 'card', 'aria-labelledby': titleId, 'data-ref': card.ref },
+  const box = h(
+    'article',
+    { class: 'card', 'aria-labelledby': titleId, 'data-ref': card.ref },
     h('h3', { class: 'card-title', id: titleId, text: card.title }),
     card.description ? h('p', { class: 'card-desc', text: card.description }) : null,
     card.fields?.length
-      ? h('dl', { class: 'card-fields' }, ...card.fields.map((f) => h('div', { class: 'card-field' }, h('dt', { text: f.label }), h('dd', { text: f.value }))))
+      ? h(
+          'dl',
+          { class: 'card-fields' },
+          ...card.fields.map((f) =>
+            h('div', { class: 'card-field' }, h('dt', { text: f.label }), h('dd', { text: f.value })),
+          ),
+        )
       : null,
   );
   if (buttons.length) {
@@ -264,7 +332,16 @@ function renderCard(msg) {
     for (const b of buttons) {
       const noop = b.key.startsWith('noop:');
       const style = noop ? 'muted' : b.style || 'default';
-      row.append(h('button', { type: 'button', class: `btn card-btn btn-${style}`, text: b.text, disabled: noop, 'data-key': b.key, onclick: () => click(msg, b, box) }));
+      row.append(
+        h('button', {
+          type: 'button',
+          class: `btn card-btn btn-${style}`,
+          text: b.text,
+          disabled: noop,
+          'data-key': b.key,
+          onclick: () => click(msg, b, box),
+        }),
+      );
     }
     box.append(row);
   }
@@ -277,7 +354,9 @@ function renderBody(msg) {
   if (msg.type === 'card') return renderCard(msg);
   if (msg.type === 'image' && typeof msg.image === 'string' && SAFE_IMAGE.test(msg.image)) {
     // A chart from the bot (e.g. the digest), embedded in the message itself: nothing is fetched.
-    return h('figure', { class: 'picture' },
+    return h(
+      'figure',
+      { class: 'picture' },
       h('img', { src: msg.image, alt: msg.text || '图片', onload: () => nearBottom(400) && toBottom() }),
       msg.text ? h('figcaption', { text: msg.text }) : null,
     );
@@ -293,10 +372,23 @@ function renderMessage(msg) {
   const bot = msg.from.kind === 'bot';
   const mine = !bot && me && msg.from.id === me.id;
   const name = bot ? msg.from.name || BOT_NAME : msg.from.name;
-  const li = h('li', { class: `msg ${bot ? 'msg-bot' : mine ? 'msg-me' : 'msg-person'}${msg.type === 'card' || msg.type === 'image' ? ' msg-card' : ''}`, 'data-id': msg.id, 'data-at': msg.at },
-    h('span', { class: 'avatar', 'aria-hidden': 'true', text: bot ? '助' : [...name][0] ?? '?' }),
-    h('div', { class: 'msg-main' },
-      h('div', { class: 'meta' }, h('span', { class: 'sender', text: name }), h('time', { datetime: new Date(msg.at).toISOString(), text: clock(msg.at) })),
+  const li = h(
+    'li',
+    {
+      class: `msg ${bot ? 'msg-bot' : mine ? 'msg-me' : 'msg-person'}${msg.type === 'card' || msg.type === 'image' ? ' msg-card' : ''}`,
+      'data-id': msg.id,
+      'data-at': msg.at,
+    },
+    h('span', { class: 'avatar', 'aria-hidden': 'true', text: bot ? '助' : ([...name][0] ?? '?') }),
+    h(
+      'div',
+      { class: 'msg-main' },
+      h(
+        'div',
+        { class: 'meta' },
+        h('span', { class: 'sender', text: name }),
+        h('time', { datetime: new Date(msg.at).toISOString(), text: clock(msg.at) }),
+      ),
       renderBody(msg),
     ),
   );
@@ -432,12 +524,18 @@ function autosize() {
 const LIVE_STEPS = { open: ['remind', 'assign', 'escalate'], done: ['autoaccept'] };
 
 function renderTask(t) {
-  const live = t.state === 'claimed' && t.acked === false ? ['escalate'] : LIVE_STEPS[t.state] ?? [];
+  const live = t.state === 'claimed' && t.acked === false ? ['escalate'] : (LIVE_STEPS[t.state] ?? []);
   const next = (t.timers ?? []).filter((x) => live.includes(x.step)).sort((a, b) => a.at - b.at)[0];
   const text = t.place && !t.text.includes(t.place) ? `${t.place} · ${t.text}` : t.text;
-  const people = [`报修人 ${t.reporter?.name ?? ''}`, t.assignee ? `处理人 ${t.assignee.name}` : null].filter(Boolean).join(' · ');
-  return h('li', { class: `task task-${t.state}`, 'data-task': t.id },
-    h('div', { class: 'task-top' },
+  const people = [`报修人 ${t.reporter?.name ?? ''}`, t.assignee ? `处理人 ${t.assignee.name}` : null]
+    .filter(Boolean)
+    .join(' · ');
+  return h(
+    'li',
+    { class: `task task-${t.state}`, 'data-task': t.id },
+    h(
+      'div',
+      { class: 'task-top' },
       h('span', { class: 'task-id', text: `#${t.id}` }),
       h('span', { class: 'tag', text: KIND_LABEL[t.kind] ?? t.kind }),
       t.urgent ? h('span', { class: 'tag tag-urgent', text: '紧急' }) : null,
@@ -445,7 +543,12 @@ function renderTask(t) {
     ),
     h('p', { class: 'task-text', text }),
     h('p', { class: 'task-meta', text: `${people} · ${clock(t.createdAt)}` }),
-    next ? h('p', { class: 'task-next', text: `下一步：${STEP_LABEL[next.step] ?? next.step} · ${fromNow(next.at)}（${clock(next.at)}）` }) : null,
+    next
+      ? h('p', {
+          class: 'task-next',
+          text: `下一步：${STEP_LABEL[next.step] ?? next.step} · ${fromNow(next.at)}（${clock(next.at)}）`,
+        })
+      : null,
   );
 }
 
@@ -454,7 +557,9 @@ function renderBoard() {
   el.tabBoardBadge.textContent = active ? String(active) : '';
   el.tabBoardBadge.hidden = !active;
   if (!tasks.length) {
-    el.tasks.replaceChildren(h('p', { class: 'hint board-empty', text: '现在没有进行中的任务。到对话里发一条“报修 小一班 空调不制冷”试试。' }));
+    el.tasks.replaceChildren(
+      h('p', { class: 'hint board-empty', text: '现在没有进行中的任务。到对话里发一条“报修 小一班 空调不制冷”试试。' }),
+    );
     return;
   }
   const sections = [];
@@ -463,8 +568,16 @@ function renderBoard() {
     if (!list.length) continue;
     const id = `state-${state}`;
     sections.push(
-      h('section', { class: 'state-group', 'aria-labelledby': id },
-        h('h3', { class: 'state-title', id }, h('span', { class: `dot state-${state}`, 'aria-hidden': 'true' }), document.createTextNode(`${STATE_LABEL[state]} `), h('span', { class: 'count', text: String(list.length) })),
+      h(
+        'section',
+        { class: 'state-group', 'aria-labelledby': id },
+        h(
+          'h3',
+          { class: 'state-title', id },
+          h('span', { class: `dot state-${state}`, 'aria-hidden': 'true' }),
+          document.createTextNode(`${STATE_LABEL[state]} `),
+          h('span', { class: 'count', text: String(list.length) }),
+        ),
         h('ul', { class: 'task-list', 'aria-labelledby': id }, ...list.map(renderTask)),
       ),
     );
@@ -507,15 +620,24 @@ async function refreshBoard() {
 const WEEKDAY = '日一二三四五六日';
 /** Five-field cron in words, for the common shapes ("30 7 * * 1-5" → 周一至周五 07:30); anything else as written. */
 function cronText(expr, everyDay) {
-  const f = String(expr ?? '').trim().split(/\s+/);
+  const f = String(expr ?? '')
+    .trim()
+    .split(/\s+/);
   if (f.length !== 5) return expr ?? '';
   const [mi, hr, dom, mon, dow] = f;
   if (!/^\d+$/.test(mi) || !/^\d+(,\d+)*$/.test(hr) || mon !== '*') return expr;
-  const times = hr.split(',').map((x) => `${x.padStart(2, '0')}:${mi.padStart(2, '0')}`).join('、');
+  const times = hr
+    .split(',')
+    .map((x) => `${x.padStart(2, '0')}:${mi.padStart(2, '0')}`)
+    .join('、');
   let days;
   if (dom === '*' && dow === '*') days = everyDay === false ? '每个上学日' : '每天';
   else if (dom === '*' && dow === '1-5') days = '周一至周五';
-  else if (dom === '*' && /^[0-7](,[0-7])*$/.test(dow)) days = `每周${dow.split(',').map((d) => WEEKDAY[Number(d)]).join('、')}`;
+  else if (dom === '*' && /^[0-7](,[0-7])*$/.test(dow))
+    days = `每周${dow
+      .split(',')
+      .map((d) => WEEKDAY[Number(d)])
+      .join('、')}`;
   else if (/^\d+$/.test(dom) && dow === '*') days = `每月${dom}日`;
   else return expr;
   if (everyDay === false && !days.includes('上学日')) days += '（上学日）';
@@ -527,12 +649,31 @@ async function loadJobs() {
     const { jobs } = await api('jobs');
     el.jobs.replaceChildren(
       ...(jobs ?? []).map((j) =>
-        h('li', { class: 'job' },
-          h('div', { class: 'job-text' },
+        h(
+          'li',
+          { class: 'job' },
+          h(
+            'div',
+            { class: 'job-text' },
             h('span', { class: 'job-title', text: j.title || j.name }),
-            h('span', { class: 'job-schedule', title: j.schedule || '', text: [cronText(j.schedule, j.everyDay), j.enabled === false ? '已停用' : j.next ? `下次 ${clock(j.next)}` : ''].filter(Boolean).join(' · ') }),
+            h('span', {
+              class: 'job-schedule',
+              title: j.schedule || '',
+              text: [
+                cronText(j.schedule, j.everyDay),
+                j.enabled === false ? '已停用' : j.next ? `下次 ${clock(j.next)}` : '',
+              ]
+                .filter(Boolean)
+                .join(' · '),
+            }),
           ),
-          h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `立即运行：${j.title || j.name}`, text: '立即运行', onclick: (e) => runJob(j, e.currentTarget) }),
+          h('button', {
+            type: 'button',
+            class: 'btn btn-small',
+            'aria-label': `立即运行：${j.title || j.name}`,
+            text: '立即运行',
+            onclick: (e) => runJob(j, e.currentTarget),
+          }),
         ),
       ),
     );
@@ -643,7 +784,8 @@ function choosePerson(id) {
   me = roster.people.find((p) => p.id === id) ?? roster.people[0];
   if (!me) return;
   el.as.value = me.id;
-  if (prev && chatId === dmOf(prev.id)) chatId = dmOf(me.id); // from one's own DM to the new person's own DM
+  if (prev && chatId === dmOf(prev.id))
+    chatId = dmOf(me.id); // from one's own DM to the new person's own DM
   else if (!canSee(chatId)) chatId = defaultChat(me);
   unread.clear(); // the last person's unread DM is not this one's
   fillChats();
@@ -678,7 +820,8 @@ async function start() {
     refreshBoard();
     loadJobs();
   });
-  for (const b of el.paneBoard.querySelectorAll('button[data-minutes]')) b.addEventListener('click', () => advance(Number(b.getAttribute('data-minutes')), b));
+  for (const b of el.paneBoard.querySelectorAll('button[data-minutes]'))
+    b.addEventListener('click', () => advance(Number(b.getAttribute('data-minutes')), b));
   setInterval(() => tasks.length && renderBoard(), 30_000); // "3 分钟后" stays true
 
   try {
