@@ -7,6 +7,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and end-to-end files start services and Redis connections; two at a time suits 2 cores.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

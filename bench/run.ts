@@ -107,7 +107,7 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
   const by = (k: TargetKey) => rows.find((r) => r.key === k);
   const rps = (k: TargetKey) => {
     const m = by(k)?.throughput;
-    return m && m.wrk.valid ? m.wrk.rps : undefined;
+    return m?.wrk.valid ? m.wrk.rps : undefined;
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b) : '—');
   const [ceil, floor, real, realOne, realNw] = [

@@ -43,8 +43,25 @@ export interface Houqin {
   tasks: TaskStore;
   roster: Roster;
   service: TaskService;
-  start(): Promise<{ port: number; console: boolean }>;
+  start(): Promise<Started>;
   stop(): Promise<void>;
+}
+
+/** What is on, for the start-up banner and the one "ready" log line. */
+export interface Started {
+  port: number;
+  console: boolean;
+  consoleUrl?: string;
+  role: Settings['role'];
+  channels: ChannelState[];
+  redis: { appendonly: string; policy: string };
+}
+
+export interface ChannelState {
+  name: string;
+  on: boolean;
+  /** Where it listens when on; what to set when off. */
+  detail: string;
 }
 
 export function createHouqin(settings: Settings, log: Logger): Houqin {
@@ -128,9 +145,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     roster,
     service,
     async start() {
-      await checkPersistence(redis, log);
+      const persistence = await checkPersistence(redis, log);
       const { role } = settings;
-      if (role !== 'workers') logChannels(settings, log);
       if (role !== 'receiver') {
         await queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
         await scheduler.start(settings.redisUrl);
@@ -160,20 +176,26 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
-      log.info({ port, prefix, role }, `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`);
+      const shown = role === 'workers' ? false : consoleOn;
+      const consoleUrl = shown
+        ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
+        : undefined;
+      const started: Started = {
+        port,
+        console: shown,
+        consoleUrl,
+        role,
+        channels: role === 'workers' ? [] : channelStates(settings, consoleOn),
+        redis: { appendonly: persistence.appendonly, policy: persistence.policy },
+      };
+      // Tests and scripts wait for this exact line.
+      log.info(
+        { port, prefix, role, console: consoleUrl, channels: started.channels.filter((c) => c.on).map((c) => c.name) },
+        `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`,
+      );
       if (role === 'receiver')
         log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
-      if (role === 'workers') return { port, console: false };
-      if (consoleOn)
-        log.info(
-          { url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console` },
-          'console on',
-        );
-      else if (config.channels.local.enabled)
-        log.info(
-          'console off: this server is reachable from outside (HOST or NODE_ENV=production); set HOUQIN_CONSOLE_TOKEN to enable it',
-        );
-      return { port, console: consoleOn };
+      return started;
     },
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
@@ -191,16 +213,33 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   };
 }
 
-function logChannels(s: Settings, log: Logger): void {
+function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
   const w = s.wecom;
-  if (!s.config.channels.wecom.enabled) log.info('wecom channel disabled in config');
-  else {
-    if (w.aibot) log.info('wecom AI bot callback on /wecom/aibot');
-    else log.info('wecom AI bot off: set WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY to receive group messages');
-    if (w.app) log.info({ agentId: w.app.agentId }, 'wecom app callback on /wecom/app');
-    else
-      log.info(
-        'wecom app off: set WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID to send DMs and cards',
-      );
-  }
+  const wecomOn = s.config.channels.wecom.enabled;
+  const off = (what: string) => (wecomOn ? `off: set ${what} (docs/setup-wecom.md)` : 'off in the config');
+  const local = s.config.channels.local.enabled;
+  return [
+    {
+      name: 'WeCom AI bot',
+      on: wecomOn && !!w.aibot,
+      detail: wecomOn && w.aibot ? 'callback on /wecom/aibot' : off('WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY'),
+    },
+    {
+      name: 'WeCom app',
+      on: wecomOn && !!w.app,
+      detail:
+        wecomOn && w.app
+          ? `callback on /wecom/app (agent ${w.app.agentId})`
+          : off('WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID'),
+    },
+    {
+      name: 'console',
+      on: consoleOn,
+      detail: consoleOn
+        ? 'local chat simulator'
+        : local
+          ? 'off: reachable from outside; set HOUQIN_CONSOLE_TOKEN to enable it'
+          : 'off in the config',
+    },
+  ];
 }

@@ -1,9 +1,26 @@
 // Structured logs (pino). Secrets never reach a log line: redact the places they could appear.
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * Readable lines for a person at a terminal; JSON lines for everything that collects logs (Docker, systemd, a pipe).
+ * LOG_FORMAT=json|pretty overrides; production never guesses pretty.
+ */
+export function logFormat(env: Record<string, string | undefined>, isTTY: boolean): LogFormat {
+  if (env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty') return env.LOG_FORMAT;
+  return isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json';
+}
+
+export function createLogger(level = 'info', destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
+  // pino-pretty as a plain stream, not a transport: no worker thread for a process that is often held to one core.
+  const out =
+    format === 'pretty'
+      ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,svc', singleLine: true, sync: true, destination })
+      : destination;
   return pino(
     {
       level,
@@ -22,7 +39,7 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
         censor: '[redacted]',
       },
     },
-    destination as never,
+    out as never,
   );
 }
 

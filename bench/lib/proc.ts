@@ -79,7 +79,7 @@ export async function startServer(
     let buf = '';
     proc.stdout!.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);

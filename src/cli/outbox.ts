@@ -36,7 +36,11 @@ export async function outboxCommand(args: string[], env: Env): Promise<number> {
       process.stderr.write(`${failed.length} failed message(s)\n`);
     } else {
       let n = 0;
-      for (const j of failed) if ((await j.getState()) === 'failed') await j.retry('failed'), n++;
+      for (const j of failed)
+        if ((await j.getState()) === 'failed') {
+          await j.retry('failed');
+          n++;
+        }
       process.stderr.write(`${n} message(s) queued again\n`);
     }
     return 0;

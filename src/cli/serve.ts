@@ -2,13 +2,15 @@
 import { createHouqin } from '../app.js';
 import { loadSettings, parseRole } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, logFormat } from '../log.js';
+import { banner } from './banner.js';
 import { ensureRedis } from '../store/local-redis.js';
 import { defaultConfigPath } from './paths.js';
 
 export async function serveCommand(args: string[]): Promise<number> {
-  const log = createLogger(process.env.LOG_LEVEL || 'info');
-  let settings;
+  const format = logFormat(process.env, !!process.stdout.isTTY);
+  const log = createLogger(process.env.LOG_LEVEL || 'info', undefined, format);
+  let settings: ReturnType<typeof loadSettings>;
   try {
     settings = loadSettings(process.env, process.env.HOUQIN_CONFIG || defaultConfigPath());
     const i = args.findIndex((a) => a === '--role' || a.startsWith('--role='));
@@ -41,13 +43,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  const { port, console: consoleOn } = await houqin.start();
-  if (consoleOn) {
-    const host = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
-    const token = settings.consoleToken ? '?token=<HOUQIN_CONSOLE_TOKEN>' : '';
-    process.stderr.write(
-      `\n  Houqin is running. Open the console to try it: http://${host}:${port}/console${token}\n\n`,
-    );
-  }
+  const started = await houqin.start();
+  if (format === 'pretty') process.stderr.write(banner(started, settings.redisUrl, !!localRedis));
   return -1; // keep running
 }

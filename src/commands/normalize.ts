@@ -10,7 +10,7 @@ const twToCn: (text: string) => string = Converter({ from: 'tw', to: 'cn' });
 const hkToCn: (text: string) => string = Converter({ from: 'hk', to: 'cn' });
 
 /** Zero-width characters and emoji variation selectors that phones insert and that break exact matching. */
-const invisible = /[\u200b-\u200d\u2060\ufeff\ufe0e\ufe0f]/g;
+const invisible = /[\u200b-\u200d\u2060\ufeff]|\ufe0e|\ufe0f/g;
 
 // Every reader of a message (checklist answers, meal scores, the command parser) normalizes its text, four times
 // per message in all; the 繁→简 conversion is the dear part. The last few results are kept.
@@ -47,5 +47,5 @@ function normalizeOnce(text: string): string {
 
 /** Separators and sentence ends people put around values: "完工 12，换了灯管。" → "换了灯管". */
 export function trimPunct(s: string): string {
-  return s.replace(/^[\s,.;:!?~、。…—\-]+/, '').replace(/[\s,.;:!?~、。…]+$/, '');
+  return s.replace(/^[\s,.;:!?~、。…—-]+/, '').replace(/[\s,.;:!?~、。…]+$/, '');
 }

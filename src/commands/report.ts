@@ -40,7 +40,7 @@ export function reportFromSentence(line: string, ctx: ParseContext): Intent | un
 const yes = /^(是|急|紧急|很急|特急|加急|高|yes|y|true|1)$/i;
 
 /** A title line, not a description: "报修", "【紧急报修】", "保洁申请", "餐评". */
-const title = /^[【\[(]?(紧急|加急)?(报修|保修|维修|报障|保洁|清洁|餐评|评餐|膳食反馈)(单|申请|表)?[】\])]?$/;
+const title = /^[【[(]?(紧急|加急)?(报修|保修|维修|报障|保洁|清洁|餐评|评餐|膳食反馈)(单|申请|表)?[】\])]?$/;
 
 export function reportFromForm(form: Form, ctx: ParseContext): Intent {
   const { header, fields } = form;

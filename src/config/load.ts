@@ -2,7 +2,7 @@
 // touch process.env (probot's createProbot({ env }) habit).
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from '../errors.js';
 

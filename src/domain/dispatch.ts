@@ -22,7 +22,7 @@ export class Dispatcher {
   async route(taskId: number, now = Date.now()): Promise<Outcome> {
     const out = new Outcome();
     const t = await this.tasks.get(taskId);
-    if (!t || t.state !== 'open') return out; // claimed or cancelled before dispatch: nothing to announce
+    if (t?.state !== 'open') return out; // claimed or cancelled before dispatch: nothing to announce
     const team = this.roster.team(t.team)!;
     const recipients = t.owner ? [t.owner] : this.roster.onDuty(team, now);
     if (team.chat) {
@@ -31,7 +31,7 @@ export class Dispatcher {
         { kind: 'chat', chat: team.chat },
         {
           type: 'text',
-          text: `${t.urgent ? '🔴 紧急！' : '📌 '}${T.summary(t, this.roster)}\n报修人：${this.roster.name(t.reporter)}${to}。回复"接单 ${t.id}"或点卡片接单。`,
+          text: `${t.urgent ? '🔴 紧急！' : '📌 '}${T.summary(t)}\n报修人：${this.roster.name(t.reporter)}${to}。回复"接单 ${t.id}"或点卡片接单。`,
           mention: recipients,
         },
       );
@@ -54,7 +54,7 @@ export class Dispatcher {
       case 'remind': {
         if (t.state !== 'open') return out;
         await this.tasks.note(t.id, { at: now, by: 'system', type: 'reminded' });
-        const text = `⏰ ${T.summary(t, this.roster)}\n已${waited}无人接单，请值班师傅尽快处理：回复"接单 ${t.id}"。`;
+        const text = `⏰ ${T.summary(t)}\n已${waited}无人接单，请值班师傅尽快处理：回复"接单 ${t.id}"。`;
         if (team.chat)
           out.send({ kind: 'chat', chat: team.chat }, { type: 'text', text, mention: this.roster.onDuty(team, now) });
         for (const p of t.owner ? [t.owner] : this.roster.onDuty(team, now)) out.dm(p, text);
@@ -98,7 +98,7 @@ export class Dispatcher {
         if (t.state !== 'open' && !unacked) return out;
         await this.tasks.note(t.id, { at: now, by: 'system', type: 'escalated' });
         const state = t.state === 'open' ? '无人接单' : `已派给${this.roster.name(t.assignee)}但未确认`;
-        const text = `🚨 ${T.summary(t, this.roster)}\n${waited}仍${state}。报修人：${this.roster.name(t.reporter)}。可回复"转单 ${t.id} @师傅"派单。`;
+        const text = `🚨 ${T.summary(t)}\n${waited}仍${state}。报修人：${this.roster.name(t.reporter)}。可回复"转单 ${t.id} @师傅"派单。`;
         const managerChat = this.roster.config.chats.find((c) => c.type === 'manager');
         if (managerChat) out.send({ kind: 'chat', chat: managerChat.id }, { type: 'text', text });
         for (const m of this.roster.managers()) out.dm(m.id, text);

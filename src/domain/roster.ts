@@ -89,7 +89,7 @@ export class Roster {
   onDuty(team: Team, at: number): string[] {
     const day = weekdayIn(this.config.org.timezone, at);
     const list = team.onDuty[weekdays[day]];
-    return list && list.length ? list : team.members;
+    return list?.length ? list : team.members;
   }
 }
 

@@ -279,7 +279,7 @@ export class TaskService {
       { type: 'card', card: T.takenCard(r.task, this.roster) },
     );
     out.reply(
-      `✅ 你已接单 ${T.summary(r.task, this.roster)}\n完工后回复"完工 ${task.id} 备注"；缺配件可回复"挂起 ${task.id} 待配件"。`,
+      `✅ 你已接单 ${T.summary(r.task)}\n完工后回复"完工 ${task.id} 备注"；缺配件可回复"挂起 ${task.id} 待配件"。`,
     );
     return out.dm(
       task.reporter !== me.id ? task.reporter : undefined,
@@ -373,7 +373,7 @@ export class TaskService {
         card: {
           ref: `a${t.id}x${t.doneCount}`,
           title: `#${t.id} 已完工，请验收`,
-          description: `${T.summary(t, this.roster)}${t.note ? `\n备注：${t.note}` : ''}`.slice(0, 100),
+          description: `${T.summary(t)}${t.note ? `\n备注：${t.note}` : ''}`.slice(0, 100),
           fields: [{ label: '处理人', value: this.roster.name(t.assignee) }],
           buttons: [
             { text: '验收通过', key: `accept:${t.id}`, style: 'primary' },
@@ -450,7 +450,7 @@ export class TaskService {
     if (!(await this.side.nudgeAllowed(task.id, me.id, NUDGE_WINDOW_MS)))
       return out.reply(`#${task.id} 刚催过，师傅已收到，请稍候。`);
     await this.tasks.note(task.id, { at: now, by: me.id, type: 'nudged' });
-    const text = `⏰ ${me.name}催办 ${T.summary(task, this.roster)}`;
+    const text = `⏰ ${me.name}催办 ${T.summary(task)}`;
     if (task.assignee) out.dm(task.assignee, text);
     else {
       const team = this.roster.team(task.team);
@@ -488,9 +488,7 @@ export class TaskService {
   private async mine(ctx: Ctx): Promise<Outcome> {
     const list = await this.tasks.forPerson(ctx.me.id);
     if (!list.length) return ctx.out.reply('你目前没有未完成的任务。');
-    return ctx.out.reply(
-      ['你的任务：', ...list.map((t) => `${T.summary(t, this.roster)} · ${stateLabel[t.state]}`)].join('\n'),
-    );
+    return ctx.out.reply(['你的任务：', ...list.map((t) => `${T.summary(t)} · ${stateLabel[t.state]}`)].join('\n'));
   }
 
   private async digest(ctx: Ctx): Promise<Outcome> {
@@ -545,7 +543,7 @@ export class TaskService {
     const card = {
       ref: `a${t.id}`,
       title: `#${t.id} ${label}`,
-      description: T.summary(t, this.roster).slice(0, 100),
+      description: T.summary(t).slice(0, 100),
       fields: [{ label: '处理人', value: this.roster.name(t.assignee) }],
       buttons: [{ text: label, key: `noop:${t.id}`, style: 'muted' as const }],
     };

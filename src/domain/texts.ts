@@ -14,7 +14,7 @@ export function what(t: Pick<Task, 'place' | 'text'>): string {
   return t.text;
 }
 
-export function summary(t: Task, roster: Roster): string {
+export function summary(t: Task): string {
   const where = t.place ? `【${t.place}】` : '';
   return `#${t.id} ${t.urgent ? '🔴紧急 ' : ''}${kindLabel[t.kind]}${where}${what(t)}`;
 }
@@ -45,7 +45,7 @@ export function takenCard(t: Task, roster: Roster, viewer?: string): Card {
 export function statusText(t: Task, roster: Roster): string {
   const tz = roster.config.org.timezone;
   const lines = [
-    summary(t, roster),
+    summary(t),
     `状态：${stateLabel[t.state]}`,
     `报修人：${roster.name(t.reporter)}（${clockIn(tz, t.createdAt)}）`,
   ];

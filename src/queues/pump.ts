@@ -128,7 +128,7 @@ export class InboxPump {
         'COUNT',
         100,
       )) as [string, Entry[]];
-      const live = entries.filter((e) => e && e[1]); // entries deleted meanwhile come back as null
+      const live = entries.filter((e) => e?.[1]); // entries deleted meanwhile come back as null
       if (live.length) {
         this.log.warn(
           { count: live.length },

@@ -37,7 +37,7 @@ export interface JobDefinition {
   catchUpMs: number;
   /** Extra condition on the date (first school day of the week …); default: every (school) day. */
   when?: (date: string, calendar: SchoolCalendar) => boolean;
-  run(ctx: JobContext): Promise<Outcome | void>;
+  run(ctx: JobContext): Promise<Outcome | undefined>;
 }
 
 export type JobFactory = (config: Config) => JobDefinition[];

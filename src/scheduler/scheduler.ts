@@ -68,7 +68,7 @@ export class Scheduler {
     readonly jobs: JobDefinition[],
     private config: Config,
     private calendar: SchoolCalendar,
-    private connection: Redis,
+    connection: Redis,
     private prefix: string,
     private base: ContextBase,
     private apply: (o: Outcome, base: string) => Promise<void>,

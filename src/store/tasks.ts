@@ -165,7 +165,7 @@ function hashOf(flat: string[] | undefined): Record<string, string> {
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 
 export function decodeTask(h: Record<string, string>): Task | null {
-  if (!h || !h.id) return null;
+  if (!h?.id) return null;
   return {
     id: Number(h.id),
     kind: h.kind as Kind,

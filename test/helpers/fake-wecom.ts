@@ -217,8 +217,14 @@ class Checker {
       if (o.required) this.add(`${path} is required`, o.emptyCode);
       return;
     }
-    if (typeof v !== 'string') return this.add(`${path} must be a string (got ${typeof v})`);
-    if (o.required && v.length === 0) return this.add(`${path} must not be empty`, o.emptyCode);
+    if (typeof v !== 'string') {
+      this.add(`${path} must be a string (got ${typeof v})`);
+      return;
+    }
+    if (o.required && v.length === 0) {
+      this.add(`${path} must not be empty`, o.emptyCode);
+      return;
+    }
     if (o.maxChars !== undefined && chars(v) > o.maxChars)
       this.add(`${path} is ${chars(v)} chars, max ${o.maxChars}`, o.longCode);
     if (o.maxBytes !== undefined && bytes(v) > o.maxBytes)
@@ -250,7 +256,7 @@ class Checker {
   }
   stringArray(v: unknown, path: string, max?: number): void {
     const a = this.arr(v, path, { max });
-    if (a && a.some((x) => typeof x !== 'string')) this.add(`${path} must contain only strings`);
+    if (a?.some((x) => typeof x !== 'string')) this.add(`${path} must contain only strings`);
   }
 }
 
@@ -293,7 +299,7 @@ function checkCard(
     c.str(main.desc, `${path}.main_title.desc`, { maxChars: 30 });
   }
   c.str(t.sub_title_text, `${path}.sub_title_text`, { maxChars: 112 });
-  if (type === 'text_notice' && !(main && main.title) && !t.sub_title_text)
+  if (type === 'text_notice' && !main?.title && !t.sub_title_text)
     c.add(`${path}: text_notice needs main_title.title or sub_title_text`);
   const emph = c.obj(t.emphasis_content, `${path}.emphasis_content`);
   if (emph) {
@@ -438,7 +444,7 @@ interface Outcome {
   errcode: number;
   /** Extra response fields; computed by `commit` only when the request succeeds. */
   extra?: Record<string, unknown>;
-  commit?: () => Record<string, unknown> | void;
+  commit?: () => Record<string, unknown> | undefined;
   problems: Problem[];
   duplicate?: boolean;
   /** A spent response_url called again with the reply it already took (refused, not a violation). */
@@ -757,6 +763,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       problems: [],
       commit: () => {
         entry!.taken = JSON.stringify(body);
+        return undefined;
       },
     };
   }
@@ -885,7 +892,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
     const kind = classify(u.pathname);
     const { raw, buf, tooBig } = await readBody(req, kind === 'media.upload' ? MAX_UPLOAD_BYTES : MAX_BODY_BYTES);
     const c = new Checker();
-    let body: any = undefined;
+    let body: any;
     let outcome: Outcome;
     let uploaded: UploadedMedia | undefined;
 

@@ -62,7 +62,7 @@ export async function startService(env: Record<string, string>, timeoutMs = 20_0
     let buf = '';
     const onData = (chunk: Buffer) => {
       buf += chunk.toString();
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);

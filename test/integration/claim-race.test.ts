@@ -66,7 +66,6 @@ describe('claim race', () => {
   });
 
   it('creating twice from one message makes one task', async () => {
-    const store = new TaskStore(redis, prefix);
     const t = {
       kind: 'cleaning' as const,
       text: '呕吐',

@@ -23,7 +23,7 @@ function errorOf(text: string): string {
 
 /** The example config with the canteen checklist's `grace:` line replaced (or removed when `line` is empty). */
 function withCanteenGrace(line: string): string {
-  const text = example.replace(/\n    grace: [^\n]*/, '');
+  const text = example.replace(/\n {4}grace: [^\n]*/, '');
   expect(text).toContain(canteenDue);
   return text.replace(canteenDue, canteenDue + (line ? `    grace: ${line}\n` : ''));
 }

@@ -43,6 +43,7 @@ describe('configuration', () => {
     expect(errorOf('org: [unclosed')).toContain('cannot read YAML in test.yaml');
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test's name quotes the config syntax
   it('reads ${NAME} from the environment and reports what is unset', () => {
     const { config, missingEnv } = parseConfig(example, { WECOM_WEBHOOK_SHUIDIAN: 'abc' });
     expect(config.chats.find((c) => c.id === 'team_shuidian')!.wecom.webhookKey).toBe('abc');

@@ -19,7 +19,10 @@ beforeAll(async () => {
       {
         method: 'GET',
         path: '/cb',
-        handle: (r) => (seen.push(r), { status: 200, body: JSON.stringify(signedQuery(r.query)), type: 'json' }),
+        handle: (r) => {
+          seen.push(r);
+          return { status: 200, body: JSON.stringify(signedQuery(r.query)), type: 'json' };
+        },
       },
       {
         method: 'POST',

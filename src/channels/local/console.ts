@@ -59,6 +59,11 @@ function same(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+function refuse(ctx: Context, status: number, error: string): void {
+  ctx.status = status;
+  ctx.body = { error };
+}
+
 async function json<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
   let raw: unknown;
   try {
@@ -112,8 +117,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     const b = await json(ctx, sendSchema);
     if (!b) return;
     const person = roster.person(b.as);
-    if (!person || !canUse(b.as, b.chat))
-      return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
+    if (!person || !canUse(b.as, b.chat)) return refuse(ctx, 400, `unknown person "${b.as}" or chat "${b.chat}"`);
     const posted = await d.chats.post(
       b.chat,
       { kind: 'person', id: person.id, name: person.name },
@@ -136,7 +140,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     const b = await json(ctx, clickSchema);
     if (!b) return;
     if (!roster.person(b.as) || !canUse(b.as, b.chat))
-      return void ((ctx.status = 400), (ctx.body = { error: `unknown person "${b.as}" or chat "${b.chat}"` }));
+      return refuse(ctx, 400, `unknown person "${b.as}" or chat "${b.chat}"`);
     const card = await d.ingress.click({
       id: `local:click:${b.chat}:${b.messageId}:${b.key}:${b.as}`,
       channel: 'local',
@@ -156,7 +160,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     const since =
       typeof ctx.query.since === 'string' && /^\d+-\d+$/.test(ctx.query.since) ? ctx.query.since : undefined;
     if (!chatIds.has(chat) && !(chat.startsWith('dm:') && roster.person(chat.slice(3))))
-      return void ((ctx.status = 400), (ctx.body = { error: `unknown chat "${chat}"` }));
+      return refuse(ctx, 400, `unknown chat "${chat}"`);
     const messages = await d.chats.read(chat, since);
     ctx.body = { messages, last: messages.at(-1)?.id ?? since ?? null };
   });
@@ -229,8 +233,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   router.post('/console/api/jobs/run', async (ctx) => {
     const b = await json(ctx, runSchema);
     if (!b) return;
-    if (!d.jobs.list().some((j) => j.name === b.name))
-      return void ((ctx.status = 404), (ctx.body = { error: `no scheduled job named "${b.name}"` }));
+    if (!d.jobs.list().some((j) => j.name === b.name)) return refuse(ctx, 404, `no scheduled job named "${b.name}"`);
     await d.jobs.run(b.name, b.date);
     ctx.body = { ok: true };
   });

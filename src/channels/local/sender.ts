@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Channel, DeliveryContext } from '../channel.js';
 import type { Message, Outgoing, Target } from '../../domain/messages.js';
 import type { Roster } from '../../domain/roster.js';
-import { BOT_NAME, LocalChats } from './chats.js';
+import { BOT_NAME, type LocalChats } from './chats.js';
 
 export const dmChat = (person: string) => `dm:${person}`;
 const bot = { kind: 'bot' as const, name: BOT_NAME };

@@ -364,7 +364,7 @@ function renderBody(msg) {
   const bubble = h('div', { class: 'bubble' });
   if (msg.type === 'markdown') bubble.append(markdown(msg.text ?? ''));
   else bubble.textContent = msg.text ?? '';
-  if (me && msg.text && msg.text.includes(`@${me.name}`)) bubble.classList.add('mentions-me');
+  if (me && msg.text?.includes(`@${me.name}`)) bubble.classList.add('mentions-me');
   return bubble;
 }
 
@@ -498,7 +498,7 @@ async function click(msg, button, box) {
   box.setAttribute('aria-busy', 'true');
   try {
     const res = await api('click', { as: me.id, chat: msg.chat, messageId: msg.id, key: button.key });
-    if (res && res.card) updateCard(msg.id, msg.chat, res.card);
+    if (res?.card) updateCard(msg.id, msg.chat, res.card);
     else {
       // The server kept the card as it was: say the tap went through, and let it be tapped again.
       buttons.forEach((b) => (b.disabled = b.getAttribute('data-key')?.startsWith('noop:') ?? false));
@@ -746,7 +746,7 @@ function connect() {
     } catch {
       return;
     }
-    if (!msg || !msg.chat) return;
+    if (!msg?.chat) return;
     if (msg.chat === chatId) addMessage(msg);
     else if (me && msg.chat === dmOf(me.id)) {
       unread.set(msg.chat, (unread.get(msg.chat) || 0) + 1);
