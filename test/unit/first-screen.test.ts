@@ -1,0 +1,65 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { banner } from '../../src/cli/banner.js';
+import { createLogger, logFormat } from '../../src/log.js';
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+describe('log format', () => {
+  it('is pretty on a terminal, JSON when piped or in production, and LOG_FORMAT wins', () => {
+    expect(logFormat({}, true)).toBe('pretty');
+    expect(logFormat({}, false)).toBe('json');
+    expect(logFormat({ NODE_ENV: 'production' }, true)).toBe('json');
+    expect(logFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(logFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+  });
+
+  it('writes one readable line in pretty mode and one JSON object otherwise; secrets redacted in both', () => {
+    const p = sink();
+    createLogger('info', p.stream, 'pretty').info({ app: { secret: 's3cr3t' }, n: 1 }, 'hello there');
+    const line = p.text().replace(/\x1b\[[0-9;]*m/g, '');
+    expect(line).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: hello there \{.*"n":1/);
+    expect(line.trim().split('\n')).toHaveLength(1);
+    expect(line).not.toContain('s3cr3t');
+
+    const j = sink();
+    createLogger('info', j.stream, 'json').info({ app: { secret: 's3cr3t' } }, 'hello there');
+    const obj = JSON.parse(j.text());
+    expect(obj).toMatchObject({ msg: 'hello there', svc: 'houqin', app: { secret: '[redacted]' } });
+  });
+});
+
+describe('start-up banner', () => {
+  it('names the console URL, each channel with what to set, and Redis persistence without its password', () => {
+    const text = banner(
+      {
+        port: 3000,
+        console: true,
+        consoleUrl: 'http://127.0.0.1:3000/console',
+        role: 'all',
+        channels: [
+          { name: 'WeCom AI bot', on: false, detail: 'off: set WECOM_AIBOT_TOKEN' },
+          { name: 'console', on: true, detail: 'local chat simulator' },
+        ],
+        redis: { appendonly: 'no', policy: 'noeviction' },
+      },
+      'redis://:pw@127.0.0.1:6379',
+      false,
+    );
+    expect(text).toContain('http://127.0.0.1:3000/console');
+    expect(text).toMatch(/· WeCom AI bot +off: set WECOM_AIBOT_TOKEN/);
+    expect(text).toMatch(/✓ console +local chat simulator/);
+    expect(text).toContain('AOF no: a Redis restart loses data');
+    expect(text).not.toContain(':pw@');
+    expect(text.split('\n').length).toBeLessThan(12);
+  });
+});
