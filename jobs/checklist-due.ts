@@ -7,7 +7,7 @@
 // (Outcome.timers are per task), while a job gets exactly-once firing, catch-up after downtime, `houqin jobs list`
 // and the console's "run now" for free.
 import type { Checklist } from '../src/config/schema.js';
-import { missing, missingText, sheetName } from '../src/domain/checklists.js';
+import { missing, missingText, sheetName } from '../src/domain/checklists/sheets.js';
 import { Outcome } from '../src/domain/outcome.js';
 import type { ChecklistSheet } from '../src/domain/records.js';
 import { shiftCron } from '../src/domain/schedule-times.js';

@@ -4,8 +4,8 @@
 // second run of the same day (a manual "run now", a catch-up) finds the sheets there and posts nothing; a retry of
 // the same firing re-sends with the same job ids (no duplicates).
 import type { Checklist } from '../src/config/schema.js';
-import { answerCard } from '../src/domain/checklist-card.js';
-import { postText, sheetsFor } from '../src/domain/checklists.js';
+import { answerCard } from '../src/domain/checklists/card.js';
+import { postText, sheetsFor } from '../src/domain/checklists/sheets.js';
 import { Outcome } from '../src/domain/outcome.js';
 import { clockOn, gapMs } from '../src/domain/schedule-times.js';
 import type { JobContext, JobDefinition, JobFactory } from '../src/scheduler/job.js';

@@ -1,8 +1,8 @@
 // meal.<meal>: after each configured meal (meals.rounds[].ask) the round's chats are asked for a 1–5 score of it,
 // naming today's dishes from the menu. For `window` after the ask a bare score in those chats is that meal's
-// rating (src/domain/meal-ratings.ts). Once per day and meal: a re-run of the same day asks nothing again.
+// rating (src/domain/meals/ratings.ts). Once per day and meal: a re-run of the same day asks nothing again.
 import type { MealRound } from '../src/config/schema.js';
-import { askText, dishesOf } from '../src/domain/meals.js';
+import { askText, dishesOf } from '../src/domain/meals/menu.js';
 import { Outcome } from '../src/domain/outcome.js';
 import type { JobDefinition, JobFactory } from '../src/scheduler/job.js';
 import { MealStore, firstFiring } from '../src/store/meals.js';

@@ -1,6 +1,6 @@
 // menu: the week's menu (meals.menu) posted to meals.menuChats at meals.menuPost, on the first school day of the
 // week only (a Monday holiday makes it Tuesday). Once per day: a re-run of the same day posts nothing.
-import { weekMenu } from '../src/domain/meals.js';
+import { weekMenu } from '../src/domain/meals/menu.js';
 import { Outcome } from '../src/domain/outcome.js';
 import type { JobDefinition, JobFactory } from '../src/scheduler/job.js';
 import { firstFiring } from '../src/store/meals.js';

@@ -3,8 +3,8 @@
 // test. --chart also writes the weekly / monthly chart.
 import { writeFileSync } from 'node:fs';
 import { loadSettings, type Env } from '../config/load.js';
-import type { Period } from '../domain/digest.js';
-import { digestsFor } from '../domain/digest-service.js';
+import type { Period } from '../domain/digest/digest.js';
+import { digestsFor } from '../domain/digest/service.js';
 import { Roster } from '../domain/roster.js';
 import { connect } from '../store/redis.js';
 import { targetsOf } from '../store/stats.js';

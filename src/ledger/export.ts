@@ -10,12 +10,12 @@ import type { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
-import { rangeText } from '../domain/checklists.js';
+import { rangeText } from '../domain/checklists/sheets.js';
 import type { ChecklistEntry, ChecklistSheet, MealFeedback } from '../domain/records.js';
 import { recordKeys } from '../domain/records.js';
 import type { Roster } from '../domain/roster.js';
-import { stateLabel, type Task, type TaskEvent } from '../domain/task.js';
-import { kindLabel } from '../domain/texts.js';
+import { stateLabel, type Task, type TaskEvent } from '../domain/tasks/task.js';
+import { kindLabel } from '../domain/tasks/texts.js';
 import type { TaskStore } from '../store/tasks.js';
 import { calendarDate, monthBounds, WallClock } from './time.js';
 

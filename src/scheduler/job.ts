@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Roster } from '../domain/roster.js';
-import type { TaskService } from '../domain/service.js';
+import type { TaskService } from '../domain/tasks/service.js';
 import type { Logger } from '../log.js';
 import type { SideStore } from '../store/side.js';
 import type { TaskStore } from '../store/tasks.js';

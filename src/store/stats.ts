@@ -15,8 +15,8 @@
 import type { Redis } from 'ioredis';
 import type { ChecklistSheet, MealFeedback } from '../domain/records.js';
 import { recordKeys } from '../domain/records.js';
-import type { Task, TaskEvent } from '../domain/task.js';
-import { openAt } from '../domain/task-history.js';
+import type { Task, TaskEvent } from '../domain/tasks/task.js';
+import { openAt } from '../domain/tasks/history.js';
 
 /** One HINCRBY: key, field, amount. */
 export type StatsTriple = [key: string, field: string, amount: number];
@@ -138,7 +138,7 @@ export function transitionDeltas(
 
 export type DayStats = Record<string, number>;
 
-/** The digest's view of storage (see domain/digest.ts); implemented over Redis below. */
+/** The digest's view of storage (see domain/digest/); implemented over Redis below. */
 export interface DigestSource {
   days(dates: string[]): Promise<Map<string, DayStats>>;
   /** Open work (tasks:active), oldest first, at most `limit`; `total` counts them all. */

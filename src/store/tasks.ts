@@ -2,7 +2,7 @@
 // and the indexes happen together or not at all, so 20 workers pressing 接单 at once leave one winner.
 import type { Redis } from 'ioredis';
 import { keys as makeKeys, type Keys } from './keys.js';
-import { finalStates, type Source, type State, type Task, type TaskEvent } from '../domain/task.js';
+import { finalStates, type Source, type State, type Task, type TaskEvent } from '../domain/tasks/task.js';
 import type { Kind } from '../config/schema.js';
 import { createDeltas, defaultStatsOptions, transitionDeltas, type StatsOptions, type StatsTriple } from './stats.js';
 

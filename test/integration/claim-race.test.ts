@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
 import { TaskStore } from '../../src/store/tasks.js';
-import { transitions } from '../../src/domain/task.js';
+import { transitions } from '../../src/domain/tasks/task.js';
 
 const prefix = testPrefix('race');
 let redis: Redis;

@@ -14,7 +14,7 @@ import { loadSettings } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { Roster } from '../../src/domain/roster.js';
 import { recordKeys, type ChecklistSheet, type MealFeedback } from '../../src/domain/records.js';
-import { transitions } from '../../src/domain/task.js';
+import { transitions } from '../../src/domain/tasks/task.js';
 import { TaskStore, type NewTask } from '../../src/store/tasks.js';
 import { exportMonth, type LedgerDeps } from '../../src/ledger/export.js';
 import { mountExport } from '../../src/http/admin.js';

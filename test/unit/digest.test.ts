@@ -14,11 +14,11 @@ import {
   totals,
   type DigestFigures,
   type Targets,
-} from '../../src/domain/digest.js';
-import { chartPng, chartSvg } from '../../src/domain/digest-chart.js';
+} from '../../src/domain/digest/digest.js';
+import { chartPng, chartSvg } from '../../src/domain/digest/chart.js';
 import { createDeltas, statsDayKey, transitionDeltas, type StatsOptions } from '../../src/store/stats.js';
 import type { ChecklistSheet, MealFeedback } from '../../src/domain/records.js';
-import type { Task } from '../../src/domain/task.js';
+import type { Task } from '../../src/domain/tasks/task.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

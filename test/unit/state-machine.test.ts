@@ -1,7 +1,7 @@
 // The transition table: which step is legal from which state, and where it leads.
 import { describe, expect, it } from 'vitest';
-import { finalStates, states, transitions, type State, type Step } from '../../src/domain/task.js';
-import { intentFromButton } from '../../src/domain/service.js';
+import { finalStates, states, transitions, type State, type Step } from '../../src/domain/tasks/task.js';
+import { intentFromButton } from '../../src/domain/tasks/service.js';
 import { mergeReplies } from '../../src/queues/merge.js';
 import { jobId } from '../../src/queues/names.js';
 

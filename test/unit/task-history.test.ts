@@ -1,7 +1,7 @@
 // A task's state at an earlier instant, from its history (what a past date's digest shows as 在办).
 import { describe, expect, it } from 'vitest';
-import { openAt, stateAt } from '../../src/domain/task-history.js';
-import type { Task, TaskEvent } from '../../src/domain/task.js';
+import { openAt, stateAt } from '../../src/domain/tasks/history.js';
+import type { Task, TaskEvent } from '../../src/domain/tasks/task.js';
 
 const h = (n: number) => n * 3_600_000;
 const ev = (hour: number, type: string): TaskEvent => ({ at: h(hour), by: 'x', type });

@@ -8,7 +8,7 @@ import { open, seal, sign, type CallbackKeys } from './crypto.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
 import { ok, replayed, surfaceRoutes, verify, type SignedQuery } from './guard.js';
 import { buttonCard } from './render.js';
-import { help } from '../../domain/texts.js';
+import { help } from '../../domain/tasks/texts.js';
 
 const payloadSchema = z.object({
   msgid: z.string().min(1),

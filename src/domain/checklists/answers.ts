@@ -2,17 +2,17 @@
 // "2 浓度 500". A Conversation (TaskService.use): it takes a message only when it reads as an answer from someone
 // with a sheet today, in the chat the sheet was posted to (or a DM), and never a command ("接单 12", "报修 …").
 // Also the buttons of the card that comes with the post (全部正常 / 有异常，我来说明), through click().
-import type { Envelope } from '../channels/envelope.js';
-import { AnswerReader, type ChecklistAnswer } from '../commands/checklist-answer.js';
-import { detectTrade, isUrgent } from '../commands/classify.js';
-import { isCommand } from '../commands/command-guard.js';
-import { normalize } from '../commands/normalize.js';
-import type { Parser } from '../commands/parser.js';
-import type { Kind, Person } from '../config/schema.js';
-import type { SchoolCalendar } from '../scheduler/calendar.js';
-import type { ChecklistStore } from '../store/checklists.js';
-import { chatOf } from './chat-of.js';
-import { answerCard, cardRef, explainText, parseCardKey, recordedCard } from './checklist-card.js';
+import type { Envelope } from '../../channels/envelope.js';
+import { AnswerReader, type ChecklistAnswer } from '../../commands/checklist-answer.js';
+import { detectTrade, isUrgent } from '../../commands/classify.js';
+import { isCommand } from '../../commands/command-guard.js';
+import { normalize } from '../../commands/normalize.js';
+import type { Parser } from '../../commands/parser.js';
+import type { Kind, Person } from '../../config/schema.js';
+import type { SchoolCalendar } from '../../scheduler/calendar.js';
+import type { ChecklistStore } from '../../store/checklists.js';
+import { chatOf } from '../chat-of.js';
+import { answerCard, cardRef, explainText, parseCardKey, recordedCard } from './card.js';
 import {
   applyChanges,
   changesFrom,
@@ -25,11 +25,11 @@ import {
   sheetNames,
   valueText,
   type Change,
-} from './checklists.js';
-import { Outcome } from './outcome.js';
-import type { ChecklistSheet } from './records.js';
-import type { Roster } from './roster.js';
-import type { Conversation, TaskService } from './service.js';
+} from './sheets.js';
+import { Outcome } from '../outcome.js';
+import type { ChecklistSheet } from '../records.js';
+import type { Roster } from '../roster.js';
+import type { Conversation, TaskService } from '../tasks/service.js';
 
 export interface ChecklistAnswersDeps {
   store: ChecklistStore;
@@ -91,7 +91,7 @@ export class ChecklistAnswers implements Conversation {
   }
 
   /**
-   * A button on the card sent with the post (checklist-card.ts): "全部正常" records what the text "全部正常" would,
+   * A button on the card sent with the post (card.ts): "全部正常" records what the text "全部正常" would,
    * once — a second click, or a click after everything was answered in chat, records nothing and shows the sheet as
    * it is; "有异常，我来说明" says how to write the failure. Either way the person responsible, no one else.
    */

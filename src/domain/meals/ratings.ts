@@ -3,19 +3,19 @@
 // A low score or a food-safety word becomes a meal task for the canteen, as a 餐评 does. A person has one score per
 // meal and day: a second one replaces the first (the digest and the ledger count one), and a complaint already
 // raised about that meal is not raised twice.
-import type { Envelope } from '../channels/envelope.js';
-import { isUrgent } from '../commands/classify.js';
-import { isCommand } from '../commands/command-guard.js';
-import { normalize, trimPunct } from '../commands/normalize.js';
-import { takeRating, takeTrailingRating } from '../commands/numbers.js';
-import type { Parser } from '../commands/parser.js';
-import type { Person } from '../config/schema.js';
-import type { MealStore } from '../store/meals.js';
-import { chatOf } from './chat-of.js';
-import { kitchenOf } from './meals.js';
-import type { Outcome } from './outcome.js';
-import type { Roster } from './roster.js';
-import type { Conversation, TaskService } from './service.js';
+import type { Envelope } from '../../channels/envelope.js';
+import { isUrgent } from '../../commands/classify.js';
+import { isCommand } from '../../commands/command-guard.js';
+import { normalize, trimPunct } from '../../commands/normalize.js';
+import { takeRating, takeTrailingRating } from '../../commands/numbers.js';
+import type { Parser } from '../../commands/parser.js';
+import type { Person } from '../../config/schema.js';
+import type { MealStore } from '../../store/meals.js';
+import { chatOf } from '../chat-of.js';
+import { kitchenOf } from './menu.js';
+import type { Outcome } from '../outcome.js';
+import type { Roster } from '../roster.js';
+import type { Conversation, TaskService } from '../tasks/service.js';
 
 export interface MealRatingsDeps {
   meals: MealStore;

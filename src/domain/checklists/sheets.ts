@@ -1,8 +1,8 @@
 // Daily checklists (安全检查, 消毒记录, 晨检, 食堂卫生): the sheets a template makes for a day, what the bot posts,
 // how an answer changes a sheet, and what is still missing. Pure: storage and messages are the callers' business.
-import type { Checklist, ChecklistItem, Config } from '../config/schema.js';
-import type { ChecklistAnswer } from '../commands/checklist-answer.js';
-import type { ChecklistEntry, ChecklistSheet } from './records.js';
+import type { Checklist, ChecklistItem, Config } from '../../config/schema.js';
+import type { ChecklistAnswer } from '../../commands/checklist-answer.js';
+import type { ChecklistEntry, ChecklistSheet } from '../records.js';
 
 /** The sheets a template makes for one day: one per area, or one for the whole template. */
 export function sheetsFor(c: Checklist, date: string, at: number): ChecklistSheet[] {

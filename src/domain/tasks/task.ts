@@ -1,6 +1,6 @@
 // A task (#N) and its state machine. The table below is the single source of which step is legal from where;
 // the store enforces it atomically, the service uses it to explain refusals.
-import type { Kind } from '../config/schema.js';
+import type { Kind } from '../../config/schema.js';
 
 export const states = ['open', 'claimed', 'on_hold', 'done', 'accepted', 'cancelled'] as const;
 export type State = (typeof states)[number];

@@ -1,17 +1,17 @@
 // 答复: the canteen answers a meal complaint in chat — "答复 12 明天换新米" (also 回复 12 …). The person who raised
 // it hears the answer by DM, the feedback record keeps it (MealFeedback.answer), the task's history gets an event.
 // Only the canteen manager (canteen_manager) or the logistics manager may answer.
-import type { Envelope } from '../channels/envelope.js';
-import { normalize, trimPunct } from '../commands/normalize.js';
-import type { Person } from '../config/schema.js';
-import type { SchoolCalendar } from '../scheduler/calendar.js';
-import { addDays } from '../scheduler/calendar.js';
-import type { MealStore } from '../store/meals.js';
-import type { TaskStore } from '../store/tasks.js';
-import type { Outcome } from './outcome.js';
-import type { Roster } from './roster.js';
-import type { Conversation } from './service.js';
-import { what } from './texts.js';
+import type { Envelope } from '../../channels/envelope.js';
+import { normalize, trimPunct } from '../../commands/normalize.js';
+import type { Person } from '../../config/schema.js';
+import type { SchoolCalendar } from '../../scheduler/calendar.js';
+import { addDays } from '../../scheduler/calendar.js';
+import type { MealStore } from '../../store/meals.js';
+import type { TaskStore } from '../../store/tasks.js';
+import type { Outcome } from '../outcome.js';
+import type { Roster } from '../roster.js';
+import type { Conversation } from '../tasks/service.js';
+import { what } from '../tasks/texts.js';
 
 export interface MealAnswersDeps {
   meals: MealStore;

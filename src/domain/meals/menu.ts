@@ -1,7 +1,7 @@
 // Meals (膳食): the week's menu as posted (食谱公示), today's dishes for a round's question, and the texts.
-import type { Config } from '../config/schema.js';
-import { addDays, weekday, type SchoolCalendar } from '../scheduler/calendar.js';
-import { formatDuration } from '../util/duration.js';
+import type { Config } from '../../config/schema.js';
+import { addDays, weekday, type SchoolCalendar } from '../../scheduler/calendar.js';
+import { formatDuration } from '../../util/duration.js';
 
 const dayKeys = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const dayNames = ['周一', '周二', '周三', '周四', '周五', '周六', '周日'];

@@ -1,11 +1,11 @@
 // What happens after a task is created (the route queues) and when its timers fire (the timers queue).
-import type { SideStore } from '../store/side.js';
-import type { TaskStore } from '../store/tasks.js';
-import { Outcome, type TimerStep } from './outcome.js';
-import type { Roster } from './roster.js';
+import type { SideStore } from '../../store/side.js';
+import type { TaskStore } from '../../store/tasks.js';
+import { Outcome, type TimerStep } from '../outcome.js';
+import type { Roster } from '../roster.js';
 import { transitions, type Task } from './task.js';
 import * as T from './texts.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDuration } from '../../util/duration.js';
 
 export class Dispatcher {
   constructor(

@@ -1,11 +1,11 @@
 // The director's digest (日报) and the weekly / monthly summaries (周报 / 月报): pure functions from figures already
 // read (daily stats hashes, open tasks, checklist sheets, meal feedback) to a short Simplified-Chinese markdown text
-// that reads well on a phone. Reading is digest-service.ts's job; nothing here does I/O.
-import { kinds, type Kind } from '../config/schema.js';
-import { addDays, weekday } from '../scheduler/calendar.js';
-import type { ChecklistSheet, MealFeedback } from './records.js';
-import type { Task } from './task.js';
-import { kindLabel } from './texts.js';
+// that reads well on a phone. Reading is service.ts's job; nothing here does I/O.
+import { kinds, type Kind } from '../../config/schema.js';
+import { addDays, weekday } from '../../scheduler/calendar.js';
+import type { ChecklistSheet, MealFeedback } from '../records.js';
+import type { Task } from '../tasks/task.js';
+import { kindLabel } from '../tasks/texts.js';
 
 export type Period = 'day' | 'week' | 'month';
 export const periodTitle: Record<Period, string> = { day: '日报', week: '周报', month: '月报' };

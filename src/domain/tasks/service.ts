@@ -1,19 +1,19 @@
 // The task service: an Intent from a person becomes one atomic state change plus the messages around it.
 // It knows no platform; it talks to storage through TaskStore/SideStore and returns an Outcome.
-import type { Envelope } from '../channels/envelope.js';
-import type { Intent } from '../commands/intent.js';
-import type { Parser } from '../commands/parser.js';
-import type { Person } from '../config/schema.js';
-import type { SideStore } from '../store/side.js';
-import type { TaskStore, TransitionRequest, TransitionResult } from '../store/tasks.js';
-import type { ReplyHandle } from './messages.js';
-import { Outcome } from './outcome.js';
-import type { Roster } from './roster.js';
+import type { Envelope } from '../../channels/envelope.js';
+import type { Intent } from '../../commands/intent.js';
+import type { Parser } from '../../commands/parser.js';
+import type { Person } from '../../config/schema.js';
+import type { SideStore } from '../../store/side.js';
+import type { TaskStore, TransitionRequest, TransitionResult } from '../../store/tasks.js';
+import type { ReplyHandle } from '../messages.js';
+import { Outcome } from '../outcome.js';
+import type { Roster } from '../roster.js';
 import { transitions, stateLabel, type Step, type Task } from './task.js';
 import * as T from './texts.js';
-import { splitMessage, toPlainText } from './digest.js';
-import { digestsFor, requestedDate, type Digests } from './digest-service.js';
-import { dateIn } from '../util/time.js';
+import { splitMessage, toPlainText } from '../digest/digest.js';
+import { digestsFor, requestedDate, type Digests } from '../digest/service.js';
+import { dateIn } from '../../util/time.js';
 
 const NUDGE_WINDOW_MS = 10 * 60_000;
 
@@ -49,7 +49,7 @@ export class TaskService {
     private side: SideStore,
     private roster: Roster,
     private parser: Parser,
-    /** 日报 / 周报 / 月报; by default over the same Redis as `tasks` (digest-service.ts). */
+    /** 日报 / 周报 / 月报; by default over the same Redis as `tasks` (digest/service.ts). */
     private digests?: Digests,
   ) {}
 

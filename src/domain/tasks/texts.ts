@@ -1,9 +1,9 @@
 // Every sentence the bot says, in one place: short, plain Chinese that reads well on a phone.
 import type { Task } from './task.js';
 import { stateLabel } from './task.js';
-import type { Card } from './messages.js';
-import type { Roster } from './roster.js';
-import { clockIn } from './roster.js';
+import type { Card } from '../messages.js';
+import type { Roster } from '../roster.js';
+import { clockIn } from '../roster.js';
 
 export const kindLabel = { repair: '报修', cleaning: '保洁', meal: '餐评' } as const;
 

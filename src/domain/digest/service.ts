@@ -1,10 +1,10 @@
 // Makes a digest: reads what it needs through a DigestSource (a handful of day hashes, the open tasks, the day
 // records), computes the figures with the pure functions of digest.ts, renders the text and, for weekly and monthly
 // summaries, the chart. The scheduled jobs, 日报/周报/月报 in chat and `houqin digest` all come through here.
-import type { Config } from '../config/schema.js';
-import type { DigestSource } from '../store/stats.js';
-import { dayOf, RedisDigestSource } from '../store/stats.js';
-import type { TaskStore } from '../store/tasks.js';
+import type { Config } from '../../config/schema.js';
+import type { DigestSource } from '../../store/stats.js';
+import { dayOf, RedisDigestSource } from '../../store/stats.js';
+import type { TaskStore } from '../../store/tasks.js';
 import {
   checklistFigures,
   dailySeries,
@@ -19,11 +19,11 @@ import {
   type Span,
   type Targets,
 } from './digest.js';
-import { chartPng, type ChartFont } from './digest-chart.js';
-import type { Message } from './messages.js';
-import type { Roster } from './roster.js';
-import { addDays } from '../scheduler/calendar.js';
-import { instantIn } from '../util/time.js';
+import { chartPng, type ChartFont } from './chart.js';
+import type { Message } from '../messages.js';
+import type { Roster } from '../roster.js';
+import { addDays } from '../../scheduler/calendar.js';
+import { instantIn } from '../../util/time.js';
 
 export interface DigestOptions {
   org: string;
@@ -78,7 +78,7 @@ export class Digests {
   constructor(
     private source: DigestSource,
     readonly opts: DigestOptions,
-    /** undefined: find a CJK font on this machine (digest-chart.ts); null: draw charts without text. */
+    /** undefined: find a CJK font on this machine (chart.ts); null: draw charts without text. */
     private font?: ChartFont | null,
   ) {}
 

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import type * as ResvgJs from '@resvg/resvg-js';
-import { kinds } from '../config/schema.js';
+import { kinds } from '../../config/schema.js';
 import type { DailySeries } from './digest.js';
-import { kindLabel } from './texts.js';
+import { kindLabel } from '../tasks/texts.js';
 
 export interface ChartFont {
   file: string;

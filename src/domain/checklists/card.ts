@@ -2,9 +2,9 @@
 // (as the text "全部正常" does), "有异常，我来说明" says how to write a failure. A platform-neutral Card: the channels
 // render it (WeCom: an app button card in the person's DM; the console: a card in 私聊机器人). The button keys carry
 // the sheet's date and id, so a click needs nothing else to find it.
-import { missing, missingText, sheetName } from './checklists.js';
-import type { Card } from './messages.js';
-import type { ChecklistSheet } from './records.js';
+import { missing, missingText, sheetName } from './sheets.js';
+import type { Card } from '../messages.js';
+import type { ChecklistSheet } from '../records.js';
 
 export type CardAction = 'ok' | 'explain';
 
