@@ -6,7 +6,8 @@
 // every day at that time; `when` lets only the last school day of the week / month through, so a holiday Friday
 // moves the 周报 to Thursday and a winter break starting on 23 January moves January's 月报 to the 22nd.
 import type { Config } from '../src/config/schema.js';
-import { splitMessage, type Period } from '../src/domain/digest/digest.js';
+import type { Period } from '../src/domain/digest/figures.js';
+import { splitMessage } from '../src/domain/digest/render.js';
 import { digestsFor } from '../src/domain/digest/service.js';
 import { Outcome } from '../src/domain/outcome.js';
 import type { JobContext, JobDefinition, JobFactory } from '../src/scheduler/job.js';

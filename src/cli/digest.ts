@@ -3,7 +3,7 @@
 // test. --chart also writes the weekly / monthly chart.
 import { writeFileSync } from 'node:fs';
 import { loadSettings, type Env } from '../config/load.js';
-import type { Period } from '../domain/digest/digest.js';
+import type { Period } from '../domain/digest/figures.js';
 import { digestsFor } from '../domain/digest/service.js';
 import { Roster } from '../domain/roster.js';
 import { connect } from '../store/redis.js';

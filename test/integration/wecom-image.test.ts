@@ -12,7 +12,7 @@ import { WecomChannel } from '../../src/channels/wecom/sender.js';
 import { keys } from '../../src/store/keys.js';
 import { createLogger } from '../../src/log.js';
 import { chartPng } from '../../src/domain/digest/chart.js';
-import { dailySeries } from '../../src/domain/digest/digest.js';
+import { dailySeries } from '../../src/domain/digest/figures.js';
 import type { Message, Outgoing } from '../../src/domain/messages.js';
 
 const prefix = testPrefix('wimg');

@@ -6,15 +6,12 @@ import {
   dailySeries,
   mealFigures,
   openWork,
-  renderDigest,
-  shortDuration,
   spanOf,
-  splitMessage,
-  toPlainText,
   totals,
   type DigestFigures,
   type Targets,
-} from '../../src/domain/digest/digest.js';
+} from '../../src/domain/digest/figures.js';
+import { renderDigest, shortDuration, splitMessage, toPlainText } from '../../src/domain/digest/render.js';
 import { chartPng, chartSvg } from '../../src/domain/digest/chart.js';
 import { createDeltas, statsDayKey, transitionDeltas, type StatsOptions } from '../../src/store/stats.js';
 import type { ChecklistSheet, MealFeedback } from '../../src/domain/records.js';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import type * as ResvgJs from '@resvg/resvg-js';
 import { kinds } from '../../config/schema.js';
-import type { DailySeries } from './digest.js';
+import type { DailySeries } from './figures.js';
 import { kindLabel } from '../tasks/texts.js';
 
 export interface ChartFont {

@@ -1,6 +1,6 @@
 // Makes a digest: reads what it needs through a DigestSource (a handful of day hashes, the open tasks, the day
-// records), computes the figures with the pure functions of digest.ts, renders the text and, for weekly and monthly
-// summaries, the chart. The scheduled jobs, 日报/周报/月报 in chat and `houqin digest` all come through here.
+// records), computes the figures with the pure functions of figures.ts, renders the text (render.ts) and, for weekly
+// and monthly summaries, the chart. The scheduled jobs, 日报/周报/月报 in chat and `houqin digest` all come through here.
 import type { Config } from '../../config/schema.js';
 import type { DigestSource } from '../../store/stats.js';
 import { dayOf, RedisDigestSource } from '../../store/stats.js';
@@ -10,15 +10,14 @@ import {
   dailySeries,
   mealFigures,
   openWork,
-  periodTitle,
-  renderDigest,
   spanOf,
   totals,
   type DigestFigures,
   type Period,
   type Span,
   type Targets,
-} from './digest.js';
+} from './figures.js';
+import { periodTitle, renderDigest } from './render.js';
 import { chartPng, type ChartFont } from './chart.js';
 import type { Message } from '../messages.js';
 import type { Roster } from '../roster.js';

@@ -1,6 +1,6 @@
 // Questions that change nothing: 进度 (one task and its latest events), 我的 (my unfinished tasks), and
 // 日报 / 周报 / 月报 for the director and the logistics manager.
-import { splitMessage, toPlainText } from '../digest/digest.js';
+import { splitMessage, toPlainText } from '../digest/render.js';
 import { requestedDate } from '../digest/service.js';
 import type { Outcome } from '../outcome.js';
 import { eventLabel, type Ctx, type StepKit } from './steps.js';
