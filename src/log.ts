@@ -19,7 +19,14 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
   // pino-pretty as a plain stream, not a transport: no worker thread for a process that is often held to one core.
   const out =
     format === 'pretty'
-      ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,svc', singleLine: true, sync: true, destination })
+      ? pretty({
+          colorize: true,
+          translateTime: 'SYS:HH:MM:ss',
+          ignore: 'pid,hostname,svc',
+          singleLine: true,
+          sync: true,
+          destination,
+        })
       : destination;
   return pino(
     {

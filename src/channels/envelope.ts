@@ -9,6 +9,10 @@ export const envelopeSchema = z.object({
   chat: z.object({ id: z.string(), type: z.enum(['group', 'single']) }),
   sender: z.object({ platformId: z.string().min(1) }),
   text: z.string().optional(),
+  /** The text of the message this one quotes (a reply by quoting), when the platform says. */
+  quote: z.string().max(2000).optional(),
+  /** The text came from speech the platform transcribed (WeCom voice.content). */
+  voice: z.literal(true).optional(),
   action: z
     .object({
       key: z.string(), // the clicked button's key, e.g. "claim:12"

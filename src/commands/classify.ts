@@ -1,69 +1,172 @@
-// What a problem description is about: its trade, whether it is urgent, and (for a sentence with no
-// command word) whether it is a report at all and of which kind.
+// What a problem description is about: its trade, whether it is urgent, and (for a sentence with no command word)
+// whether it is a report at all and of which kind. The words are data (vocabulary/); a site adds its own through
+// the config's `vocabulary:`, so createClassifier takes them. The plain functions use the built-in words only.
 import type { Kind } from '../config/schema.js';
 import {
+  atRisk,
+  cannotPattern,
   cleaningWords,
+  dangerPairs,
+  faultCode,
+  faultWords,
   foodSafetyWords,
   mealWords,
+  messWords,
+  notFaults,
   notUrgent,
-  problemWords,
-  tradeWords,
+  repairAsks,
   urgentWords,
-} from './lexicon.js';
+} from './vocabulary/faults.js';
+import { decisive, notThings, symptoms, things } from './vocabulary/trades.js';
+import { wordSet } from './words.js';
 
-const tradeByFirstChar = new Map<string, [string, string | null, 1 | 2][]>();
-for (const entry of [...tradeWords].sort((a, b) => b[0].length - a[0].length)) {
-  const first = entry[0][0];
-  tradeByFirstChar.set(first, [...(tradeByFirstChar.get(first) ?? []), entry]);
-}
+type Entry = [word: string, trade: string | null, tier: 0 | 1 | 2];
 
-interface Reading {
-  trades: { trade: string; tier: 1 | 2 }[];
-  /** The text with every lexicon word blanked out: "消毒柜" is a thing, not a request to 消毒. */
+export interface Reading {
+  /** Trades in the order named; tier 1 is a thing, tier 2 a symptom or a room. */
+  trades: { trade: string; tier: 0 | 1 | 2; word: string; index: number; where?: true }[];
+  /** The text with every thing blanked out: "消毒柜" is a thing, not a request to 消毒. */
   rest: string;
 }
 
-/** Leftmost-longest reading of the text against the trade words. */
-function read(text: string): Reading {
-  const lower = text.toLowerCase();
-  const trades: Reading['trades'] = [];
-  let rest = '';
-  for (let i = 0; i < lower.length; ) {
-    const entry = tradeByFirstChar.get(lower[i])?.find(([w]) => lower.startsWith(w, i));
-    if (!entry) {
-      rest += lower[i++];
-      continue;
-    }
-    if (entry[1]) trades.push({ trade: entry[1], tier: entry[2] });
-    rest += entry[2] === 1 ? ' ' : entry[0];
-    i += entry[0].length;
+export interface Vocabulary {
+  /** Extra thing words per trade. */
+  trades?: Record<string, string[]>;
+  /** Extra words per kind: for cleaning and meal they count as cleaning or food words; for repair, as faults. */
+  kinds?: Record<string, string[]>;
+}
+
+export interface Classifier {
+  read(text: string): Reading;
+  detectTrade(text: string): string | undefined;
+  isUrgent(text: string, kind: Kind): boolean;
+  /** Says something is broken: a fault word, a "关不上"-style phrase, a request to repair, or danger. */
+  isBroken(text: string): boolean;
+  detectKind(text: string): Kind | undefined;
+  /** The text without urgency and haste words: what is left says whether anything is actually wrong. */
+  calm(text: string): string;
+  /** Every word the classifier knows as a thing (for sound-alike matching). */
+  thingWords(): string[];
+}
+
+export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
+  const entries: Entry[] = [];
+  const add = (trade: string | null, tier: 0 | 1 | 2, words: string[]) => {
+    for (const w of words) entries.push([w.toLowerCase(), trade, tier]);
+  };
+  for (const [trade, words] of Object.entries(vocabulary.trades ?? {})) add(trade, 1, words);
+  for (const [trade, words] of Object.entries(things)) add(trade, 1, words);
+  for (const [trade, words] of Object.entries(decisive)) add(trade, 0, words);
+  for (const [trade, words] of Object.entries(symptoms)) add(trade, 2, words);
+  add(null, 2, notThings);
+  // Leftmost-longest: per first character, longest first; on equal words the site's own come first.
+  const byFirst = new Map<string, Entry[]>();
+  for (const e of [...entries].sort((a, b) => b[0].length - a[0].length)) {
+    const list = byFirst.get(e[0][0]) ?? [];
+    if (!list.some((x) => x[0] === e[0])) list.push(e);
+    byFirst.set(e[0][0], list);
   }
-  return { trades, rest };
+  const extra = vocabulary.kinds ?? {};
+  const faults = wordSet([...faultWords, ...(extra.repair ?? [])]);
+  const cleaning = wordSet([...cleaningWords, ...(extra.cleaning ?? [])]);
+  const meal = wordSet([...mealWords, ...(extra.meal ?? [])]);
+
+  // The same text is read several times per message (kind, trade, anchors); keep the last few readings.
+  const recent = new Map<string, Reading>();
+  function read(text: string): Reading {
+    const hit = recent.get(text);
+    if (hit) return hit;
+    const r = readOnce(text);
+    if (recent.size >= 32) recent.delete(recent.keys().next().value!);
+    recent.set(text, r);
+    return r;
+  }
+
+  function readOnce(text: string): Reading {
+    const lower = text.toLowerCase();
+    const trades: Reading['trades'] = [];
+    let rest = '';
+    for (let i = 0; i < lower.length; ) {
+      const entry = byFirst.get(lower[i])?.find(([w]) => lower.startsWith(w, i));
+      if (!entry) {
+        rest += lower[i++];
+        continue;
+      }
+      // "天花板上的吊灯", "柜子里的": a thing named only to say where the broken one is.
+      const where = entry[2] === 1 && locative.test(lower.slice(i + entry[0].length)) ? true : undefined;
+      if (entry[1]) trades.push({ trade: entry[1], tier: entry[2], word: entry[0], index: i, where });
+      rest += entry[2] === 1 ? ' ' : entry[0];
+      i += entry[0].length;
+    }
+    return { trades, rest };
+  }
+
+  function isUrgent(text: string, kind: Kind): boolean {
+    const t = calm.blank(text);
+    if (urgent.test(t)) return true;
+    if (kind === 'meal') return foodSafety.test(t);
+    return dangerPairs.some(([thing, state, needsSomeone]) => {
+      const m = thing.exec(t);
+      if (!m || !state.test(t.slice(0, m.index) + ' ' + t.slice(m.index + m[0].length))) return false;
+      return !needsSomeone || atRisk.test(t);
+    });
+  }
+
+  function isBroken(text: string): boolean {
+    const t = calmFaults.blank(text);
+    return faults.test(t) || cannotPattern.test(t) || faultCode.test(t) || asks.test(t) || isUrgent(text, 'repair');
+  }
+
+  return {
+    read,
+    isUrgent,
+    isBroken,
+    /** The first thing named (tier 1) wins over symptoms (tier 2): "空调漏水" → 空调, "厕所门坏了" → 门窗. */
+    detectTrade(text) {
+      const { trades } = read(text);
+      return (
+        trades.find((t) => t.tier === 0) ??
+        trades.find((t) => t.tier === 1 && !t.where) ??
+        trades.find((t) => t.tier === 1) ??
+        trades[0]
+      )?.trade;
+    },
+    /**
+     * A broken named thing is a repair even in the kitchen ("蒸饭柜坏了"); food words make a meal comment unless
+     * something is broken ("鱼缸漏水"), but food-safety words always do ("汤里有碎玻璃"). Cleaning words make a
+     * cleaning request unless a thing is broken ("马桶堵了" is a repair, "地上有呕吐物" is cleaning).
+     */
+    detectKind(text) {
+      const { trades, rest } = read(text);
+      const thing = trades.some((t) => t.tier <= 1);
+      // A mess decides before anything else, unless something is broken besides the mess words themselves.
+      if (mess.test(rest) && !foodSafetyNotVomit.test(rest) && !faults.test(calmFaults.blank(mess.blank(rest))))
+        return 'cleaning';
+      // Faults are read with the things blanked ("消毒柜" is no request to 消毒); danger with them ("插座上全是水").
+      const broken = isBroken(rest) || isUrgent(text, 'repair') || (thing && isBroken(text));
+      if (broken && thing) return 'repair';
+      // "饭不够", "土豆丝太辣了 孩子吃不了": food with no thing named is about the food, whatever the words.
+      if (meal.test(rest) && (!broken || !trades.length || foodSafety.test(rest))) return 'meal';
+      if (cleaning.test(rest) && !(broken && trades.length)) return 'cleaning';
+      return broken ? 'repair' : undefined;
+    },
+    calm: (text) => urgent.blank(text),
+    thingWords: () => entries.filter((e) => e[1] && e[2] <= 1).map((e) => e[0]),
+  };
 }
 
-/** The first thing named (tier 1) wins over symptoms (tier 2): "空调漏水" → 空调, "厕所门坏了" → 门窗. */
-export function detectTrade(text: string): string | undefined {
-  const { trades } = read(text);
-  return (trades.find((t) => t.tier === 1) ?? trades[0])?.trade;
-}
+const calm = wordSet(notUrgent);
+const calmFaults = wordSet(notFaults);
+const urgent = wordSet(urgentWords);
+const foodSafety = wordSet(foodSafetyWords);
+/** Vomit is a mess to clean; the other food-safety words make a meal complaint. */
+const foodSafetyNotVomit = wordSet(foodSafetyWords.filter((w) => w !== '呕吐' && w !== '吐了'));
+const mess = wordSet(messWords);
+const asks = wordSet(repairAsks);
 
-const has = (text: string, words: string[]) => words.some((w) => text.includes(w));
+const locative = /^(?:上|里|下|旁|边|外|内|顶|底|前|后|对面|附近)(?:面|边|头)?的/;
 
-export function isUrgent(text: string, kind: Kind): boolean {
-  const t = notUrgent.reduce((s, w) => s.replaceAll(w, ' '), text);
-  return has(t, urgentWords) || (kind === 'meal' && has(t, foodSafetyWords));
-}
-
-/**
- * The kind a sentence without a command word reports, or undefined when it reports nothing.
- * A broken named thing is a repair even in the kitchen ("蒸饭柜坏了"); food words make a meal comment
- * unless something is broken ("鱼缸漏水"), but food-safety words always do ("汤里有碎玻璃").
- */
-export function detectKind(text: string): Kind | undefined {
-  const { trades, rest } = read(text);
-  const broken = has(text, problemWords) || isUrgent(text, 'repair');
-  if (broken && trades.some((t) => t.tier === 1)) return 'repair';
-  if (has(rest, mealWords) && (!broken || has(rest, foodSafetyWords))) return 'meal';
-  if (!broken && has(rest, cleaningWords)) return 'cleaning';
-  return broken ? 'repair' : undefined;
-}
+const builtIn = createClassifier();
+export const detectTrade = (text: string) => builtIn.detectTrade(text);
+export const isUrgent = (text: string, kind: Kind) => builtIn.isUrgent(text, kind);
+export const detectKind = (text: string) => builtIn.detectKind(text);

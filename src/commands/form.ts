@@ -23,6 +23,10 @@ const labels: Record<FormField, string[]> = {
     '具体情况',
     '说明',
     '备注',
+    '设备',
+    '设施',
+    '物品',
+    '名称',
   ],
   kind: ['类型', '类别', '分类', '报修类型'],
   urgent: ['紧急', '是否紧急', '紧急程度', '加急', '优先级'],
@@ -32,10 +36,10 @@ const labels: Record<FormField, string[]> = {
 };
 
 const fieldOf = new Map(Object.entries(labels).flatMap(([f, ls]) => ls.map((l) => [l, f as FormField] as const)));
-const labelRe = new RegExp(
-  `(^|[\\s,;.、。])(${[...fieldOf.keys()].sort((a, b) => b.length - a.length).join('|')})\\s*:`,
-  'g',
-);
+const labelAlternatives = [...fieldOf.keys()].sort((a, b) => b.length - a.length).join('|');
+const labelRe = new RegExp(`(^|[\\s,;.、。])(${labelAlternatives})\\s*:`, 'g');
+/** On a form of several lines the colon is often left out: "地点 大二班\n问题 门把手松了". */
+const lineLabelRe = new RegExp(`(^|\\n)(${labelAlternatives}) `, 'g');
 
 export interface Form {
   /** Text before the first label: a title like "报修" / "【保洁】", or the problem itself. */
@@ -48,7 +52,10 @@ export interface Form {
  * message starts with 地点/问题; a single label inside a sentence ("…原因:不知道") is just text.
  */
 export function readForm(msg: string): Form | undefined {
-  const hits = [...msg.matchAll(labelRe)].map((m) => ({
+  const colonHits = [...msg.matchAll(labelRe)];
+  const lineHits = msg.includes('\n') ? [...msg.matchAll(lineLabelRe)] : [];
+  const matches = colonHits.length >= lineHits.length ? colonHits : lineHits.length >= 2 ? lineHits : colonHits;
+  const hits = matches.map((m) => ({
     field: fieldOf.get(m[2])!,
     start: m.index + m[1].length,
     valueStart: m.index + m[0].length,

@@ -13,6 +13,7 @@ export const intentNames = [
   'nudge',
   'cancel',
   'status',
+  'note',
   'mine',
   'help',
   'digest',
@@ -22,6 +23,8 @@ export const intentNames = [
 export const intentSchema = z.object({
   intent: z.enum(intentNames),
   task: z.number().int().positive().optional(),
+  /** A task named without its number: `last` is the sender's latest report (那个 / 刚才那个), resolved by the domain. */
+  ref: z.literal('last').optional(),
   kind: z.enum(['repair', 'cleaning', 'meal']).optional(),
   trade: z.string().optional(),
   place: z.string().optional(), // canonical place name from the config
@@ -32,6 +35,8 @@ export const intentSchema = z.object({
   /** 转单 target: a platform mention or a name as typed (resolved against the roster by the domain). */
   target: z.string().optional(),
   period: z.enum(['day', 'week', 'month']).optional(), // 日报 / 周报 / 月报
+  /** A report the parser is not sure of: the bot asks "是要报修「…」吗？" with buttons instead of opening a task. */
+  unsure: z.literal(true).optional(),
   invalid: z.literal(true).optional(),
   error: z.string().optional(), // the Chinese reply the user gets when invalid
 });

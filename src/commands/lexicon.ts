@@ -39,6 +39,8 @@ export const ratingPresets: Record<string, number> = { 好评: 5, 中评: 3, 差
 /** Report commands. 保修 is the usual homophone typo for 报修. */
 export const reportWords: Record<string, 'repair' | 'cleaning' | 'meal'> = {
   报修: 'repair',
+  申请保洁: 'cleaning',
+  保洁申请: 'cleaning',
   保修: 'repair',
   报障: 'repair',
   申请维修: 'repair',

@@ -73,4 +73,5 @@ export const say = {
   needMealComment: (example: string) => `请写评分或意见，例如：${example}`,
   unreadable: (example: string) => `没看懂。您是想：${example}？发“帮助”看全部用法`,
   unreadableDefault: (example: string) => `没看懂。报修请写：${example}；发“帮助”看全部用法`,
+  unreadQuestion: (example: string) => `没太明白，是要报修、保洁，还是问进度？直接说哪里什么坏了就行，例如：${example}`,
 };

@@ -32,8 +32,24 @@ export function normalize(text: string): string {
   return out;
 }
 
+/** Characters the 繁→简 converters would change; most messages have none, and then the dear conversion is skipped. */
+const changes = new Map<string, boolean>();
+function traditional(text: string): boolean {
+  for (const ch of text) {
+    let c = changes.get(ch);
+    if (c === undefined) {
+      c = ch.charCodeAt(0) >= 0x2e80 && (twToCn(ch) !== ch || hkToCn(ch) !== ch);
+      changes.set(ch, c);
+    }
+    if (c) return true;
+  }
+  return false;
+}
+
 function normalizeOnce(text: string): string {
-  const simplified = hkToCn(twToCn(text.normalize('NFKC').replace(invisible, '')));
+  const plain = text.normalize('NFKC').replace(invisible, '');
+  // Phrase-level conversion (乾淨 vs 乾隆) needs the whole text, so a message with any such character goes whole.
+  const simplified = traditional(plain) ? hkToCn(twToCn(plain)) : plain;
   const lines = simplified
     .split(/\r\n|\r|\n/)
     .map((l) => l.replace(/\s+/g, ' ').trim())

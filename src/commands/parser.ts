@@ -1,19 +1,34 @@
-// Text → Intent. Order matters: forms, whole-message commands (帮助, 我的, 日报), a command word at the
-// start (or after the task number), a problem sentence, chatter, and last the "没看懂" reply.
+// Text → Intent. Order matters: a pasted quote is split off, then forms, lists and summaries (帮助, 我的, 日报),
+// a command word at the start (or after the task number), a task named anywhere with what is wanted in plain words
+// ("15号我来修"), a reply under a quoted bot message, a worker's note, a problem sentence, talk between people,
+// and last "没看懂".
 import type { Config, Kind } from '../config/schema.js';
-import { createChatter } from './chatter.js';
+import { readAsk } from './asks.js';
+import { createChatter, isTalkToPeople } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import type { Intent } from './intent.js';
 import { politePrefixes, reportWords, taskWords, type TaskIntent } from './lexicon.js';
 import { normalize } from './normalize.js';
+import { readNote } from './notes.js';
 import { takeTask } from './numbers.js';
+import { plainTask, type Who } from './plain-task.js';
+import { findTaskRef, lastRef, readQuote, splitPastedQuote, type Quote } from './refs.js';
 import { reportFromCommand, reportFromForm, reportFromSentence } from './report.js';
-import { unreadable } from './suggest.js';
+import { unreadable, unreadQuestion } from './suggest.js';
 import { isQuestion, taskCommand, type TaskWord } from './task.js';
 
+/** What else the parser may know about a message besides its text. */
+export interface ParseInput {
+  /** The text of the message this one replies to by quoting (WeCom puts it in the payload). */
+  quote?: string;
+  /** The sender's roles from the roster (teacher, worker, manager, …): "好了" is 完工 from a worker, 验收 from a reporter. */
+  roles?: readonly string[];
+  chat?: 'group' | 'dm';
+}
+
 export interface Parser {
-  parse(text: string): Intent;
+  parse(text: string, input?: ParseInput): Intent;
   /** The canonical configured place named in the text (for a report that is waiting for its place). */
   findPlace(text: string): string | undefined;
 }
@@ -28,93 +43,172 @@ const commandWords: CommandWord[] = [
   ]),
 ].sort((a, b) => b.word.length - a.word.length);
 
-const helpWords = new Set([
-  '?',
-  '帮助',
-  'help',
-  'h',
-  '/help',
-  '怎么用',
-  '如何使用',
-  '使用说明',
-  '使用方法',
-  '说明',
-  '菜单',
-  '选单',
-  '指令',
-  '命令',
-  '功能',
-  '用法',
+/** @-mentions anywhere (the bot's, a worker's) and phone numbers, masked or not: noise around a request. */
+const noise = /@\S+|(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)/g;
+
+const taskSteps = new Set([
+  'claim',
+  'transfer',
+  'hold',
+  'done',
+  'accept',
+  'reopen',
+  'rate',
+  'nudge',
+  'cancel',
+  'status',
 ]);
-const mine = /^(?:查看?|看看?)?我的(?:任务|工单|单子|报修|单|待办)?(?:列表)?$/;
-const digest =
-  /^(?:发|看|查看|查|要)?(?:今日|今天的?|昨天的?|本周的?|这周的?|上周的?|本月的?|这个月的?|上个月的?)?(日报|周报|月报)$/;
-const periods = { 日报: 'day', 周报: 'week', 月报: 'month' } as const;
+const isTaskStep = (i: Intent) => taskSteps.has(i.intent);
+
+/** "别进水", "防止漏电", "小心滑倒": a warning to people names a fault that has not happened. */
+const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}/g;
+/** Asking logistics to come: "麻烦派人来看看", "你们安排人来看一下", "帮忙扫一下" — a report whatever else is said. */
+const askingLogistics =
+  /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
+const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
+
+/** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */
+function mentionedPerson(raw: string, names: string[]): string | undefined {
+  for (const m of raw.normalize('NFKC').matchAll(/@\s*(\S+)/g)) {
+    const name = names.find((n) => m[1].startsWith(n));
+    if (name) return name;
+  }
+  return undefined;
+}
+
+function whoOf(roles: readonly string[] | undefined): Who {
+  if (roles?.some((r) => r === 'manager' || r === 'director')) return 'manager';
+  if (roles?.includes('worker')) return 'worker';
+  return 'reporter';
+}
 
 export function createParser(config: Config): Parser {
   const ctx = createContext(config);
   const chatter = createChatter(ctx.personNames);
 
-  function parseLine(line: string): Intent | undefined {
-    return wholeMessage(line) ?? leadingCommand(line, ctx) ?? numberFirst(line, ctx) ?? reportFromSentence(line, ctx);
+  function parseLine(line: string, who: Who, quote: Quote | undefined, mentioned?: string): Intent | undefined {
+    const ask = readAsk(line, ctx.classifier.isBroken);
+    if (ask) return ask;
+    const command = leadingCommand(line, ctx, undefined, quote?.task) ?? numberFirst(line, ctx, who, mentioned);
+    if (command) return command;
+    const ref = findTaskRef(line);
+    if (ref) {
+      const reply = plainTask(ref.rest, ref.task, who, { quote, mentioned });
+      if (reply) return withTarget(reply, line, ctx);
+      if (isQuestion(ref.rest)) return { intent: 'status', task: ref.task };
+    }
+    if (quote?.task !== undefined) {
+      const reply = plainTask(line, quote.task, who, { quote, mentioned });
+      if (reply) return withTarget(reply, line, ctx);
+    }
+    if (lastRef.test(line)) {
+      const reply = plainTask(line.replace(lastRef, ' '), undefined, who === 'worker' ? 'reporter' : who, {
+        byRef: true,
+      });
+      if (reply) return { ...reply, ref: 'last' };
+    }
+    // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
+    // "别…" and "防止…" parts ("雨太大了 窗户都关好 别进水" asks people, not the bot).
+    if (who !== 'reporter') {
+      const note = readNote(line, true);
+      if (note) return note;
+    }
+    const talk = isTalkToPeople(line);
+    const report = reportFromSentence(talk ? line.replace(warning, ' ') : line, ctx);
+    // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
+    // plainly broken as well ("谢谢 三楼灯又坏了").
+    if (talk && (!report || report.unsure)) return { intent: 'none' };
+    const asked = askingLogistics.test(line);
+    if (talk && report && !report.urgent && !asked) {
+      if (talk === 'notice' || talk === 'question') return { intent: 'none' };
+      if (report.kind === 'cleaning' || (report.kind === 'meal' && talk !== 'praise')) return { intent: 'none' };
+    }
+    if (report && !report.unsure) return report;
+    if (who !== 'reporter') {
+      const note = readNote(line);
+      if (note) return note;
+    }
+    if (report?.unsure && joking.test(line)) return { intent: 'none' };
+    if (report) return report;
+    return undefined;
   }
 
-  function parse(text: string): Intent {
-    const msg = normalize(text);
+  function parse(text: string, input: ParseInput = {}): Intent {
+    const normalized = normalize(text);
+    if (!normalized) return { intent: 'none' };
+    const pasted = splitPastedQuote(normalized);
+    const quoteText = input.quote !== undefined ? normalize(input.quote) : pasted.quote;
+    const quote = quoteText ? readQuote(quoteText) : undefined;
+    // A mention of someone on the roster stays ("转单 5 @吴师傅"); any other is noise.
+    const msg = pasted.text
+      .replace(noise, (m) => (m.startsWith('@') && ctx.personNames.some((n) => m.slice(1).startsWith(n)) ? m : ' '))
+      .replace(/ {2,}/g, ' ')
+      .trim();
     if (!msg) return { intent: 'none' };
     const form = readForm(msg);
     if (form) return reportFromForm(form, ctx);
+    const who = whoOf(input.roles);
+    const mentioned = mentionedPerson(text, ctx.personNames);
     const line = msg.replace(/\n/g, ' ');
     // "好的，12号我来接": act on what follows the courtesy, and leave the courtesy out of a report's text.
     const after = chatter.afterChatter(line);
-    const understood = (after !== undefined ? parseLine(after) : undefined) ?? parseLine(line);
+    const afterwards = after !== undefined ? parseLine(after, who, quote, mentioned) : undefined;
+    // "不用了 已经好了": the courtesy-looking start is part of what is meant when the whole says something else.
+    const whole = afterwards && !isTaskStep(afterwards) ? undefined : parseLine(line, who, quote, mentioned);
+    const understood =
+      afterwards && whole && isTaskStep(whole) && whole.intent !== afterwards.intent ? whole : (afterwards ?? whole);
     if (understood) return understood;
     if (chatter.isChatter(line)) return { intent: 'none' };
-    if (after === undefined) return unreadable(line, ctx);
-    // "好的，我马上过去" is chatter all through; "收到，接丹 12" was meant as a command.
-    return /\d/.test(after) ? unreadable(after, ctx) : { intent: 'none' };
+    // "收到，接丹 12" was meant as a command: a typo near a command word with a number gets its nearest phrasing.
+    return { intent: 'none', error: unreadable(after ?? line, ctx) ?? unreadQuestion(ctx) };
   }
 
   return {
-    parse: (text) => tidy(parse(text)),
+    parse: (text, input) => tidy(parse(text, input)),
     findPlace: (text) => ctx.places.match(normalize(text))?.place,
   };
 }
 
-/** Commands that are the whole message: "帮助", "？", "我的任务", "本周周报". */
-function wholeMessage(line: string): Intent | undefined {
-  const core = line
-    .toLowerCase()
-    .replace(/\s+/g, '')
-    .replace(/(.)[.!~。…?]+$/, '$1');
-  if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
-  if (mine.test(core)) return { intent: 'mine' };
-  const d = digest.exec(core);
-  return d ? { intent: 'digest', period: periods[d[1] as keyof typeof periods] } : undefined;
+/** 转单 in plain words names the person: "64号单子给何阿姨吧", "转给郑师傅". */
+function withTarget(intent: Intent, line: string, ctx: ParseContext): Intent {
+  if (intent.intent !== 'transfer') return intent;
+  const lower = line.toLowerCase();
+  const target = ctx.personNames.find((n) => lower.includes(n.toLowerCase()));
+  return target ? { ...intent, target } : intent;
 }
 
 /** "接单 12", "请验收12", "紧急报修 配电房冒烟": a command word after any polite prefix. */
-function leadingCommand(line: string, ctx: ParseContext, task?: number): Intent | undefined {
+function leadingCommand(line: string, ctx: ParseContext, task?: number, quoted?: number): Intent | undefined {
   for (const candidate of withoutPrefixes(line)) {
     const w = commandWords.find((c) => candidate.startsWith(c.word));
     if (!w) continue;
     const rest = candidate.slice(w.word.length);
     if (w.intent === 'report') {
-      if (task === undefined) return reportFromCommand(w.kind, rest, line, ctx);
+      // "保洁阿姨辛苦了", "报修的那个": the word names a person or a thing here, not the command.
+      if (task === undefined && !/^(?:阿姨|员|工|师傅|组|公司|的|单)/.test(rest))
+        return reportFromCommand(w.kind, rest, line, ctx);
       continue;
     }
-    const intent = taskCommand(w, rest, ctx, task);
+    const intent = taskCommand(w, rest, ctx, task, quoted);
     if (intent) return intent;
   }
   return undefined;
 }
 
 /** "12号修好了", "#12 验收", "把12号转给吴师傅", "12号有人接了吗" (a question about a task is 进度). */
-function numberFirst(line: string, ctx: ParseContext): Intent | undefined {
+function numberFirst(line: string, ctx: ParseContext, who: Who, mentioned?: string): Intent | undefined {
   const { value: task, rest } = takeTask(line.replace(/^[把将]\s*/, ''));
   if (task === undefined) return undefined;
   const after = rest.replace(/^[\s,:]+/, '');
-  return leadingCommand(after, ctx, task) ?? (isQuestion(after) ? { intent: 'status', task } : undefined);
+  return (
+    leadingCommand(after, ctx, task) ??
+    maybe(plainTask(after, task, who, { mentioned }), (i) => withTarget(i, after, ctx)) ??
+    (isQuestion(after) ? { intent: 'status', task } : undefined)
+  );
+}
+
+function maybe<T, U>(v: T | undefined, f: (v: T) => U): U | undefined {
+  return v === undefined ? undefined : f(v);
 }
 
 function* withoutPrefixes(line: string): Generator<string> {
@@ -129,6 +223,7 @@ function* withoutPrefixes(line: string): Generator<string> {
 const fieldOrder = [
   'intent',
   'task',
+  'ref',
   'kind',
   'trade',
   'place',
@@ -137,6 +232,7 @@ const fieldOrder = [
   'text',
   'target',
   'period',
+  'unsure',
   'invalid',
   'error',
 ] as const;

@@ -41,14 +41,19 @@ export function createPlaceMatcher(config: Config): PlaceMatcher {
       for (const v of numeralVariants(normalize(name))) if (!variants.has(v)) variants.set(v, canonical);
     }
   }
-  const words = [...variants.keys()].sort((a, b) => b.length - a.length);
+  const byFirst = new Map<string, string[]>();
+  for (const w of [...variants.keys()].sort((a, b) => b.length - a.length)) {
+    byFirst.set(w[0], [...(byFirst.get(w[0]) ?? []), w]);
+  }
 
   function matchAt(text: string, i: number): string | undefined {
-    return words.find(
-      (w) =>
-        text.startsWith(w, i) &&
-        !(formsOf.has(w.at(-1)!) && (countAfter.test(text.slice(i + w.length)) || text[i - 1] === '其')),
-    );
+    return byFirst
+      .get(text[i])
+      ?.find(
+        (w) =>
+          text.startsWith(w, i) &&
+          !(formsOf.has(w.at(-1)!) && (countAfter.test(text.slice(i + w.length)) || text[i - 1] === '其')),
+      );
   }
 
   return {

@@ -1,9 +1,9 @@
 // Reports (报修 / 保洁 / 餐评): from a command, from a bare problem sentence, or from a form.
 // Every report carries `urgent`, so the domain never has to guess what a missing flag means.
 import type { Kind } from '../config/schema.js';
-import { detectKind, detectTrade, isUrgent } from './classify.js';
 import type { ParseContext } from './context.js';
 import type { Form } from './form.js';
+import { freePlace } from './free-place.js';
 import type { Intent } from './intent.js';
 import { say } from './messages.js';
 import { trimPunct } from './normalize.js';
@@ -20,6 +20,8 @@ interface Draft {
   markedUrgent?: boolean;
   rating?: Taken<number>;
   trade?: string;
+  /** The text with sound-alike typos corrected (水笼头 → 水龙头), for the trade; the task keeps what was typed. */
+  heard?: string;
 }
 
 /** "报修 小一班 空调不制冷" with the command word already removed: `body` is "小一班 空调不制冷". */
@@ -30,10 +32,25 @@ export function reportFromCommand(kind: Kind, body: string, said: string, ctx: P
   return finish({ kind, text: trimPunct(rating.rest), said, rating }, ctx);
 }
 
-/** "小一班空调坏了", "大门口有呕吐物": a report when its words say something is wrong. */
+/**
+ * "小一班空调坏了", "大门口有呕吐物", "门口电子屏黑了": a report when its words say something is wrong. A typo by sound
+ * is read as the word it sounds like. A fault with nothing to say what or where ("又坏了") is `unsure`: the bot asks.
+ */
 export function reportFromSentence(line: string, ctx: ParseContext): Intent | undefined {
-  const kind = detectKind(line);
-  return kind && reportFromCommand(kind, line, line, ctx);
+  const c = ctx.classifier;
+  let heard = line;
+  let kind = c.detectKind(line);
+  const corrected = ctx.sound.correct(line);
+  if (corrected !== line) {
+    const again = c.detectKind(corrected);
+    if (again) [kind, heard] = [again, corrected];
+  }
+  if (!kind) return undefined;
+  const anchored = c.read(heard).trades.length > 0 || !!ctx.places.match(line) || !!freePlace(line);
+  // "收到，马上处理": haste with nothing broken and nothing named is no report at all.
+  if (!anchored && kind === 'repair' && !c.isBroken(c.calm(heard))) return undefined;
+  const intent = finish({ kind, text: trimPunct(line), said: heard, heard }, ctx);
+  return anchored || kind !== 'repair' || intent.invalid ? intent : { ...intent, unsure: true };
 }
 
 /** A 紧急 answer meaning yes. Anything else ("否", "一般") leaves the danger words to decide. */
@@ -48,7 +65,8 @@ export function reportFromForm(form: Form, ctx: ParseContext): Intent {
   // A header that is more than a title ("小一班空调坏了\n紧急:是") is part of the description.
   const titled = title.test(header);
   const written = [titled ? '' : header, fields.text ?? ''].filter(Boolean).join(' ');
-  const kind = typeKind ?? (titled ? kindFromTitle(header) : undefined) ?? detectKind(written) ?? 'repair';
+  const kind =
+    typeKind ?? (titled ? kindFromTitle(header) : undefined) ?? ctx.classifier.detectKind(written) ?? 'repair';
   const rating =
     fields.rating !== undefined ? takeRating(fields.rating) : kind === 'meal' ? takeTrailingRating(written) : undefined;
   const text = fields.rating === undefined && rating ? rating.rest : written;
@@ -60,7 +78,7 @@ export function reportFromForm(form: Form, ctx: ParseContext): Intent {
       placeText: fields.place,
       markedUrgent: yes.test(fields.urgent ?? ''),
       rating,
-      trade: fields.kind && !typeKind ? detectTrade(fields.kind) : undefined,
+      trade: fields.kind && !typeKind ? ctx.classifier.detectTrade(fields.kind) : undefined,
     },
     ctx,
   );
@@ -76,15 +94,15 @@ function kindFromTitle(s: string): Kind | undefined {
 function finish(d: Draft, ctx: ParseContext): Intent {
   const formPlace = d.placeText !== undefined ? ctx.places.match(d.placeText) : undefined;
   const text = trimPunct(d.placeText !== undefined && !formPlace ? `${d.placeText} ${d.text}` : d.text);
-  const place = formPlace ?? ctx.places.match(text);
+  const place = formPlace?.place ?? ctx.places.match(text)?.place ?? freePlace(d.placeText ?? text);
   const rating = d.kind === 'meal' ? d.rating : undefined;
   // A prefilled "紧急:否" must not hide smoke or a hair in the soup: danger words still make it urgent.
-  const urgent = d.markedUrgent === true || isUrgent(d.said, d.kind);
+  const urgent = d.markedUrgent === true || ctx.classifier.isUrgent(d.said, d.kind);
   const intent: Intent = {
     intent: 'report',
     kind: d.kind,
-    trade: d.kind === 'repair' ? (d.trade ?? detectTrade(text)) : undefined,
-    place: place?.place,
+    trade: d.kind === 'repair' ? (d.trade ?? tradeOf(d.heard ?? text, place, ctx)) : undefined,
+    place,
     urgent,
     rating: rating?.value,
     text: text || undefined,
@@ -98,8 +116,20 @@ function finish(d: Draft, ctx: ParseContext): Intent {
     return {
       ...intent,
       invalid: true,
-      error: say.needProblem(ex(d.kind === 'cleaning' ? 'cleaning' : 'repair', undefined, place?.place)),
+      error: say.needProblem(ex(d.kind === 'cleaning' ? 'cleaning' : 'repair', undefined, place)),
     };
   }
   return intent;
+}
+
+/** The trade of the thing, not of the place: "大门的门禁坏了" is the access control's, though 大门 is also a door. */
+function tradeOf(text: string, place: string | undefined, ctx: ParseContext): string | undefined {
+  const c = ctx.classifier;
+  const span = ctx.places.match(text) ?? (place ? { index: text.indexOf(place), length: place.length } : undefined);
+  if (span && span.index >= 0) {
+    const without = text.slice(0, span.index) + ' ' + text.slice(span.index + span.length);
+    const trade = c.detectTrade(without);
+    if (trade) return trade;
+  }
+  return c.detectTrade(text);
 }

@@ -1,7 +1,6 @@
 // The reply to a message the parser cannot read: "没看懂" and the one example it most resembles, so a
 // typo like "接丹 12" or "接 单12" gets "接单 12" back, with the user's own task number and place.
 import type { ParseContext } from './context.js';
-import type { Intent } from './intent.js';
 import { say, type ExampleName } from './messages.js';
 
 /** Characters that give a command away even when the rest is mistyped. Earlier entries win ties. */
@@ -24,7 +23,11 @@ const hints: [ExampleName, string[]][] = [
   ['help', ['帮', '助', '菜单', '怎么']],
 ];
 
-export function unreadable(line: string, ctx: ParseContext): Intent {
+/**
+ * The nearest correct phrasing for a message nobody could read ("接丹 12" → 接单 12, "中二班" → 报修 中二班 …), or
+ * undefined when nothing in it hints at a command; then unreadQuestion() asks instead. The bot says it in a DM only.
+ */
+export function unreadable(line: string, ctx: ParseContext): string | undefined {
   const task = /[1-9]\d{0,8}/.exec(line)?.[0];
   const place = ctx.places.match(line)?.place;
   let best: ExampleName | undefined;
@@ -34,9 +37,11 @@ export function unreadable(line: string, ctx: ParseContext): Intent {
     if (score > bestScore) [best, bestScore] = [name, score];
   }
   best ??= place ? 'repair' : task ? 'status' : undefined;
-  const ex = ctx.examples;
-  const error = best
-    ? say.unreadable(ex(best, task ? Number(task) : undefined, place))
-    : say.unreadableDefault(ex('repair'));
-  return { intent: 'help', invalid: true, error };
+  if (!best) return undefined;
+  return say.unreadable(ctx.examples(best, task ? Number(task) : undefined, place));
+}
+
+/** The one short question for a message the bot cannot place (in a DM; in a group the bot stays quiet). */
+export function unreadQuestion(ctx: ParseContext): string {
+  return say.unreadQuestion(ctx.examples('repair'));
 }

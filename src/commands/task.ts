@@ -19,14 +19,21 @@ export const isQuestion = (s: string) => /(?:[吗么呢?]|没有?)\s*$/.test(s);
  * `rest` is what follows the command word; `task` is given when the number came first ("12号修好了").
  * Undefined when a weak word turns out not to be a command (no number after "接").
  */
-export function taskCommand(w: TaskWord, rest: string, ctx: ParseContext, task?: number): Intent | undefined {
+export function taskCommand(
+  w: TaskWord,
+  rest: string,
+  ctx: ParseContext,
+  task?: number,
+  /** The task of a quoted message, for a command written without its number ("没修好" under "#15 已完工"). */
+  quoted?: number,
+): Intent | undefined {
   const ex = ctx.examples;
   const intent = w.intent === 'done' && isQuestion(rest) ? 'status' : w.intent;
   // "验收一下 12", "麻烦催下12号": the filler belongs to the verb.
   let body = rest.replace(/^\s*一?下/, '');
   if (task === undefined) {
     const taken = w.intent === 'transfer' ? takeTaskAnywhere(body) : takeTask(trimPunct(body));
-    task = taken.value;
+    task = taken.value ?? quoted;
     body = taken.rest;
   }
   if (task === undefined) return w.strong ? { intent, invalid: true, error: say.needTask(ex(intent)) } : undefined;

@@ -131,6 +131,9 @@ const slaLevel = z.object({
   finishTarget: duration,
 });
 
+/** A site's own word for a thing or a kind of problem (班班通, 希沃, 呼叫器…). */
+const word = z.string().trim().min(1).max(20);
+
 export const configSchema = z
   .object({
     org: z.object({
@@ -187,6 +190,14 @@ export const configSchema = z
     jobs: z
       .record(z.string(), z.object({ enabled: z.boolean().default(true), everyDay: z.boolean().optional() }))
       .default({}),
+    // The site's own words, added to the parser's: things per trade (the trade names are free, routing decides the
+    // team), and words per kind of work.
+    vocabulary: z
+      .object({
+        trades: z.record(z.string().min(1), z.array(word)).default({}),
+        kinds: z.record(z.string().min(1), z.array(word)).default({}),
+      })
+      .default({ trades: {}, kinds: {} }),
     channels: z
       .object({
         wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
@@ -217,6 +228,13 @@ export const configSchema = z
       cfg.chats.map((c) => c.id),
       'chats',
     );
+    for (const k of Object.keys(cfg.vocabulary.kinds))
+      if (!['repair', 'cleaning', 'meal'].includes(k))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vocabulary', 'kinds', k],
+          message: `unknown kind "${k}" (repair, cleaning or meal)`,
+        });
     const needPerson = (v: string | undefined, path: (string | number)[]) => {
       if (v !== undefined && !people.has(v))
         ctx.addIssue({ code: 'custom', path, message: `no person with id "${v}"` });

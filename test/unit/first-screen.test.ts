@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { banner } from '../../src/cli/banner.js';
 import { createLogger, logFormat } from '../../src/log.js';
@@ -26,7 +27,7 @@ describe('log format', () => {
   it('writes one readable line in pretty mode and one JSON object otherwise; secrets redacted in both', () => {
     const p = sink();
     createLogger('info', p.stream, 'pretty').info({ app: { secret: 's3cr3t' }, n: 1 }, 'hello there');
-    const line = p.text().replace(/\x1b\[[0-9;]*m/g, '');
+    const line = stripVTControlCharacters(p.text());
     expect(line).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: hello there \{.*"n":1/);
     expect(line.trim().split('\n')).toHaveLength(1);
     expect(line).not.toContain('s3cr3t');

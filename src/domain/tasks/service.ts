@@ -103,7 +103,13 @@ export class TaskService {
     if (env.action) {
       for (const c of this.conversations) if (c.click && (await c.click(env, me, out, now))) return out;
     } else for (const c of this.conversations) if (await c.offer(env, me, out, now)) return out;
-    const intent = env.action ? intentFromButton(env.action.key) : this.parser.parse(env.text ?? '');
+    const intent = env.action
+      ? intentFromButton(env.action.key)
+      : this.parser.parse(env.text ?? '', {
+          quote: env.quote,
+          roles: me.roles,
+          chat: env.chat.type === 'single' ? 'dm' : 'group',
+        });
     const ctx: Ctx = { env, me, out, now };
     const chatKey = `${env.channel}:${env.chat.id}`;
 
@@ -133,7 +139,8 @@ export class TaskService {
     const { out } = ctx;
     switch (intent.intent) {
       case 'none':
-        return out;
+        // Chatter stays unanswered; a message nobody could read gets one short line: the nearest phrasing or a question.
+        return intent.error ? out.reply(intent.error) : out;
       case 'help':
         return out.reply(T.help);
       case 'report':
@@ -174,8 +181,7 @@ export class TaskService {
 
 /** Messages that can finish a half-given report: anything that is not a clear command of its own. */
 function completesPending(i: Intent): boolean {
-  if (i.intent === 'report' || (i.intent === 'help' && i.invalid)) return true;
-  return false;
+  return i.intent === 'report' || (i.intent === 'help' && !!i.invalid) || (i.intent === 'none' && !!i.error);
 }
 
 /** Card buttons carry "claim:12"-style keys; anything else is ignored. */

@@ -1,0 +1,52 @@
+// `npm run bench:parse` — per-field accuracy of the parser on the hand-labelled corpora (development and held-out,
+// reported apart) and its speed on one core. `--misses` lists every line the parser got wrong (development corpus;
+// `--misses=heldout` for the held-out file, only after tuning is over).
+import { createParser } from '../src/commands/parser.js';
+import { loadSettings } from '../src/config/load.js';
+import { devCorpus, formatScore, inputOf, readCorpus, score, type Score } from './lib/parse-score.js';
+
+const config = loadSettings({}, 'config/example.yaml').config;
+const parser = createParser(config);
+const dev = devCorpus();
+const heldout = readCorpus('heldout.jsonl');
+const args = process.argv.slice(2);
+const missesOf = args.find((a) => a.startsWith('--misses'));
+
+// --dev: the development corpus only (what to look at while tuning; the held-out figures are for reporting).
+const devOnly = args.includes('--dev');
+const devScore = score(parser, dev);
+console.log(formatScore('development corpus', devScore));
+const heldScore = devOnly ? undefined : score(parser, heldout);
+if (heldScore) console.log(formatScore('held-out corpus', heldScore));
+
+if (missesOf) printMisses(missesOf === '--misses=heldout' && heldScore ? heldScore : devScore);
+
+// Speed: every line of both corpora, over and over for about two seconds, on this one thread.
+const all = [...dev, ...heldout];
+for (const l of all) parser.parse(l.text, inputOf(l)); // warm-up (lazy tables, JIT)
+let n = 0;
+const start = process.hrtime.bigint();
+let elapsed = 0;
+while (elapsed < 2e9) {
+  for (const l of all) parser.parse(l.text, inputOf(l));
+  n += all.length;
+  elapsed = Number(process.hrtime.bigint() - start);
+}
+console.log(`speed: ${Math.round(n / (elapsed / 1e9)).toLocaleString('en')} lines/s on one core (${n} parses)`);
+
+function printMisses(s: Score): void {
+  for (const m of s.misses) {
+    const { text, quote, from, cat, ...gold } = m.line;
+    const want = Object.entries(gold)
+      .filter(([k]) => k !== 'chat')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const got = Object.entries(m.got)
+      .filter(([k]) => !['text', 'error'].includes(k))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.log(
+      `✗ [${cat}] ${from} ${JSON.stringify(text)}${quote ? ` «${quote}»` : ''}\n    want ${want}\n    got  ${got}   (${m.fields.join(',')})`,
+    );
+  }
+}

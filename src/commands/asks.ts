@@ -1,0 +1,48 @@
+// Requests for lists and summaries, however they are worded: "日报", "把今天的日报发我", "这周的汇总",
+// "本月报表", "我手上有哪些单", "我的任务", "帮助".
+import type { Intent } from './intent.js';
+
+const helpWords = new Set([
+  '?',
+  '帮助',
+  'help',
+  'h',
+  '/help',
+  '怎么用',
+  '如何使用',
+  '使用说明',
+  '使用方法',
+  '说明',
+  '菜单',
+  '选单',
+  '指令',
+  '命令',
+  '功能',
+  '用法',
+  '你会什么',
+  '能干什么',
+  '怎么报修',
+]);
+
+const summaryNoun = /日报|周报|月报|汇总|报表|统计|数据|总结|多少单|几单|完成了?几个|修了多少/;
+const month = /月/;
+const week = /周|礼拜|星期/;
+/** A list of one's own work: "我的", "我手上有哪些单", "我接的单还有哪些没完工", "我报的单子都修好了没 列一下". */
+const mineWords =
+  /^(?:查看?|看看?|列一?下)?我的(?:任务|工单|单子|报修|单|待办|活)?(?:列表)?$|我(?:手上|手里|名下|接的|报的|今天|这边)?.{0,3}(?:还有|有)?(?:哪些|几个|啥|什么|多少)(?:单|活|任务|工单|没完|没修|没做)|我(?:手上|手里|名下|接的|报的)的?(?:单子?|活|任务|工单)|我有几个没|列一下|还有几个单/;
+
+/** `broken` says the message reports a fault: "报表发不出去" is a broken computer, not a request for a report. */
+export function readAsk(line: string, broken: (s: string) => boolean): Intent | undefined {
+  const core = line
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/(.)[.!~。…?]+$/, '$1');
+  if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
+  if (broken(core)) return undefined;
+  if (core.length <= 30 && mineWords.test(core) && !summaryNoun.test(core)) return { intent: 'mine' };
+  if (core.length <= 30 && summaryNoun.test(core) && !/\d+号|#/.test(core)) {
+    const period = /日报/.test(core) ? 'day' : /周报/.test(core) ? 'week' : /月报/.test(core) ? 'month' : undefined;
+    return { intent: 'digest', period: period ?? (month.test(core) ? 'month' : week.test(core) ? 'week' : 'day') };
+  }
+  return undefined;
+}

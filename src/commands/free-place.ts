@@ -1,0 +1,189 @@
+// Places that are not in the config: "三楼", "二楼男厕所", "会议室", "5病区", "3号楼2单元", "10-1-3003". A report
+// names where as often as what; a place the config does not know is still worth passing on as written. The
+// words are data below; the config's own places are matched first (places.ts).
+
+/** Rooms and areas of kindergartens, schools, dorms, hospitals and housing estates. */
+const rooms = [
+  '会议室',
+  '多媒体教室',
+  '教室',
+  '办公室',
+  '宿舍楼',
+  '宿舍',
+  '寝室',
+  '病房',
+  '病区',
+  '护士站',
+  '护理站',
+  '治疗室',
+  '抢救室',
+  '值班室',
+  '污物间',
+  '处置室',
+  '换药室',
+  '配药室',
+  '走廊',
+  '楼道',
+  '过道',
+  '走道',
+  '楼梯间',
+  '楼梯口',
+  '大厅',
+  '门厅',
+  '大堂',
+  '男厕所',
+  '女厕所',
+  '男厕',
+  '女厕',
+  '厕所',
+  '卫生间',
+  '洗手间',
+  '淋浴间',
+  '浴室',
+  '水房',
+  '开水房',
+  '食堂',
+  '饭厅',
+  '餐厅',
+  '厨房',
+  '仓库',
+  '库房',
+  '车库入口',
+  '车库出口',
+  '车库',
+  '地库',
+  '停车场',
+  '操场',
+  '后院',
+  '前院',
+  '院子',
+  '大门口',
+  '门口',
+  '后门',
+  '侧门',
+  '东门',
+  '西门',
+  '南门',
+  '北门',
+  '电梯口',
+  '电梯间',
+  '电梯厅',
+  '机房',
+  '实验室',
+  '图书馆',
+  '体育馆',
+  '礼堂',
+  '报告厅',
+  '阳台',
+  '天台',
+  '楼顶',
+  '地下室',
+  '财务室',
+  '美工室',
+  '音乐室',
+  '舞蹈室',
+  '科学室',
+  '住院部',
+  '住院楼',
+  '门诊楼',
+  '门诊',
+  '药房',
+  '收费处',
+  '挂号处',
+  '检验科',
+  '放射科',
+  '手术室',
+  '员工通道',
+  '通道',
+  '花园',
+  '沙池',
+  '大礼堂',
+  '传达室',
+  '宿舍楼道',
+  '台阶',
+  '休息室',
+  '更衣室',
+  '洗衣房',
+  '晾衣房',
+  '锅炉房',
+  '泵房',
+  '配电房',
+  '教工厕所',
+  '教工宿舍',
+  '学生宿舍',
+  '公寓',
+  '楼梯',
+  '天井',
+  '连廊',
+  '架空层',
+  '大院',
+  '校园',
+  '园区',
+  '小区',
+  '篮球场',
+  '足球场',
+  '跑道',
+  '电教室',
+  '微机室',
+  '计算机房',
+  '档案室',
+  '保安室',
+  '值班岗',
+  '病案室',
+  '病理科',
+  '检查室',
+  '候诊区',
+  '等候区',
+  'icu',
+];
+const roomPattern = [...rooms].sort((a, b) => b.length - a.length).join('|');
+
+const num = '[0-9一二三四五六七八九十两]+';
+/** The parts a written place is made of, in the order people chain them. */
+const parts = [
+  `[a-z]?\\d+(?:-\\d+){1,3}(?:单元|室|号)?`, // 8-2, 10-1-3003, B2-105, 20-2单元
+  `[一二三四五六七八九]期(?:\\d+号(?:楼)?)?`, // 一期43号
+  `\\d+弄\\d+号\\d*`, // 5511弄236号502
+  `(?:\\d+|[一二三四五六七八九十]+)号(?:宿舍|教学|住院|办公|实验|门诊)?楼`, // 3号楼, 2号宿舍楼
+  `\\d+(?:栋|幢|座)`,
+  `[a-z]座`,
+  `\\d+单元`,
+  `${num}(?:楼|层)`, // 三楼, 4层
+  `\\d+(?:病区|号病房|病房)`,
+  `\\d+(?:号)?床`, // 12床
+  `[东西南北][头侧边面]`,
+  `(?:${roomPattern})`,
+  `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
+];
+const chain = new RegExp(`(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
+/** A lone room number is not a place ("302" alone could be anything). */
+const weakStart = /^\d{3,4}(?:室|房|号)?$/;
+/** A floor where something stopped or fell is not where the problem is: "停在19楼", "卡在两层中间", "流了一楼道". */
+const stateFloor = /^[0-9一二三四五六七八九十两]+(?:楼|层)$/;
+const stateBefore = /(?:在|到|了|坠|掉)$/;
+
+/**
+ * The place as written, or undefined: a chain of place parts as long as it goes ("2号宿舍楼三楼", "5病区8床"),
+ * skipping lone numbers and floors that describe what happened rather than where. A chain with a building or room
+ * number wins over a bare room word ("我们宿舍的热水器 … 5号宿舍楼204" is 5号宿舍楼204); otherwise the first.
+ */
+export function freePlace(text: string): string | undefined {
+  const lower = text.toLowerCase();
+  let first: string | undefined;
+  for (let i = 0; i < lower.length; i++) {
+    chain.lastIndex = i;
+    const m = chain.exec(lower);
+    if (!m) continue;
+    const s = m[0];
+    if (weakStart.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i)))) continue;
+    const found = text.slice(i, i + s.length).replace(/的/g, '');
+    if (/\d/.test(s)) return found;
+    first ??= found;
+    i += s.length - 1;
+  }
+  return first;
+}
+
+/** Building-unit codes and numbered buildings: these numbers are places, never task numbers. */
+export const buildingCode =
+  /[a-z]?\d+(?:-\d+){1,3}|[一二三四五六七八九]期\d+号|\d+弄\d+号|\d+号(?:宿舍|教学|住院|办公|实验|门诊)?楼|\d+(?:栋|幢|单元)/gi;

@@ -1,0 +1,115 @@
+// Task commands in plain words, once the task is known (a number anywhere, a quoted bot message, or 那个):
+// "我来修" (接单), "进度怎样" (进度), "先放一放 等配件" (挂起), "打个五星" (评价), "怎么还没人管" (催办),
+// "不用来了 已经好了" (撤销), "又没电了" (返修). Who says it matters: "好了" is 完工 from a worker and 验收 from the
+// person who reported. Rules are tried in order; the first that matches decides.
+import type { Intent } from './intent.js';
+import { ratingPresets, type TaskIntent } from './lexicon.js';
+import { trimPunct } from './normalize.js';
+import { takeRating } from './numbers.js';
+import type { Quote } from './refs.js';
+
+export type Who = 'worker' | 'manager' | 'reporter';
+
+interface Rule {
+  intent: TaskIntent;
+  re: RegExp;
+  /** Only for these senders (default: anyone). */
+  who?: Who[];
+}
+
+const rules: Rule[] = [
+  {
+    intent: 'transfer',
+    re: /转给|转到|转派|转单|改派|派给|交给(?!我)|转(?=\S{0,3}(?:师傅|阿姨|主任))|转(?:木工|水电|保洁|食堂)|(?:给|让|叫|请)@?\S{1,4}(?:师傅|阿姨|主任)|@\S+\s*(?:你|去|看|处理)|不是(?:我们|水电|木工|保洁)|是(?:保洁|木工|水电|食堂)的活|(?:师傅|阿姨)去(?:看|弄|修|处理)/,
+    who: ['worker', 'manager'],
+  },
+  {
+    intent: 'cancel',
+    re: /不用(?:来|修|了|弄|管|麻烦)|不需要了|不修了|别来了|撤销|撤回|撤单|取消|算了|报错了|搞错了|自己好了|(?:重启|弄|修)了?一下(?:就)?好了/,
+    who: ['reporter', 'manager'],
+  },
+  { intent: 'rate', re: /[1-5一二三四五]\s*颗?星|★|⭐|好评|差评|中评|打.{0,2}分|评分|评价|满分|[1-5一二三四五]\s*分/ },
+  {
+    intent: 'hold',
+    re: /放一放|先放|先不(?:弄|修|做|处理)|缓一缓|缓缓|搁着|先挂|挂起|挂着|暂停|等(?:配件|零件|材料|厂家|放假|周末|孩子|厂里|公司|货)|缺(?:配件|零件|材料)|配件没到|要定做|订货|改天再/,
+    who: ['worker', 'manager'],
+  },
+  {
+    intent: 'reopen',
+    re: /又(?:坏|漏|不|没|堵|响|掉|松|断|跳|出|开始)|还是(?:坏|漏|不|没|堵|一样|老样子|有|松|晃|响)|没修好|没好|不行|还在(?:漏|滴|响)|还(?:滴|漏|响|晃|松|堵)|又出|返工|重修|复发|修了.{0,4}(?:又|还)|但.{0,8}(?:还|又)/,
+    who: ['reporter', 'manager'],
+  },
+  {
+    intent: 'nudge',
+    re: /怎么还没|还没人|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急/,
+  },
+  {
+    intent: 'claim',
+    re: /我来|我去|我接|我修|我负责|我处理|我弄|交给我|马上(?:去|到|过去)|这就(?:去|过去)|收到|拿下|我顺路|接了|分钟到|现在过去|立刻去/,
+    who: ['worker', 'manager'],
+  },
+  {
+    intent: 'done',
+    re: /修好了|好了|搞定|完工|完成|处理好|处理完|换好|弄好|弄完|已修|已处理|已更换|已换|已经不|ok了|没问题了|正常了|干净了|拖干净|清理好|清理完|打扫好|打扫完|消了毒|换了|装好|紧了|修复|恢复正常/,
+    who: ['worker', 'manager'],
+  },
+  {
+    intent: 'status',
+    re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有人接|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
+  },
+  { intent: 'accept', re: /验收|确认|通过|可以了|行了|没问题/, who: ['reporter', 'manager'] },
+];
+
+/** Said to the person who finished the work ("好了", "谢谢师傅"): acceptance only where acceptance was asked for. */
+const acceptWeak = /好了|修好了|正常了|ok|谢谢|辛苦|👍|好的|嗯|行/i;
+
+export interface Context {
+  quote?: Quote;
+  /** A roster person @-mentioned in the message: "@吴师傅 你去看下" from a manager hands the task over. */
+  mentioned?: string;
+  /** The task was named as 那个 / 刚才那个: the reporter is answering about their own finished work. */
+  byRef?: boolean;
+}
+
+/** Work the quoted message says is not finished yet: "没好" under it is a complaint (催办), not a rework (返修). */
+const unfinished = new Set(['new', 'claimed', 'held', 'overdue', 'transferred']);
+
+export function plainTask(rest: string, task: number | undefined, who: Who, c: Context = {}): Intent | undefined {
+  const { quote } = c;
+  const text = rest.trim();
+  if (c.mentioned && who !== 'reporter' && /你|去|看|处理|弄|修|这个/.test(text))
+    return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
+  const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
+  for (const r of ordered) {
+    if (r.who && !r.who.includes(who)) continue;
+    if (r.intent === 'reopen' && quote?.about && unfinished.has(quote.about)) continue;
+    if (!r.re.test(text)) continue;
+    return finish(r.intent, text, task);
+  }
+  if ((quote?.about === 'done' || c.byRef) && who !== 'worker' && acceptWeak.test(text))
+    return { intent: 'accept', task };
+  if (quote?.about === 'rate') {
+    const rating = takeRating(text).value;
+    if (rating !== undefined) return { intent: 'rate', task, rating };
+  }
+  return undefined;
+}
+
+/** Under a request to accept, a reporter's "不行" and "还是漏" come before anything else they might say. */
+const rulesUnderDone: Rule[] = [
+  ...rules.filter((r) => r.intent === 'rate' || r.intent === 'reopen'),
+  ...rules.filter((r) => r.intent !== 'rate' && r.intent !== 'reopen'),
+];
+
+function finish(intent: TaskIntent, text: string, task: number | undefined): Intent {
+  const body = trimPunct(text) || undefined;
+  if (intent === 'rate') {
+    const preset = Object.entries(ratingPresets).find(([w]) => text.includes(w))?.[1];
+    const m = /([1-5一二三四五])\s*(?:颗?星|分)/.exec(text);
+    const stars = /[★⭐]+/.exec(text)?.[0].length;
+    const rating = m ? '一二三四五'.indexOf(m[1]) + 1 || Number(m[1]) : (stars ?? preset);
+    return { intent, task, rating, text: body };
+  }
+  if (intent === 'transfer') return { intent, task, text: body };
+  return { intent, task, text: body };
+}
