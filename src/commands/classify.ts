@@ -34,6 +34,11 @@ export interface Vocabulary {
   trades?: Record<string, string[]>;
   /** Extra words per kind: for cleaning and meal they count as cleaning or food words; for repair, as faults. */
   kinds?: Record<string, string[]>;
+  /**
+   * Kinds the site adds (a hospital's 运送, 医废收运), each with the words that make a message that kind when nothing
+   * is broken ("5病区有两箱医疗废物要收"); a broken thing stays a repair ("推床的轮子坏了").
+   */
+  added?: { id: Kind; words: string[] }[];
 }
 
 export interface Classifier {
@@ -70,6 +75,9 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
   const faults = wordSet([...faultWords, ...(extra.repair ?? [])]);
   const cleaning = wordSet([...cleaningWords, ...(extra.cleaning ?? [])]);
   const meal = wordSet([...mealWords, ...(extra.meal ?? [])]);
+  const added = (vocabulary.added ?? [])
+    .filter((k) => k.words.length)
+    .map((k) => ({ id: k.id, words: wordSet(k.words.map((w) => w.toLowerCase())) }));
 
   // The same text is read several times per message (kind, trade, anchors); keep the last few readings.
   const recent = new Map<string, Reading>();
@@ -139,11 +147,16 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
     detectKind(text) {
       const { trades, rest } = read(text);
       const thing = trades.some((t) => t.tier <= 1);
+      // Faults are read with the things blanked ("消毒柜" is no request to 消毒); danger with them ("插座上全是水").
+      const isBrokenHere = () => isBroken(rest) || isUrgent(text, 'repair') || (thing && isBroken(text));
+      // A site's own kind by its words ("送标本", "医疗废物"), found in the whole text (推床 is a thing and a 运送
+      // word), unless something is broken ("推床的轮子坏了" is a repair).
+      const own = added.length ? added.find((k) => k.words.test(text.toLowerCase())) : undefined;
+      if (own && !isBrokenHere()) return own.id;
       // A mess decides before anything else, unless something is broken besides the mess words themselves.
       if (mess.test(rest) && !foodSafetyNotVomit.test(rest) && !faults.test(calmFaults.blank(mess.blank(rest))))
         return 'cleaning';
-      // Faults are read with the things blanked ("消毒柜" is no request to 消毒); danger with them ("插座上全是水").
-      const broken = isBroken(rest) || isUrgent(text, 'repair') || (thing && isBroken(text));
+      const broken = isBrokenHere();
       if (broken && thing) return 'repair';
       // "饭不够", "土豆丝太辣了 孩子吃不了": food with no thing named is about the food, whatever the words.
       if (meal.test(rest) && (!broken || !trades.length || foodSafety.test(rest))) return 'meal';

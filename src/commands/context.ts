@@ -1,6 +1,7 @@
 // What the parser derives once from the config and hands to every part.
-import type { Config } from '../config/schema.js';
+import type { Config, Kind } from '../config/schema.js';
 import { type Classifier, createClassifier } from './classify.js';
+import { reportWords } from './lexicon.js';
 import { createExamples, type Examples } from './messages.js';
 import { normalize } from './normalize.js';
 import { createPlaceMatcher, type PlaceMatcher } from './places.js';
@@ -17,12 +18,29 @@ export interface ParseContext {
   classifier: Classifier;
   /** Sound-alike correction of things and faults (水笼头 → 水龙头). */
   sound: SoundIndex;
+  /** The kinds the config adds (运送, 医废收运), their command and detection words normalized. */
+  addedKinds: AddedKindWords[];
+  /** Command word → kind: the built-in 报修 / 保洁 / 餐评 words and each added kind's `commands`. */
+  reportWords: Record<string, Kind>;
+}
+
+export interface AddedKindWords {
+  id: Kind;
+  name: string;
+  commands: string[];
+  words: string[];
 }
 
 export function createContext(config: Config): ParseContext {
   const names = config.people.flatMap((p) => [normalize(p.name), p.id, p.wecom, p.dingtalk]);
   const vocabulary = normalizeVocabulary(config.vocabulary);
-  const classifier = createClassifier(vocabulary);
+  const addedKinds = (config.kinds ?? []).map((k) => ({
+    id: k.id,
+    name: k.name,
+    commands: k.commands.map(normalize).filter(Boolean),
+    words: [...k.words, ...(vocabulary.kinds[k.id] ?? [])].map(normalize).filter(Boolean),
+  }));
+  const classifier = createClassifier({ ...vocabulary, added: addedKinds });
   const soundWords = [...classifier.thingWords(), ...faultWords, ...Object.values(symptoms).flat()];
   return {
     places: createPlaceMatcher(config),
@@ -30,6 +48,11 @@ export function createContext(config: Config): ParseContext {
     personNames: [...new Set(names.filter((n): n is string => !!n))].sort((a, b) => b.length - a.length),
     classifier,
     sound: createSoundIndex(soundWords),
+    addedKinds,
+    reportWords: {
+      ...reportWords,
+      ...Object.fromEntries(addedKinds.flatMap((k) => k.commands.map((c) => [c, k.id]))),
+    },
   };
 }
 

@@ -25,7 +25,11 @@ export const intentSchema = z.object({
   task: z.number().int().positive().optional(),
   /** A task named without its number: `last` is the sender's latest report (那个 / 刚才那个), resolved by the domain. */
   ref: z.literal('last').optional(),
-  kind: z.enum(['repair', 'cleaning', 'meal']).optional(),
+  /** repair, cleaning, meal or a kind the config adds (createParser gives only the config's kinds). */
+  kind: z
+    .string()
+    .regex(/^[a-z_]+$/)
+    .optional(),
   trade: z.string().optional(),
   place: z.string().optional(), // canonical place name from the config
   urgent: z.boolean().optional(), // set on every report

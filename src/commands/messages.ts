@@ -20,12 +20,15 @@ export type ExampleName =
   | 'help'
   | 'digest';
 
-export type Examples = (name: ExampleName, task?: number, place?: string) => string;
+/** An example per name; a kind the config adds is named by its id ("运送 5病区"). */
+export type Examples = (name: ExampleName | (string & {}), task?: number, place?: string) => string;
 
 export function createExamples(config: Config): Examples {
   const firstPlace = (config.places.find((p) => p.type === 'class') ?? config.places[0])?.name ?? '小一班';
   const worker = (config.people.find((p) => p.roles.includes('worker')) ?? config.people[0]).name;
   return (name, task = 12, place = firstPlace) => {
+    const added = config.kinds?.find((k) => k.id === name);
+    if (added) return `${added.commands[0] ?? added.name} ${place}`;
     switch (name) {
       case 'repair':
         return `报修 ${place} 空调不制冷`;
@@ -60,6 +63,7 @@ export function createExamples(config: Config): Examples {
       case 'digest':
         return '日报';
     }
+    return `报修 ${place} 空调不制冷`;
   };
 }
 
@@ -70,6 +74,7 @@ export const say = {
   needTarget: (example: string) => `请写转给谁，例如：${example}`,
   needReason: (example: string) => `请写挂起原因，例如：${example}`,
   needProblem: (example: string) => `请写清问题，例如：${example}`,
+  needPlace: (example: string) => `请写清地点，例如：${example}`,
   needMealComment: (example: string) => `请写评分或意见，例如：${example}`,
   unreadable: (example: string) => `没看懂。您是想：${example}？发“帮助”看全部用法`,
   unreadableDefault: (example: string) => `没看懂。报修请写：${example}；发“帮助”看全部用法`,

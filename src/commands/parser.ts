@@ -8,7 +8,7 @@ import { createChatter, isTalkToPeople } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import type { Intent } from './intent.js';
-import { politePrefixes, reportWords, taskWords, type TaskIntent } from './lexicon.js';
+import { politePrefixes, taskWords, type TaskIntent } from './lexicon.js';
 import { normalize } from './normalize.js';
 import { readNote } from './notes.js';
 import { takeTask } from './numbers.js';
@@ -35,13 +35,24 @@ export interface Parser {
 
 type CommandWord = TaskWord | { word: string; intent: 'report'; kind: Kind };
 
-const commandWords: CommandWord[] = [
-  ...Object.entries(reportWords).map(([word, kind]) => ({ word, intent: 'report' as const, kind })),
-  ...Object.entries(taskWords).flatMap(([intent, { strong, weak }]) => [
-    ...strong.map((word) => ({ word, intent: intent as TaskIntent, strong: true })),
-    ...weak.map((word) => ({ word, intent: intent as TaskIntent, strong: false })),
-  ]),
-].sort((a, b) => b.word.length - a.word.length);
+const taskCommandWords: CommandWord[] = Object.entries(taskWords).flatMap(([intent, { strong, weak }]) => [
+  ...strong.map((word) => ({ word, intent: intent as TaskIntent, strong: true })),
+  ...weak.map((word) => ({ word, intent: intent as TaskIntent, strong: false })),
+]);
+const commandWordsByContext = new WeakMap<ParseContext, CommandWord[]>();
+
+/** Report words (built in, and each added kind's `commands`: 运送, 医废收运) and task words, longest first. */
+function commandWordsOf(ctx: ParseContext): CommandWord[] {
+  let words = commandWordsByContext.get(ctx);
+  if (!words) {
+    words = [
+      ...Object.entries(ctx.reportWords).map(([word, kind]) => ({ word, intent: 'report' as const, kind })),
+      ...taskCommandWords,
+    ].sort((a, b) => b.word.length - a.word.length);
+    commandWordsByContext.set(ctx, words);
+  }
+  return words;
+}
 
 /** @-mentions anywhere (the bot's, a worker's) and phone numbers, masked or not: noise around a request. */
 const noise = /@\S+|(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)/g;
@@ -121,7 +132,8 @@ export function createParser(config: Config): Parser {
     const asked = askingLogistics.test(line);
     if (talk && report && !report.urgent && !asked) {
       if (talk === 'notice' || talk === 'question') return { intent: 'none' };
-      if (report.kind === 'cleaning' || (report.kind === 'meal' && talk !== 'praise')) return { intent: 'none' };
+      // Cleaning and a site's own kinds (运送 …) are asked of people as often as of the bot.
+      if (report.kind === 'meal' ? talk !== 'praise' : report.kind !== 'repair') return { intent: 'none' };
     }
     if (report && !report.unsure) return report;
     if (who !== 'reporter') {
@@ -180,7 +192,7 @@ function withTarget(intent: Intent, line: string, ctx: ParseContext): Intent {
 /** "接单 12", "请验收12", "紧急报修 配电房冒烟": a command word after any polite prefix. */
 function leadingCommand(line: string, ctx: ParseContext, task?: number, quoted?: number): Intent | undefined {
   for (const candidate of withoutPrefixes(line)) {
-    const w = commandWords.find((c) => candidate.startsWith(c.word));
+    const w = commandWordsOf(ctx).find((c) => candidate.startsWith(c.word));
     if (!w) continue;
     const rest = candidate.slice(w.word.length);
     if (w.intent === 'report') {

@@ -61,12 +61,12 @@ const title = /^[【[(]?(紧急|加急)?(报修|保修|维修|报障|保洁|清�
 
 export function reportFromForm(form: Form, ctx: ParseContext): Intent {
   const { header, fields } = form;
-  const typeKind = fields.kind ? kindFromTitle(fields.kind) : undefined;
+  const typeKind = fields.kind ? kindFromTitle(fields.kind, ctx) : undefined;
   // A header that is more than a title ("小一班空调坏了\n紧急:是") is part of the description.
   const titled = title.test(header);
   const written = [titled ? '' : header, fields.text ?? ''].filter(Boolean).join(' ');
   const kind =
-    typeKind ?? (titled ? kindFromTitle(header) : undefined) ?? ctx.classifier.detectKind(written) ?? 'repair';
+    typeKind ?? (titled ? kindFromTitle(header, ctx) : undefined) ?? ctx.classifier.detectKind(written) ?? 'repair';
   const rating =
     fields.rating !== undefined ? takeRating(fields.rating) : kind === 'meal' ? takeTrailingRating(written) : undefined;
   const text = fields.rating === undefined && rating ? rating.rest : written;
@@ -84,7 +84,9 @@ export function reportFromForm(form: Form, ctx: ParseContext): Intent {
   );
 }
 
-function kindFromTitle(s: string): Kind | undefined {
+function kindFromTitle(s: string, ctx: ParseContext): Kind | undefined {
+  const own = ctx.addedKinds.find((k) => s.includes(k.name) || k.commands.some((c) => s.includes(c)));
+  if (own) return own.id;
   if (/餐|膳|伙食|饭菜/.test(s)) return 'meal';
   if (/保洁|清洁|卫生|打扫/.test(s)) return 'cleaning';
   if (/报修|保修|维修|修理|报障/.test(s)) return 'repair';
@@ -112,6 +114,13 @@ function finish(d: Draft, ctx: ParseContext): Intent {
   if (rating?.bad) return { ...intent, invalid: true, error: say.badRating(ex('meal')) };
   if (d.kind === 'meal' && !described && rating?.value === undefined)
     return { ...intent, invalid: true, error: say.needMealComment(ex('meal')) };
+  // A site's own kind says what is wanted by itself: "医废收运 5病区" needs only the place.
+  const added = ctx.addedKinds.find((k) => k.id === d.kind);
+  if (added && !described) {
+    return place
+      ? { ...intent, text: trimPunct(d.said) || undefined }
+      : { ...intent, invalid: true, error: say.needPlace(ex(added.id)) };
+  }
   if (d.kind !== 'meal' && !described) {
     return {
       ...intent,
@@ -122,13 +131,17 @@ function finish(d: Draft, ctx: ParseContext): Intent {
   return intent;
 }
 
+/** A hospital bed's number ("12床"); a kindergarten's bed is "3号床". */
+const bedNumber = /\d+床/g;
+
 /** The trade of the thing, not of the place: "大门的门禁坏了" is the access control's, though 大门 is also a door. */
 function tradeOf(text: string, place: string | undefined, ctx: ParseContext): string | undefined {
   const c = ctx.classifier;
   const span = ctx.places.match(text) ?? (place ? { index: text.indexOf(place), length: place.length } : undefined);
   if (span && span.index >= 0) {
     const without = text.slice(0, span.index) + ' ' + text.slice(span.index + span.length);
-    const trade = c.detectTrade(without);
+    // "5病区12床呼叫器不响": the bed's number says where, like the ward; the call bell is what is broken.
+    const trade = c.detectTrade(without.replace(bedNumber, ' ')) ?? c.detectTrade(without);
     if (trade) return trade;
   }
   return c.detectTrade(text);

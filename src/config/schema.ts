@@ -1,6 +1,7 @@
 // The configuration file's shape. Everything a deployment can change lives here; zod turns a bad file
 // into one message naming the exact field (see load.ts).
 import { z } from 'zod';
+import { reportWords, taskWords } from '../commands/lexicon.js';
 import { parseDuration } from '../util/duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -31,9 +32,15 @@ const grace = z.union([z.string(), z.number()]).transform((v, ctx) => {
 
 const id = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lowercase letters, digits and _ (start with a letter)');
 const role = z.enum(['teacher', 'nurse', 'staff', 'worker', 'manager', 'director', 'canteen_manager']);
-export const kinds = ['repair', 'cleaning', 'meal'] as const;
-const kind = z.enum(kinds);
+/** The kinds of work every site has. A config may add its own under `kinds:` (运送, 医废收运 …). */
+export const builtInKinds = ['repair', 'cleaning', 'meal'] as const;
+/** What the bot calls the built-in kinds (报修 #12, 保洁 #13); an added kind brings its own `name`. */
+export const builtInKindNames = { repair: '报修', cleaning: '保洁', meal: '餐评' } as const;
+/** A kind of work: a built-in one or an id from the config's `kinds:`; checked against both in superRefine. */
+const kind = z.string().min(1);
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+/** A wall-clock time, "17:30". */
+const clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM, e.g. "17:30"');
 
 const person = z.object({
   id,
@@ -51,7 +58,7 @@ const place = z.object({
   floor: z.string().optional(),
   type: z.enum(['class', 'room', 'area']).default('room'),
   // 责任到人: a named person who owns this place for a kind of work; wins over trade routing.
-  owners: z.partialRecord(kind, id).default({}),
+  owners: z.record(kind, id).default({}),
 });
 
 const chat = z.object({
@@ -75,6 +82,15 @@ const team = z.object({
   chat: id.optional(), // the team's group chat (chats[].id)
   lead: id.optional(),
   onDuty: z.partialRecord(weekday, z.array(id)).default({}),
+  // 夜班: from `from` to `to` (wall clock in org.timezone; past midnight when `to` is earlier) `night.onDuty` is on
+  // duty instead. A night belongs to the weekday it starts on: Monday 17:30 – Tuesday 08:00 is `mon`.
+  night: z
+    .object({
+      from: clock,
+      to: clock,
+      onDuty: z.partialRecord(weekday, z.array(id)).default({}),
+    })
+    .optional(),
 });
 
 const route = z.object({
@@ -134,6 +150,18 @@ const slaLevel = z.object({
 /** A site's own word for a thing or a kind of problem (班班通, 希沃, 呼叫器…). */
 const word = z.string().trim().min(1).max(20);
 
+/**
+ * A kind of work the site adds next to repair, cleaning and meal (a hospital's 运送, 医废收运). It behaves like
+ * cleaning: place + text → a task routed by `routing` to a team by kind, no trade. `commands` start a report of this
+ * kind ("运送 5病区3床 去CT室"); `words` make a free-text message this kind when nothing is broken.
+ */
+const addedKind = z.object({
+  id: z.string().regex(/^[a-z_]+$/, 'use lowercase letters and _'),
+  name: z.string().trim().min(1).max(10),
+  words: z.array(word).default([]),
+  commands: z.array(word).default([]),
+});
+
 export const configSchema = z
   .object({
     org: z.object({
@@ -152,6 +180,7 @@ export const configSchema = z
     people: z.array(person).min(1),
     places: z.array(place).default([]),
     chats: z.array(chat).default([]),
+    kinds: z.array(addedKind).default([]),
     teams: z.array(team).min(1),
     routing: z.array(route).min(1),
     sla: z.object({
@@ -228,13 +257,17 @@ export const configSchema = z
       cfg.chats.map((c) => c.id),
       'chats',
     );
-    for (const k of Object.keys(cfg.vocabulary.kinds))
-      if (!['repair', 'cleaning', 'meal'].includes(k))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['vocabulary', 'kinds', k],
-          message: `unknown kind "${k}" (repair, cleaning or meal)`,
-        });
+    const kindIds = [...builtInKinds, ...cfg.kinds.map((k) => k.id)];
+    const known = new Set<string>(kindIds);
+    const use = cfg.kinds.length
+      ? `use repair, cleaning, meal or a kind listed under kinds: (${cfg.kinds.map((k) => k.id).join(', ')})`
+      : 'use repair, cleaning or meal, or add it under kinds:';
+    const needKind = (k: string | undefined, path: (string | number)[]) => {
+      if (k !== undefined && !known.has(k))
+        ctx.addIssue({ code: 'custom', path, message: `unknown kind "${k}": ${use}` });
+    };
+    checkAddedKinds(cfg.kinds, ctx);
+    for (const k of Object.keys(cfg.vocabulary.kinds)) needKind(k, ['vocabulary', 'kinds', k]);
     const needPerson = (v: string | undefined, path: (string | number)[]) => {
       if (v !== undefined && !people.has(v))
         ctx.addIssue({ code: 'custom', path, message: `no person with id "${v}"` });
@@ -242,21 +275,33 @@ export const configSchema = z
     cfg.teams.forEach((t, i) => {
       t.members.forEach((m, j) => needPerson(m, ['teams', i, 'members', j]));
       needPerson(t.lead, ['teams', i, 'lead']);
-      for (const [day, ids] of Object.entries(t.onDuty)) {
-        (ids ?? []).forEach((m, j) => {
-          if (!t.members.includes(m))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['teams', i, 'onDuty', day, j],
-              message: `"${m}" is not a member of team ${t.id}`,
-            });
-        });
+      t.kinds.forEach((k, j) => needKind(k, ['teams', i, 'kinds', j]));
+      const onDuty = (lists: Partial<Record<string, string[]>>, path: string[]) => {
+        for (const [day, ids] of Object.entries(lists)) {
+          (ids ?? []).forEach((m, j) => {
+            if (!t.members.includes(m))
+              ctx.addIssue({
+                code: 'custom',
+                path: ['teams', i, ...path, day, j],
+                message: `"${m}" is not a member of team ${t.id}`,
+              });
+          });
+        }
+      };
+      onDuty(t.onDuty, ['onDuty']);
+      if (t.night) {
+        onDuty(t.night.onDuty, ['night', 'onDuty']);
+        if (t.night.from === t.night.to)
+          ctx.addIssue({ code: 'custom', path: ['teams', i, 'night', 'to'], message: 'the night ends when it starts' });
       }
       if (t.chat && !chats.has(t.chat))
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'chat'], message: `no chat with id "${t.chat}"` });
     });
     cfg.places.forEach((p, i) => {
-      for (const [k, owner] of Object.entries(p.owners)) needPerson(owner, ['places', i, 'owners', k]);
+      for (const [k, owner] of Object.entries(p.owners)) {
+        needKind(k, ['places', i, 'owners', k]);
+        needPerson(owner, ['places', i, 'owners', k]);
+      }
     });
     const placeNames = new Set(cfg.places.map((p) => p.name));
     cfg.checklists.forEach((c, i) => {
@@ -291,6 +336,7 @@ export const configSchema = z
             path: ['checklists', i, 'items', j, 'place'],
             message: `no place named "${it.place}"`,
           });
+        needKind(it.kind, ['checklists', i, 'items', j, 'kind']);
         if (it.min !== undefined && it.max !== undefined && it.min > it.max)
           ctx.addIssue({ code: 'custom', path: ['checklists', i, 'items', j, 'min'], message: 'min is above max' });
       });
@@ -307,10 +353,11 @@ export const configSchema = z
     });
     cfg.digest.to.forEach((p, j) => needPerson(p, ['digest', 'to', j]));
     cfg.routing.forEach((r, i) => {
+      needKind(r.kind, ['routing', i, 'kind']);
       if (!teams.has(r.team))
         ctx.addIssue({ code: 'custom', path: ['routing', i, 'team'], message: `no team with id "${r.team}"` });
     });
-    for (const k of kinds) {
+    for (const k of kindIds) {
       if (!cfg.routing.some((r) => r.kind === k))
         ctx.addIssue({ code: 'custom', path: ['routing'], message: `no route for kind "${k}"` });
     }
@@ -318,12 +365,57 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['people'], message: 'someone needs the role "manager"' });
   });
 
+/** Added kinds: ids and names not taken by a built-in kind or each other, command words not taken either. */
+function checkAddedKinds(added: z.infer<typeof addedKind>[], ctx: z.RefinementCtx): void {
+  const ids = new Set<string>(builtInKinds);
+  const names = new Set<string>(Object.values(builtInKindNames));
+  const commands = new Map<string, string>(Object.entries(reportWords));
+  const taskCommands = new Set(Object.values(taskWords).flatMap((w) => [...w.strong, ...w.weak]));
+  added.forEach((k, i) => {
+    if (ids.has(k.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kinds', i, 'id'],
+        message: (builtInKinds as readonly string[]).includes(k.id)
+          ? `"${k.id}" is built in (repair, cleaning and meal need no entry under kinds:)`
+          : `duplicate kind id "${k.id}"`,
+      });
+    if (names.has(k.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kinds', i, 'name'],
+        message: `another kind is already named "${k.name}"`,
+      });
+    ids.add(k.id);
+    names.add(k.name);
+    k.commands.forEach((c, j) => {
+      const taken = commands.get(c);
+      if (taskCommands.has(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kinds', i, 'commands', j],
+          message: `"${c}" is already a task command (接单, 完工, 验收 …); choose another word`,
+        });
+      else if (taken !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kinds', i, 'commands', j],
+          message: `the command word "${c}" already starts a report of kind "${taken}"`,
+        });
+      commands.set(c, k.id);
+    });
+  });
+}
+
 export type Config = z.infer<typeof configSchema>;
 export type Person = Config['people'][number];
 export type Place = Config['places'][number];
 export type Team = Config['teams'][number];
 export type Chat = Config['chats'][number];
-export type Kind = (typeof kinds)[number];
+export type BuiltInKind = (typeof builtInKinds)[number];
+/** A kind of work: one of builtInKinds or the id of one of the config's `kinds:`. */
+export type Kind = string;
+export type AddedKind = Config['kinds'][number];
 export type Role = Person['roles'][number];
 export type SlaLevel = Config['sla']['normal'];
 export type Checklist = Config['checklists'][number];

@@ -1,6 +1,7 @@
 // Who is who: people, teams, places and routing from the config, with the lookups the domain needs.
 import type { Config, Kind, Person, Place, Team } from '../config/schema.js';
 import { formatter } from '../util/time.js';
+import { type KindInfo, kindsOf, nameKinds } from './kinds.js';
 
 const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
@@ -8,8 +9,12 @@ export class Roster {
   private byId = new Map<string, Person>();
   private byPlatform = new Map<string, Person>();
   private placeByName = new Map<string, Place>();
+  /** The kinds of work here: built-in, then the config's own. */
+  readonly kinds: KindInfo[];
 
   constructor(readonly config: Config) {
+    this.kinds = kindsOf(config);
+    nameKinds(this.kinds);
     for (const p of config.people) {
       this.byId.set(p.id, p);
       if (p.wecom) this.byPlatform.set(`wecom:${p.wecom}`, p);
@@ -40,6 +45,11 @@ export class Roster {
     return this.config.people.find(
       (p) => p.name === t || p.id === t || p.wecom?.toLowerCase() === lower || p.dingtalk === t,
     );
+  }
+
+  /** What the bot calls a kind of work here (报修, 运送 …). */
+  kindName(kind: Kind): string {
+    return this.kinds.find((k) => k.id === kind)?.name ?? kind;
   }
 
   has(id: string, role: Person['roles'][number]): boolean {
@@ -85,12 +95,43 @@ export class Roster {
     return { team: this.team(rule.team)! };
   }
 
-  /** On duty today in the configured time zone; a day without a list means every member. */
+  /**
+   * On duty at that moment in the configured time zone: the night list during the team's night (a night past midnight
+   * belongs to the weekday it started on), else the day's list. A day without a list means every member.
+   */
   onDuty(team: Team, at: number): string[] {
-    const day = weekdayIn(this.config.org.timezone, at);
-    const list = team.onDuty[weekdays[day]];
+    const { day, minute } = wallClock(this.config.org.timezone, at);
+    let lists = team.onDuty;
+    let listDay = day;
+    if (team.night) {
+      const from = minutes(team.night.from);
+      const to = minutes(team.night.to);
+      const evening = minute >= from && (from < to ? minute < to : true);
+      const early = from > to && minute < to;
+      if (evening || early) {
+        lists = team.night.onDuty;
+        if (early) listDay = (day + 6) % 7;
+      }
+    }
+    const list = lists[weekdays[listDay]];
     return list?.length ? list : team.members;
   }
+}
+
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Weekday (0 = Sunday) and minute of the day of an instant in a time zone. */
+function wallClock(timeZone: string, at: number): { day: number; minute: number } {
+  const parts = formatter('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(at));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  const day = weekdays.indexOf(get('weekday').toLowerCase().slice(0, 3) as (typeof weekdays)[number]);
+  return { day, minute: (Number(get('hour')) % 24) * 60 + Number(get('minute')) };
 }
 
 export function weekdayIn(timeZone: string, at: number): number {

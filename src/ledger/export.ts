@@ -15,7 +15,6 @@ import type { ChecklistEntry, ChecklistSheet, MealFeedback } from '../domain/rec
 import { recordKeys } from '../domain/records.js';
 import type { Roster } from '../domain/roster.js';
 import { stateLabel, type Task, type TaskEvent } from '../domain/tasks/task.js';
-import { kindLabel } from '../domain/tasks/texts.js';
 import type { TaskStore } from '../store/tasks.js';
 import { calendarDate, monthBounds, WallClock } from './time.js';
 
@@ -295,7 +294,7 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
         });
         taskSheet.add([
           t.id,
-          kindLabel[t.kind],
+          d.roster.kindName(t.kind),
           t.trade ?? '',
           t.urgent ? '是' : '',
           t.place ?? '',

@@ -10,6 +10,16 @@ export const queueNames = {
 } as const;
 
 export const routeQueues = ['repair', 'cleaning', 'meal'] as const;
+export type RouteQueue = (typeof routeQueues)[number];
+
+/**
+ * The route queue a new task of this kind waits in. The set stays fixed whatever kinds a config adds (a queue per kind
+ * would be a worker and a Redis connection per kind, per tenant): a kind of the config's own (运送, 医废收运) behaves
+ * like cleaning and goes through the cleaning queue. The job carries only the task id; routing reads the task.
+ */
+export function routeQueueOf(kind: string): RouteQueue {
+  return (routeQueues as readonly string[]).includes(kind) ? (kind as RouteQueue) : 'cleaning';
+}
 
 /** BullMQ refuses ':' in custom ids (and pure integers); keep ids readable otherwise. */
 export function jobId(...parts: (string | number)[]): string {

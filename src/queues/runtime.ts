@@ -5,7 +5,6 @@ import { Redis } from 'ioredis';
 import type { Channel } from '../channels/channel.js';
 import { RetryLater } from '../channels/channel.js';
 import { envelopeSchema, type Envelope } from '../channels/envelope.js';
-import type { Kind } from '../config/schema.js';
 import type { Dispatcher } from '../domain/tasks/dispatch.js';
 import type { Outgoing } from '../domain/messages.js';
 import type { Outcome, TimerStep } from '../domain/outcome.js';
@@ -13,7 +12,7 @@ import type { TaskService } from '../domain/tasks/service.js';
 import { PlatformError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
-import { jobId, queueNames, routeQueues } from './names.js';
+import { jobId, queueNames, type RouteQueue, routeQueueOf, routeQueues } from './names.js';
 import { mergeReplies } from './merge.js';
 import { Handoff } from './handoff.js';
 import { InboxPump } from './pump.js';
@@ -38,7 +37,7 @@ export class Queues {
   readonly inbox: Queue<Envelope>;
   readonly outbox: Queue<OutboxJob>;
   readonly timers: Queue<TimerJob>;
-  readonly route: Record<Kind, Queue<{ task: number }>>;
+  readonly route: Record<RouteQueue, Queue<{ task: number }>>;
   private workers: Worker[] = [];
   private pump?: InboxPump;
   private handoff: Handoff;
@@ -119,7 +118,9 @@ export class Queues {
       );
     }
     for (const r of o.routes)
-      adds.push(this.route[r.kind].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }));
+      adds.push(
+        this.route[routeQueueOf(r.kind)].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }),
+      );
     await Promise.all(adds);
   }
 

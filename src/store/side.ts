@@ -7,7 +7,7 @@ import { MealStore } from './meals.js';
 export type { MealFeedback };
 
 export interface PendingReport {
-  kind: 'repair' | 'cleaning';
+  kind: string; // repair, cleaning or a kind the config adds (never meal)
   trade?: string;
   text: string;
   urgent: boolean;

@@ -110,6 +110,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
       org: { name: roster.config.org.name },
       people: roster.config.people.map((p) => ({ id: p.id, name: p.name, roles: p.roles, title: p.title })),
       chats: roster.config.chats.map((c) => ({ id: c.id, name: c.name, type: c.type })),
+      kinds: roster.kinds,
     };
   });
 

@@ -44,7 +44,7 @@ const mayBeAnswer =
   /[\d一二三四五六七八九十√✓✔☑×✗✘]|正常|异常|合格|问题|完好|良好|完成|坏|故障|不行|隐患|失灵|破损|没做|未做|没有|ok|yes|no|(?:^|\s)[x无否是有好](?:$|\s)/i;
 
 const statusOrder = { open: 0, missed: 1, done: 2 } as const;
-const opened = { repair: '已报修', cleaning: '已报保洁', meal: '已转食堂' } as const;
+const opened: Record<string, string> = { repair: '已报修', cleaning: '已报保洁', meal: '已转食堂' };
 
 export class ChecklistAnswers implements Conversation {
   constructor(private d: ChecklistAnswersDeps) {}
@@ -161,7 +161,7 @@ export class ChecklistAnswers implements Conversation {
       routed.push({ id: t.id, kind: c.item.kind ?? 'repair' });
       notes.set(
         c.item.key,
-        `${opened[c.item.kind ?? 'repair']} #${t.id}（已通知${t.owner ? `${this.d.roster.name(t.owner)}·${t.team}` : t.team}）`,
+        `${opened[c.item.kind ?? 'repair'] ?? `已转${this.d.roster.kindName(c.item.kind ?? 'repair')}`} #${t.id}（已通知${t.owner ? `${this.d.roster.name(t.owner)}·${t.team}` : t.team}）`,
       );
     }
     const updated = await this.d.store.update(sheet.date, sheet.id, (s) =>

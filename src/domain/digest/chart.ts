@@ -7,9 +7,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import type * as ResvgJs from '@resvg/resvg-js';
-import { kinds } from '../../config/schema.js';
+import { builtInKindList, type KindInfo } from '../kinds.js';
 import type { DailySeries } from './figures.js';
-import { kindLabel } from '../tasks/texts.js';
 
 export interface ChartFont {
   file: string;
@@ -69,6 +68,8 @@ export interface ChartInput {
   title: string;
   series: DailySeries;
   finishTargetMs: number;
+  /** The site's kinds with their names, one bar colour each (default: the built-in three). */
+  kinds?: readonly KindInfo[];
   width?: number;
   height?: number;
 }
@@ -79,7 +80,10 @@ const load = createRequire(import.meta.url);
 let echarts: typeof Echarts | undefined;
 let resvg: typeof ResvgJs | undefined;
 
-const COLORS = { repair: '#4e79a7', cleaning: '#59a14f', meal: '#f28e2b', line: '#e15759', target: '#9c9c9c' };
+const COLORS = { line: '#e15759', target: '#9c9c9c' };
+/** Bar colours: the built-in kinds keep theirs; a site's own kinds take the next free ones. */
+const KIND_COLORS: Record<string, string> = { repair: '#4e79a7', cleaning: '#59a14f', meal: '#f28e2b' };
+const MORE_COLORS = ['#76b7b2', '#b07aa1', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** The chart as SVG text. */
 export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
@@ -88,6 +92,9 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
   const labels = input.series.dates.map((d) => d.slice(5));
   const targetH = Math.round((input.finishTargetMs / 3_600_000) * 10) / 10;
   const maxH = Math.max(targetH, ...input.series.finishHours.map((h) => h ?? 0));
+  const kinds = input.kinds ?? builtInKindList;
+  let more = 0;
+  const color = (id: string) => KIND_COLORS[id] ?? MORE_COLORS[more++ % MORE_COLORS.length];
   echarts ??= load('echarts') as typeof Echarts;
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
@@ -105,7 +112,7 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
           textStyle: { fontSize: 14, fontFamily },
         },
       ],
-      legend: { top: 48, right: 20, textStyle: { fontFamily }, data: kinds.map((k) => kindLabel[k]) },
+      legend: { top: 48, right: 20, textStyle: { fontFamily }, data: kinds.map((k) => k.name) },
       grid: [
         { left: 50, right: 50, top: 80, height: 220 },
         { left: 50, right: 50, top: 385, height: 210 },
@@ -120,13 +127,13 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
       ],
       series: [
         ...kinds.map((k) => ({
-          name: kindLabel[k],
+          name: k.name,
           type: 'bar',
           stack: 'reported',
           xAxisIndex: 0,
           yAxisIndex: 0,
-          itemStyle: { color: COLORS[k] },
-          data: input.series.reported[k],
+          itemStyle: { color: color(k.id) },
+          data: input.series.reported[k.id] ?? [],
         })),
         {
           name: '平均完工用时',

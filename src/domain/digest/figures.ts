@@ -1,9 +1,10 @@
 // The director's digest (日报) and the weekly / monthly summaries (周报 / 月报), the figures: pure functions from
 // what was read (daily stats hashes, open tasks, checklist sheets, meal feedback) to numbers. render.ts turns them
 // into the text. Reading is service.ts's job; nothing here does I/O.
-import { kinds, type Kind } from '../../config/schema.js';
+import { builtInKinds, type Kind } from '../../config/schema.js';
 import { addDays } from '../../scheduler/calendar.js';
 import type { ChecklistSheet, MealFeedback } from '../records.js';
+import type { KindInfo } from '../kinds.js';
 import type { Task } from '../tasks/task.js';
 
 export type Period = 'day' | 'week' | 'month';
@@ -74,6 +75,7 @@ export interface WorkerFigures {
 }
 
 export interface Totals {
+  /** One entry per kind of the site (built-in and the config's own), zero when nothing happened. */
   kinds: Record<Kind, KindFigures>;
   all: KindFigures;
   workers: Record<string, WorkerFigures>;
@@ -119,10 +121,16 @@ const zeroKind = (): KindFigures => ({
   cancelled: 0,
 });
 
-/** Adds up daily stats hashes (field → number) into figures per kind, in all, and per worker. */
-export function totals(days: Record<string, number>[]): Totals {
+/** The kind ids the digest shows by default: the built-in three. A site's own are passed in (kinds.ts kindsOf). */
+const defaultKinds: readonly Kind[] = builtInKinds;
+
+/**
+ * Adds up daily stats hashes (field → number) into figures per kind, in all, and per worker. Figures of a kind not in
+ * `kinds` (one since removed from the config) are left out.
+ */
+export function totals(days: Record<string, number>[], kinds: readonly Kind[] = defaultKinds): Totals {
   const out: Totals = {
-    kinds: { repair: zeroKind(), cleaning: zeroKind(), meal: zeroKind() },
+    kinds: Object.fromEntries(kinds.map((k) => [k, zeroKind()])),
     all: zeroKind(),
     workers: {},
   };
@@ -137,8 +145,8 @@ export function totals(days: Record<string, number>[]): Totals {
         continue;
       }
       const f = kindField[parts[0]];
-      const k = parts[1] as Kind;
-      if (!f || parts.length !== 2 || !out.kinds[k]) continue;
+      const k = parts[1];
+      if (!f || parts.length !== 2 || !Object.hasOwn(out.kinds, k)) continue;
       out.kinds[k][f] += n;
       out.all[f] += n;
     }
@@ -167,13 +175,24 @@ export function isOverdue(t: Task, targets: Targets, now: number): boolean {
   return false;
 }
 
-export function openWork(active: Task[], total: number, targets: Targets, now: number, oldestShown = 3): OpenWork {
+export function openWork(
+  active: Task[],
+  total: number,
+  targets: Targets,
+  now: number,
+  oldestShown = 3,
+  kinds: readonly Kind[] = defaultKinds,
+): OpenWork {
   const counts = { open: 0, claimed: 0, on_hold: 0, done: 0 };
-  const overdue: Record<Kind, number> = { repair: 0, cleaning: 0, meal: 0 };
+  const overdue: Record<Kind, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
+  let overdueTotal = 0;
   const unfinished: Task[] = [];
   for (const t of active) {
     if (t.state in counts) counts[t.state as keyof typeof counts]++;
-    if (isOverdue(t, targets, now)) overdue[t.kind]++;
+    if (isOverdue(t, targets, now)) {
+      overdue[t.kind] = (overdue[t.kind] ?? 0) + 1;
+      overdueTotal++;
+    }
     if (t.state === 'open' || t.state === 'claimed' || t.state === 'on_hold') unfinished.push(t);
   }
   const oldest = unfinished
@@ -183,7 +202,7 @@ export function openWork(active: Task[], total: number, targets: Targets, now: n
   return {
     counts,
     overdue,
-    overdueTotal: overdue.repair + overdue.cleaning + overdue.meal,
+    overdueTotal,
     oldest,
     unread: Math.max(0, total - active.length),
   };
@@ -281,11 +300,15 @@ export interface DailySeries {
   finishHours: (number | null)[];
 }
 
-export function dailySeries(dates: string[], days: Map<string, Record<string, number>>): DailySeries {
-  const reported = { repair: [], cleaning: [], meal: [] } as Record<Kind, number[]>;
+export function dailySeries(
+  dates: string[],
+  days: Map<string, Record<string, number>>,
+  kinds: readonly Kind[] = defaultKinds,
+): DailySeries {
+  const reported: Record<Kind, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
   const finishHours: (number | null)[] = [];
   for (const d of dates) {
-    const t = totals([days.get(d) ?? {}]);
+    const t = totals([days.get(d) ?? {}], kinds);
     for (const k of kinds) reported[k].push(t.kinds[k].reported);
     finishHours.push(t.all.finished ? Math.round((t.all.finishMs / t.all.finished / 3_600_000) * 10) / 10 : null);
   }
@@ -296,6 +319,8 @@ export function dailySeries(dates: string[], days: Map<string, Record<string, nu
 
 export interface DigestFigures {
   org: string;
+  /** The site's kinds with their names, in the order shown (default: the built-in three). */
+  kinds?: readonly KindInfo[];
   period: Period;
   span: Span;
   prev?: Span;

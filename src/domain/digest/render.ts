@@ -1,10 +1,9 @@
 // The director's digest (日报) and the weekly / monthly summaries (周报 / 月报), the text: the figures (figures.ts)
 // as a short Simplified-Chinese markdown text that reads well on a phone, and the cuts for the surfaces that take it.
 // Pure functions; nothing here does I/O.
-import { kinds } from '../../config/schema.js';
 import { weekday } from '../../scheduler/calendar.js';
 import type { Task } from '../tasks/task.js';
-import { kindLabel } from '../tasks/texts.js';
+import { builtInKindList, kindName } from '../kinds.js';
 import type { DigestFigures, Period, Span } from './figures.js';
 
 export const periodTitle: Record<Period, string> = { day: '日报', week: '周报', month: '月报' };
@@ -50,13 +49,13 @@ function openState(t: Task): string {
   return t.state === 'open' ? '待接单' : t.state === 'on_hold' ? '挂起' : '处理中';
 }
 
-function brief(t: Task, max = 14): string {
+function brief(t: Task, label: (kind: string) => string, max = 14): string {
   const where = t.place ? `【${t.place}】` : '';
   const chars = Array.from(
     t.place && t.text.startsWith(t.place) ? t.text.slice(t.place.length).replace(/^[\s,，。:：]+/, '') : t.text,
   );
   const what = chars.length > max ? chars.slice(0, max - 1).join('') + '…' : chars.join('');
-  return `#${t.id} ${kindLabel[t.kind]}${where}${what}`;
+  return `#${t.id} ${label(t.kind)}${where}${what}`;
 }
 
 /**
@@ -67,6 +66,8 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   const L: string[] = [];
   const prevWord = f.period === 'week' ? '上周' : '上月同期';
   const cmp = !!f.prev && !!f.prevTasks;
+  const kinds = f.kinds ?? builtInKindList;
+  const label = (kind: string) => kinds.find((k) => k.id === kind)?.name ?? kindName(kind);
   L.push(`**${f.org} · 后勤${periodTitle[f.period]}**`);
   L.push(cmp ? `${spanLabel(f.span)}，括号内为与${prevWord}（${spanLabel(f.prev!)}）相比` : spanLabel(f.span));
 
@@ -77,12 +78,11 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   if (t.all.reported + t.all.claimed + t.all.finished + t.all.accepted === 0 && f.open.overdueTotal === 0) {
     L.push(f.period === 'day' ? '当日无新工单' : '本期无工单');
   } else {
-    for (const k of kinds) {
+    for (const { id: k, name: kindTitle } of kinds) {
       const x = t.kinds[k];
-      if (x.reported + x.claimed + x.finished + x.accepted + f.open.overdue[k] === 0) continue;
-      L.push(
-        `${kindLabel[k]}　报 ${x.reported} · 接 ${x.claimed} · 完 ${x.finished} · 验 ${x.accepted} · 超时 ${f.open.overdue[k]}`,
-      );
+      const late = f.open.overdue[k] ?? 0;
+      if (!x || x.reported + x.claimed + x.finished + x.accepted + late === 0) continue;
+      L.push(`${kindTitle}　报 ${x.reported} · 接 ${x.claimed} · 完 ${x.finished} · 验 ${x.accepted} · 超时 ${late}`);
     }
     const a = t.all;
     L.push(
@@ -133,7 +133,7 @@ export function renderDigest(f: DigestFigures, name: (id: string) => string): st
   if (f.open.oldest.length) {
     L.push('最久未完成');
     for (const o of f.open.oldest)
-      L.push(`> ${brief(o.task)} · ${openState(o.task)} ${shortDuration(o.ageMs)}${o.overdue ? ' ⚠' : ''}`);
+      L.push(`> ${brief(o.task, label)} · ${openState(o.task)} ${shortDuration(o.ageMs)}${o.overdue ? ' ⚠' : ''}`);
   }
 
   // 检查

@@ -19,6 +19,7 @@ import {
 } from './figures.js';
 import { periodTitle, renderDigest } from './render.js';
 import { chartPng, type ChartFont } from './chart.js';
+import { builtInKindList, type KindInfo } from '../kinds.js';
 import type { Message } from '../messages.js';
 import type { Roster } from '../roster.js';
 import { addDays } from '../../scheduler/calendar.js';
@@ -30,6 +31,8 @@ export interface DigestOptions {
   targets: Targets;
   lowRating: number;
   name: (id: string) => string;
+  /** The site's kinds of work with their names (default: repair, cleaning, meal). */
+  kinds?: readonly KindInfo[];
   /** Open tasks read at most (oldest first); the rest are only counted. */
   activeLimit?: number;
 }
@@ -52,6 +55,7 @@ export function digestOptions(config: Config, roster: Roster): DigestOptions {
       urgent: { claim: s.urgent.claimTarget, finish: s.urgent.finishTarget },
     },
     lowRating: config.meals.lowRating,
+    kinds: roster.kinds,
     name: (id) => roster.name(id),
   };
 }
@@ -81,6 +85,10 @@ export class Digests {
     private font?: ChartFont | null,
   ) {}
 
+  private get kinds(): readonly KindInfo[] {
+    return this.opts.kinds ?? builtInKindList;
+  }
+
   today(now = Date.now()): string {
     return dayOf(now, this.opts.timezone);
   }
@@ -105,16 +113,18 @@ export class Digests {
       prev ? this.source.meals(prev.dates) : undefined,
     ]);
     const pick = (s: Span) => s.dates.map((d) => days.get(d) ?? {});
+    const kinds = this.kinds.map((k) => k.id);
     const figures: DigestFigures = {
       org: this.opts.org,
+      kinds: this.kinds,
       period,
       span,
       prev,
       now,
       targets: this.opts.targets,
-      tasks: totals(pick(span)),
-      prevTasks: prev ? totals(pick(prev)) : undefined,
-      open: openWork(active.tasks, active.total, this.opts.targets, asOf),
+      tasks: totals(pick(span), kinds),
+      prevTasks: prev ? totals(pick(prev), kinds) : undefined,
+      open: openWork(active.tasks, active.total, this.opts.targets, asOf, undefined, kinds),
       checklists: checklistFigures(sheets),
       prevChecklists: prevSheets ? checklistFigures(prevSheets) : undefined,
       meals: mealFigures(meals, this.opts.lowRating),
@@ -149,9 +159,13 @@ export class Digests {
   }
 
   chart(f: DigestFigures, days: Map<string, Record<string, number>>): Buffer {
-    const series = dailySeries(f.span.dates, days);
+    const series = dailySeries(
+      f.span.dates,
+      days,
+      this.kinds.map((k) => k.id),
+    );
     const title = `${f.org} 后勤${periodTitle[f.period]} ${f.span.from.slice(5)} 至 ${f.span.to.slice(5)}`;
-    return chartPng({ title, series, finishTargetMs: f.targets.normal.finish }, this.font);
+    return chartPng({ title, series, finishTargetMs: f.targets.normal.finish, kinds: this.kinds }, this.font);
   }
 }
 

@@ -4,8 +4,10 @@ import { stateLabel } from './task.js';
 import type { Card } from '../messages.js';
 import type { Roster } from '../roster.js';
 import { clockIn } from '../roster.js';
+import { kindName } from '../kinds.js';
 
-export const kindLabel = { repair: '报修', cleaning: '保洁', meal: '餐评' } as const;
+/** Kind names by id: 报修, 保洁, 餐评 and the kinds the loaded config adds (domain/kinds.ts). */
+export { kindLabel, kindName } from '../kinds.js';
 
 /** The description without the place it starts with ("小一班 空调不制冷" under 【小一班】 reads twice otherwise). */
 export function what(t: Pick<Task, 'place' | 'text'>): string {
@@ -16,13 +18,13 @@ export function what(t: Pick<Task, 'place' | 'text'>): string {
 
 export function summary(t: Task): string {
   const where = t.place ? `【${t.place}】` : '';
-  return `#${t.id} ${t.urgent ? '🔴紧急 ' : ''}${kindLabel[t.kind]}${where}${what(t)}`;
+  return `#${t.id} ${t.urgent ? '🔴紧急 ' : ''}${kindName(t.kind)}${where}${what(t)}`;
 }
 
 export function claimCard(t: Task, roster: Roster): Card {
   return {
     ref: `t${t.id}`,
-    title: `${t.urgent ? '紧急' : '新'}${kindLabel[t.kind]} #${t.id}`,
+    title: `${t.urgent ? '紧急' : '新'}${kindName(t.kind)} #${t.id}`,
     description: what(t).slice(0, 100),
     fields: [
       { label: '地点', value: t.place ?? '未说明' },

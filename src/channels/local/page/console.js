@@ -16,6 +16,8 @@ const STATE_LABEL = {
 };
 const STATE_ORDER = ['open', 'claimed', 'on_hold', 'done', 'accepted', 'cancelled'];
 const KIND_LABEL = { repair: '报修', cleaning: '保洁', meal: '餐评' };
+/** The site's name for a kind (运送, 医废收运 …), from the roster; the built-in names until it has loaded. */
+const kindLabel = (id) => roster.kinds?.find((k) => k.id === id)?.name ?? KIND_LABEL[id] ?? id;
 const STEP_LABEL = { remind: '提醒班组', assign: '按值班派单', escalate: '上报主任', autoaccept: '自动验收' };
 const ROLE_LABEL = {
   teacher: '老师',
@@ -537,7 +539,7 @@ function renderTask(t) {
       'div',
       { class: 'task-top' },
       h('span', { class: 'task-id', text: `#${t.id}` }),
-      h('span', { class: 'tag', text: KIND_LABEL[t.kind] ?? t.kind }),
+      h('span', { class: 'tag', text: kindLabel(t.kind) }),
       t.urgent ? h('span', { class: 'tag tag-urgent', text: '紧急' }) : null,
       h('span', { class: `state state-${t.state}`, text: STATE_LABEL[t.state] ?? t.state }),
     ),
