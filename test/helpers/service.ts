@@ -17,9 +17,12 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Writes a copy of config/example.yaml with changes for the test (e.g. short timers) and returns its path. */
-export function testConfig(change: (cfg: Record<string, any>) => void): string {
-  const cfg = parse(readFileSync(join(ROOT, 'config', 'example.yaml'), 'utf8')) as Record<string, any>;
+/**
+ * Writes a copy of config/example.yaml (or another file in config/, such as example-hospital.yaml) with changes for
+ * the test (e.g. short timers) and returns its path.
+ */
+export function testConfig(change: (cfg: Record<string, any>) => void, base = 'example.yaml'): string {
+  const cfg = parse(readFileSync(join(ROOT, 'config', base), 'utf8')) as Record<string, any>;
   change(cfg);
   const dir = mkdtempSync(join(tmpdir(), 'houqin-cfg-'));
   const file = join(dir, 'config.yaml');
