@@ -9,7 +9,7 @@
 // tokens, an unknown webhook key, throttling (45009), unknown recipients, and failures injected with failNext —
 // those are the world misbehaving, and the tests look at `errcode` for them.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface FakeWecomOptions {
@@ -29,6 +29,8 @@ export type RequestKind =
   | 'webhook.send'
   | 'response_url'
   | 'media.upload'
+  | 'media.get'
+  | 'media.download'
   | 'unknown';
 
 export interface Recorded {
@@ -88,6 +90,14 @@ export interface FakeWecom {
   revokeTokens(): void;
   /** A file taken by media/upload, by its media_id. */
   uploaded(mediaId: string): UploadedMedia | undefined;
+  /**
+   * A picture as an AI-bot callback links it (wecom.md §3.2): the returned URL serves `data` AES-256-CBC encrypted
+   * with `aesKey` (the callback's EncodingAESKey; IV = the key's first 16 bytes, PKCS#7 to 32-byte blocks) for
+   * `ttlMs` (default 5 minutes), then answers 403 like an expired link. Without `aesKey` the bytes go as they are.
+   */
+  serveImage(data: Buffer, opts?: { aesKey?: string; ttlMs?: number }): string;
+  /** A picture a person sent the app: its MediaId, which GET /cgi-bin/media/get then serves (valid 3 days there). */
+  userMedia(data: Buffer, type?: 'image' | 'voice' | 'video' | 'file'): string;
   close(): Promise<void>;
 }
 
@@ -481,6 +491,7 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
   const sockets = new Set<Socket>();
   let msgSeq = 0;
   const media = new Map<string, UploadedMedia>(); // media_id → the file (valid 3 days on the real server; forever here)
+  const links = new Map<string, { data: Buffer; until: number }>(); // AI-bot picture links: id → encrypted bytes
 
   function take<T extends { left: number }>(m: Map<RequestKind, T[]>, kind: RequestKind): T | undefined {
     const q = m.get(kind);
@@ -853,8 +864,75 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
         return 'response_url';
       case '/cgi-bin/media/upload':
         return 'media.upload';
+      case '/cgi-bin/media/get':
+        return 'media.get';
       default:
-        return 'unknown';
+        return path.startsWith('/aibot/media/') ? 'media.download' : 'unknown';
+    }
+  }
+
+  /**
+   * GET /cgi-bin/media/get?access_token&media_id (a temporary media file, the bytes themselves; JSON with an errcode
+   * when it cannot be had), and GET <picture link> (AI bot, §3.2). Both answer binary, so they are served here.
+   */
+  function serveMedia(
+    kind: 'media.get' | 'media.download',
+    method: string,
+    u: URL,
+    query: Record<string, string>,
+    at: number,
+    res: ServerResponse,
+  ): void {
+    const c = new Checker();
+    let status = 200;
+    let errcode = 0;
+    let file: { data: Buffer; type: string } | undefined;
+    if (method !== 'GET') c.add(`${kind} must be GET (got ${method})`, E.requireGet);
+    if (kind === 'media.get') {
+      const tokenErr = checkToken(c, query);
+      if (tokenErr) errcode = tokenErr;
+      else if (!query.media_id) c.add('media_id query parameter is missing', E.invalidMediaId);
+      else if (!media.has(query.media_id))
+        c.add(`media_id ${JSON.stringify(query.media_id)} was not issued by this server`, E.invalidMediaId);
+      else file = { data: media.get(query.media_id)!.data, type: media.get(query.media_id)!.contentType };
+    } else {
+      const link = links.get(u.pathname.slice('/aibot/media/'.length));
+      if (!link) status = 404;
+      else if (Date.now() > link.until)
+        status = 403; // the link lived its 5 minutes
+      else file = { data: link.data, type: 'application/octet-stream' };
+    }
+    if (c.problems.length) errcode = c.problems[0].errcode;
+    const injected = take(failures, kind);
+    if (injected) {
+      errcode = injected.errcode;
+      if (kind === 'media.download') status = 500;
+    }
+    requests.push({
+      kind,
+      method,
+      path: u.pathname,
+      query,
+      body: undefined,
+      rawBody: file && !errcode && status === 200 ? `<${file.data.length} bytes>` : '',
+      at,
+      errcode: status === 200 ? errcode : -1,
+      violations: c.problems.map((p) => p.msg),
+    });
+    notify();
+    if (status !== 200) {
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(`<Error><Code>${status === 403 ? 'AccessDenied' : 'NoSuchKey'}</Code></Error>`);
+    } else if (errcode || !file) {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errcode: errcode || E.invalidMediaId, errmsg: ERRMSG[errcode] ?? 'invalid media_id' }));
+    } else {
+      res.writeHead(200, {
+        'content-type': file.type || 'application/octet-stream',
+        'content-length': file.data.length,
+        'content-disposition': 'attachment; filename="media"',
+      });
+      res.end(file.data);
     }
   }
 
@@ -890,6 +968,10 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       query[k] = v;
     });
     const kind = classify(u.pathname);
+    if (kind === 'media.get' || kind === 'media.download') {
+      req.resume(); // no body to read; drain whatever came
+      return serveMedia(kind, method, u, query, at, res);
+    }
     const { raw, buf, tooBig } = await readBody(req, kind === 'media.upload' ? MAX_UPLOAD_BYTES : MAX_BODY_BYTES);
     const c = new Checker();
     let body: any;
@@ -1041,6 +1123,33 @@ export async function startFakeWecom(opts: FakeWecomOptions): Promise<FakeWecom>
       holds.set(kind, q);
     },
     uploaded: (mediaId) => media.get(mediaId),
+    serveImage(data, o = {}) {
+      let body = data;
+      if (o.aesKey) {
+        const key = Buffer.from(`${o.aesKey}=`, 'base64');
+        const n = 32 - (data.length % 32); // PKCS#7 to 32-byte blocks, a whole block when already aligned
+        const c = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+        c.setAutoPadding(false);
+        body = Buffer.concat([c.update(Buffer.concat([data, Buffer.alloc(n, n)])), c.final()]);
+      }
+      const id = randomBytes(12).toString('hex');
+      links.set(id, { data: body, until: Date.now() + (o.ttlMs ?? 5 * 60_000) });
+      return `${url}/aibot/media/${id}?sign=${randomBytes(8).toString('hex')}`;
+    },
+    userMedia(data, type = 'image') {
+      const mediaId = `fake-user-${type}-${randomBytes(12).toString('hex')}`;
+      const png = data.subarray(0, 4).toString('latin1') === '\x89PNG';
+      media.set(mediaId, {
+        mediaId,
+        type,
+        filename: 'user',
+        contentType: type === 'image' ? (png ? 'image/png' : 'image/jpeg') : 'application/octet-stream',
+        bytes: data.length,
+        md5: createHash('md5').update(data).digest('hex'),
+        data,
+      });
+      return mediaId;
+    },
     revokeTokens() {
       for (const t of tokens.values()) t.revoked = true;
     },

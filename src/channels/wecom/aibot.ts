@@ -2,13 +2,16 @@
 // Transport only: verify, decrypt, turn the payload into an Envelope, answer fast.
 import { z } from 'zod';
 import { VerificationError } from '../../errors.js';
-import type { Envelope } from '../envelope.js';
+import type { Envelope, ImageRef } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
 import { open, seal, sign, type CallbackKeys } from './crypto.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
 import { ok, replayed, surfaceRoutes, verify, type SignedQuery } from './guard.js';
 import { buttonCard } from './render.js';
 import { help } from '../../domain/tasks/texts.js';
+
+/** A picture's link (5 minutes, encrypted with the callback key; long-connection mode adds its own aeskey). */
+const picture = z.object({ url: z.string().optional(), aeskey: z.string().optional() });
 
 const payloadSchema = z.object({
   msgid: z.string().min(1),
@@ -19,11 +22,19 @@ const payloadSchema = z.object({
   msgtype: z.string(),
   text: z.object({ content: z.string() }).optional(),
   voice: z.object({ content: z.string() }).optional(),
+  image: picture.optional(),
   mixed: z
     .object({
-      msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })),
+      msg_item: z.array(
+        z.object({
+          msgtype: z.string(),
+          text: z.object({ content: z.string() }).optional(),
+          image: picture.optional(),
+        }),
+      ),
     })
     .optional(),
+  quote: z.object({ msgtype: z.string(), image: picture.optional() }).optional(),
   event: z
     .object({
       eventtype: z.string(),
@@ -48,8 +59,35 @@ export function stripMention(text: string): string {
 function textOf(p: Payload): string {
   if (p.msgtype === 'text') return stripMention(p.text?.content ?? '');
   if (p.msgtype === 'voice') return p.voice?.content ?? ''; // already transcribed by WeCom: handy with dirty hands
-  if (p.msgtype === 'mixed') return stripMention((p.mixed?.msg_item ?? []).map((i) => i.text?.content ?? '').join(' '));
+  if (p.msgtype === 'mixed')
+    return stripMention(
+      (p.mixed?.msg_item ?? [])
+        .map((i) => i.text?.content ?? '')
+        .filter(Boolean)
+        .join(' '),
+    );
+  if (p.msgtype === 'image') return ''; // the picture is the message (images)
   return `[${p.msgtype}]`;
+}
+
+/**
+ * The pictures of an image or mixed message, and a quoted picture (in a group, @-ing the bot while quoting a photo
+ * someone posted is how a photo reaches us there). Only links here: the worker fetches them (photo-intake.ts).
+ */
+function imagesOf(p: Payload): { images?: ImageRef[] } {
+  if (p.msgtype === 'event' || p.msgtype === 'stream') return {};
+  const pics = [
+    p.msgtype === 'image' ? p.image : undefined,
+    ...(p.msgtype === 'mixed'
+      ? (p.mixed?.msg_item ?? []).map((i) => (i.msgtype === 'image' ? i.image : undefined))
+      : []),
+    p.quote?.msgtype === 'image' ? p.quote.image : undefined,
+  ];
+  const images = pics
+    .filter((x): x is { url: string; aeskey?: string } => !!x?.url)
+    .slice(0, 9)
+    .map((x) => ({ url: x.url, ...(x.aeskey ? { aesKey: x.aeskey } : {}) }));
+  return images.length ? { images } : {};
 }
 
 export function aibotRoutes(ingress: Ingress, keys: { token: string; aesKey: string }): CallbackRoute[] {
@@ -100,6 +138,7 @@ function toEnvelope(p: Payload, now: number): Envelope {
     chat: { id: p.chatid ?? `single:${p.from.userid}`, type: p.chattype ?? 'single' },
     sender: { platformId: p.from.userid },
     responseUrl: p.response_url,
+    ...imagesOf(p),
     receivedAt: now,
   };
   if (p.msgtype === 'event') {

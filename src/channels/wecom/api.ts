@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import { PlatformError } from '../../errors.js';
 import { requestJson } from './http-json.js';
+import { download, type Downloaded } from './download.js';
 import { safeUrl, type Logger } from '../../log.js';
 import type { Keys } from '../../store/keys.js';
 
@@ -107,6 +108,28 @@ export class WecomApi {
     return res.media_id;
   }
 
+  /**
+   * A temporary media file by its media_id (`GET /cgi-bin/media/get`, the picture a person sent the app): the bytes,
+   * at most `maxBytes` (MediaError past that). WeCom answers JSON with an errcode instead of the file when it cannot
+   * give it; a token error refreshes the token once, as in post().
+   */
+  async download(mediaId: string, maxBytes: number): Promise<Buffer> {
+    const url = (token: string) =>
+      `${this.base}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(mediaId)}`;
+    let res = await download(url(await this.token()), maxBytes, this.timeoutMs * 2);
+    let err = errorOf(res);
+    if (err && TOKEN_ERRORS.has(err.errcode)) {
+      this.log.info({ path: '/cgi-bin/media/get', errcode: err.errcode }, 'wecom token rejected; refreshing once');
+      await this.redis.del(this.tokenKey);
+      res = await download(url(await this.token(true)), maxBytes, this.timeoutMs * 2);
+      err = errorOf(res);
+    }
+    if (err) check('/cgi-bin/media/get', err);
+    if (res.status < 200 || res.status >= 300)
+      throw new PlatformError(`HTTP ${res.status} from /cgi-bin/media/get`, -1, res.status >= 500);
+    return res.body;
+  }
+
   /** POST to a full URL that carries its own credential (webhook key, response_url). */
   async postUrl(url: string, body: unknown): Promise<WecomReply> {
     return check(safeUrl(url), await this.fetchJson(url, body));
@@ -135,6 +158,18 @@ export class WecomApi {
     } catch {
       throw new PlatformError(`non-JSON answer from ${safeUrl(url)}`, -1, true);
     }
+  }
+}
+
+/** media/get answers JSON with an errcode instead of the file when it cannot give it. */
+function errorOf(res: Downloaded): WecomReply | undefined {
+  const looksJson = /json|text\/plain/i.test(res.contentType) || res.body.subarray(0, 1).toString() === '{';
+  if (!looksJson || res.body.length > 4096) return undefined;
+  try {
+    const r = JSON.parse(res.body.toString('utf8')) as WecomReply;
+    return typeof r.errcode === 'number' && r.errcode !== 0 ? r : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 // WeCom self-built app (自建应用) callbacks: encrypted XML, receive id = corp id (protocols/wecom.md §2, §4.3).
-// 1:1 text messages are handed off; template_card_event clicks are handled at once and the clicked card is
-// updated through the API with the click's one-use response_code.
+// 1:1 text, voice and image messages are handed off (an image as its MediaId, fetched by the worker);
+// template_card_event clicks are handled at once and the clicked card is updated through the API with the click's
+// one-use response_code.
 import { XMLParser } from 'fast-xml-parser';
 import { VerificationError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
@@ -74,6 +75,20 @@ function toEnvelope(m: Record<string, unknown>, from: string, type: string, now:
       chat,
       sender: { platformId: from },
       text: str(m.Content),
+      receivedAt: now,
+    };
+  }
+  if (type === 'image' && str(m.MediaId)) {
+    // The picture itself is fetched by the worker with media/get (valid 3 days), not here (photo-intake.ts).
+    const msgId = str(m.MsgId) || `${from}-${str(m.CreateTime)}`;
+    return {
+      id: `wecom:app:${msgId}`,
+      channel: 'wecom',
+      surface: 'app',
+      msgId,
+      chat,
+      sender: { platformId: from },
+      images: [{ mediaId: str(m.MediaId) }],
       receivedAt: now,
     };
   }

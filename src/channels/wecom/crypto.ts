@@ -106,3 +106,23 @@ function decryptCbc({ key, ecb }: Cipher, data: Buffer): Buffer {
   for (let i = 0; i < 16; i++) out[i] ^= key[i];
   return out;
 }
+
+/**
+ * A picture or file an AI-bot callback points to (wecom.md §3.2): its bytes are AES-256-CBC with the callback's
+ * EncodingAESKey (or, in long-connection mode, the `aeskey` given next to the url), IV = the key's first 16 bytes,
+ * PKCS#7-padded to 32-byte blocks — the same scheme as callbacks, without the random prefix, length or receive id.
+ * Throws on a wrong key or damaged data (the padding does not check out).
+ */
+export function decryptMedia(aesKey: string, data: Buffer): Buffer {
+  const key = Buffer.from(aesKey + (aesKey.length === 43 ? '=' : ''), 'base64');
+  if (key.length !== 32) throw new Error('the media key does not decode to 32 bytes');
+  if (data.length === 0 || data.length % 16 !== 0) throw new Error('encrypted media length is not a multiple of 16');
+  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+  d.setAutoPadding(false);
+  const plain = Buffer.concat([d.update(data), d.final()]);
+  const pad = plain[plain.length - 1];
+  if (pad < 1 || pad > 32 || pad > plain.length) throw new Error('bad padding after decrypting media');
+  for (let i = plain.length - pad; i < plain.length; i++)
+    if (plain[i] !== pad) throw new Error('bad padding after decrypting media');
+  return plain.subarray(0, plain.length - pad);
+}
