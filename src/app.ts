@@ -33,6 +33,12 @@ import { targetsOf } from './store/stats.js';
 import { digestsFor } from './domain/digest/service.js';
 import { mountExport } from './http/admin.js';
 import { exportMonth } from './ledger/export.js';
+import { MediaStore } from './store/media.js';
+import { PhotoStore } from './store/photos.js';
+import { PhotoIntake } from './channels/photo-intake.js';
+import { WecomMedia } from './channels/wecom/media.js';
+import { PhotoConversation, followCards } from './domain/tasks/photos.js';
+import { photoLink } from './channels/local/photos.js';
 
 export interface Houqin {
   settings: Settings;
@@ -77,19 +83,31 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const side = new SideStore(redis, k);
   const service = new TaskService(tasks, side, roster, createParser(config), digestsFor(tasks, roster));
   const dispatcher = new Dispatcher(tasks, roster);
+  // Photos: bytes in the media folder, hashes in Redis (src/store/media.ts, photos.ts).
+  const media = new MediaStore(settings.media.dir, settings.media.maxBytes);
+  const photos = new PhotoStore(redis, prefix);
 
   const channels: Channel[] = [];
   const w = settings.wecom;
-  if (config.channels.wecom.enabled && (w.aibot || w.app)) channels.push(new WecomChannel(w, roster, redis, k, log));
+  const wecomOn = config.channels.wecom.enabled && (w.aibot || w.app);
+  if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
   const queues = new Queues(fast, prefix, channels, log, k);
+  queues.onApply((o) => followCards(photos, tasks, o));
+  const intake = new PhotoIntake(
+    media,
+    photos,
+    { wecom: wecomOn ? new WecomMedia(w, redis, k, log, settings.media.maxBytes) : undefined },
+    log,
+  );
   const calendar = new SchoolCalendar(config.calendar, config.org.timezone);
   // Checklist answers, 答复 and meal scores read messages before the command parser (and leave commands alone).
   const answersParser = createParser(config);
   const meals = new MealStore(redis, prefix);
+  service.use(new PhotoConversation(photos, tasks, roster)); // first: a picture is nobody else's answer
   service.use(
     new ChecklistAnswers({
       store: new ChecklistStore(redis, prefix),
@@ -148,17 +166,33 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const persistence = await checkPersistence(redis, log);
       const { role } = settings;
       if (role !== 'receiver') {
-        await queues.startWorkers({ service, dispatcher, redisUrl: settings.redisUrl });
+        await queues.startWorkers({
+          service,
+          dispatcher,
+          redisUrl: settings.redisUrl,
+          prepare: (env) => intake.resolve(env),
+        });
         await scheduler.start(settings.redisUrl);
       }
       const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn
         ? [
             (r: Parameters<typeof mountConsole>[0]) =>
-              mountConsole(r, { ingress, roster, tasks, queues, chats, hub, jobs, token: settings.consoleToken }),
+              mountConsole(r, {
+                ingress,
+                roster,
+                tasks,
+                queues,
+                chats,
+                hub,
+                jobs,
+                token: settings.consoleToken,
+                media,
+                photos,
+              }),
           ]
         : [];
       if (settings.adminToken) {
-        const ledger = { redis, tasks, config, roster };
+        const ledger = { redis, tasks, config, roster, photoUrl: photoLink(settings.publicUrl) };
         mount.push((r) =>
           mountExport(
             r,

@@ -25,6 +25,10 @@ export interface Settings {
   /** Max age of a signed callback before it is refused as stale. */
   maxSkewMs: number;
   bodyLimitBytes: number;
+  /** Photos people send: the folder every instance reads and writes (a shared volume), and the largest photo kept. */
+  media: { dir: string; maxBytes: number };
+  /** How people reach this service (links to photos in the ledger); default http://127.0.0.1:<PORT>. */
+  publicUrl: string;
   adminToken?: string;
   consoleToken?: string;
   /** NODE_ENV=production or a host reachable from other machines: the console then needs a token. */
@@ -101,6 +105,12 @@ function int(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function positive(env: Env, name: string, fallback: number): number {
+  const n = int(env, name, fallback);
+  if (n === 0) throw new ConfigError(`environment variable ${name} must be more than 0`);
+  return n;
+}
+
 export function loadSettings(
   env: Env,
   configPath = env.HOUQIN_CONFIG || DEFAULT_CONFIG,
@@ -153,6 +163,11 @@ export function loadSettings(
     wecom,
     maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,
     bodyLimitBytes: int(env, 'HOUQIN_BODY_LIMIT', 64 * 1024),
+    media: {
+      dir: env.HOUQIN_MEDIA_DIR || './data/media',
+      maxBytes: positive(env, 'HOUQIN_MEDIA_MAX_BYTES', 10 * 1024 * 1024),
+    },
+    publicUrl: (env.HOUQIN_PUBLIC_URL || `http://127.0.0.1:${int(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
     adminToken: env.HOUQIN_ADMIN_TOKEN || undefined,
     consoleToken: env.HOUQIN_CONSOLE_TOKEN || undefined,
     exposed: env.NODE_ENV === 'production' || !loopback,

@@ -18,7 +18,10 @@ export type Message =
   | { type: 'markdown'; text: string }
   | { type: 'card'; card: Card }
   /** A picture (the digest's chart): PNG bytes as base64, and words for where no picture can be shown. */
-  | { type: 'image'; png: string; alt: string };
+  | { type: 'image'; png: string; alt: string }
+  /** A photo someone sent, by the hash of its file in the media folder (src/store/media.ts); `alt` where no picture
+   * can be shown. The bytes stay out of the queues: each channel reads them when it sends. */
+  | { type: 'photo'; photo: string; alt: string };
 
 /** The conversation a message came from, so a reply can go back the way it came. */
 export interface ReplyHandle {

@@ -16,6 +16,7 @@ import { recordKeys } from '../domain/records.js';
 import type { Roster } from '../domain/roster.js';
 import { stateLabel, type Task, type TaskEvent } from '../domain/tasks/task.js';
 import type { TaskStore } from '../store/tasks.js';
+import { PhotoStore, type TaskPhoto } from '../store/photos.js';
 import { calendarDate, monthBounds, WallClock } from './time.js';
 
 export interface LedgerDeps {
@@ -23,6 +24,8 @@ export interface LedgerDeps {
   tasks: TaskStore;
   config: Config;
   roster: Roster;
+  /** A link to a stored photo (GET /console/api/photos/<hash> on the service); without it the 照片 column has counts only. */
+  photoUrl?: (hash: string) => string;
 }
 
 export interface LedgerResult {
@@ -268,6 +271,7 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
     { header: '完工备注', width: 20, wrap: true },
     { header: '来源', width: 12 },
     { header: '关联检查', width: 14 },
+    { header: '照片', width: 16 },
     { header: '处理经过', width: 60, wrap: true },
   ];
   const taskSheet = new SheetWriter(
@@ -283,6 +287,7 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
     from,
     to,
     async (tasks, logs) => {
+      const photos = await PhotoStore.of(d.tasks).forTasks(tasks.map((t) => t.id));
       tasks.forEach((t, i) => {
         const log = logs[i];
         let day = '';
@@ -318,6 +323,7 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
           t.note ?? '',
           surfaceLabel[t.source.surface] ?? t.source.surface ?? '',
           t.checklist ?? '',
+          photoCell(photos.get(t.id), d.photoUrl),
           history.join('\n'),
         ]);
       });
@@ -451,6 +457,19 @@ async function eachBatch(
     } else await fn(tasks, logs);
     if (ids.length < BATCH) return;
   }
+}
+
+/**
+ * The 照片 cell: how many (现场 / 完工), a hyperlink to the first. A link, not the pictures: the streaming writer
+ * cannot place images in cells, and a month of photos (up to 10 MB each) would make the workbook huge.
+ */
+function photoCell(list: TaskPhoto[] | undefined, url: ((hash: string) => string) | undefined): unknown {
+  if (!list?.length) return '';
+  const report = list.filter((p) => p.kind === 'report').length;
+  const done = list.length - report;
+  const text = [report ? `现场 ${report} 张` : '', done ? `完工 ${done} 张` : ''].filter(Boolean).join('，');
+  const first = list.find((p) => p.kind === 'done') ?? list[0];
+  return url ? { text, hyperlink: url(first.hash), tooltip: '打开照片（需要能访问后勤助手的控制台）' } : text;
 }
 
 function assignedHow(t: Task, name: (id: string | undefined) => string | undefined): string {

@@ -99,8 +99,16 @@ export class Queues {
     return (await this.handoff.accept(env, replay)) !== 'replay';
   }
 
+  /** Steps every Outcome goes through before it is carried out (app.ts: a task's photos follow its cards). */
+  private beforeApply: ((o: Outcome) => Promise<void>)[] = [];
+
+  onApply(step: (o: Outcome) => Promise<void>): void {
+    this.beforeApply.push(step);
+  }
+
   /** Carries out an Outcome. `base` makes every job id deterministic for the job that produced it. */
   async apply(o: Outcome, base: string): Promise<void> {
+    for (const step of this.beforeApply) await step(o);
     const adds: Promise<unknown>[] = [];
     mergeReplies(o.messages).forEach((m, i) => {
       const via = this.channels.filter((c) => c.reaches(m.to));
@@ -139,6 +147,8 @@ export class Queues {
     dispatcher: Dispatcher;
     redisUrl: string;
     concurrency?: number;
+    /** A received message's first step in the worker, before the service (photo-intake.ts: fetch its pictures). */
+    prepare?: (env: Envelope) => Promise<Envelope>;
   }): Promise<void> {
     const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
       // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
@@ -158,7 +168,8 @@ export class Queues {
       this.workers.push(w);
     };
     const c = deps.concurrency ?? 16;
-    const handle = async (env: Envelope) => this.apply(await deps.service.handle(env), env.id);
+    const prepare = deps.prepare ?? (async (env: Envelope) => env);
+    const handle = async (env: Envelope) => this.apply(await deps.service.handle(await prepare(env)), env.id);
     // Received messages are handled straight off the stream (pump.ts); the inbox queue has only their retries.
     make<Envelope>(queueNames.inbox, (job) => handle(envelopeSchema.parse(job.data)), 4);
     for (const kind of routeQueues) {

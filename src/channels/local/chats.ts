@@ -15,6 +15,8 @@ export interface LocalMessage {
   card?: Card;
   /** type 'image': the picture as a data URL ("data:image/png;base64,…"), usable as an <img src>. */
   image?: string;
+  /** type 'image': a photo someone sent, by its hash; the page shows GET /console/api/photos/<hash>. */
+  photo?: string;
 }
 
 export type LocalEvent =
@@ -45,7 +47,7 @@ export class LocalChats {
   async post(
     chat: string,
     from: Sender,
-    body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string },
+    body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string; photo?: string },
     at = Date.now(),
   ): Promise<LocalMessage> {
     const data = JSON.stringify({
@@ -54,6 +56,7 @@ export class LocalChats {
       type: body.type,
       text: body.text,
       ...(body.image ? { image: body.image } : {}),
+      ...(body.photo ? { photo: body.photo } : {}),
     });
     const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
     const message: LocalMessage = {
@@ -64,6 +67,7 @@ export class LocalChats {
       type: body.type,
       text: body.text,
       ...(body.image ? { image: body.image } : {}),
+      ...(body.photo ? { photo: body.photo } : {}),
     };
     if (body.card) {
       await this.redis.set(this.cardKey(chat, id), JSON.stringify(body.card), 'EX', 30 * 86_400);

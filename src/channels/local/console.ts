@@ -14,6 +14,9 @@ import type { Queues } from '../../queues/runtime.js';
 import type { LocalChats } from './chats.js';
 import type { EventHub } from './hub.js';
 import { dmChat } from './sender.js';
+import type { MediaStore } from '../../store/media.js';
+import type { PhotoStore } from '../../store/photos.js';
+import { mountPhotoRoute, takeUpload, uploadBodyLimit } from './photos.js';
 
 export interface ScheduledJobs {
   list(): { name: string; title: string; schedule: string; enabled: boolean; everyDay: boolean; next?: number }[];
@@ -29,6 +32,9 @@ export interface ConsoleDeps {
   hub: EventHub;
   jobs: ScheduledJobs;
   token?: string;
+  /** Photos: uploads are stored here, and served from GET /console/api/photos/:hash (photos.ts). */
+  media?: MediaStore;
+  photos?: PhotoStore;
 }
 
 const pageDir = new URL('./page/', import.meta.url);
@@ -39,7 +45,10 @@ const types: Record<string, string> = {
   css: 'text/css; charset=utf-8',
 };
 
-const sendSchema = z.object({ as: z.string(), chat: z.string(), text: z.string().min(1).max(2000) });
+// A message is words, a picture (`image`: a data URL or base64), or both.
+const sendSchema = z
+  .object({ as: z.string(), chat: z.string(), text: z.string().max(2000).optional(), image: z.string().optional() })
+  .refine((b) => !!b.text?.trim() || !!b.image, { message: 'text or image is required', path: ['text'] });
 const clickSchema = z.object({ as: z.string(), chat: z.string(), messageId: z.string(), key: z.string().max(200) });
 const advanceSchema = z.object({
   minutes: z
@@ -64,11 +73,16 @@ function refuse(ctx: Context, status: number, error: string): void {
   ctx.body = { error };
 }
 
-async function json<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
+async function json<T>(ctx: Context, schema: z.ZodType<T>, limit = 16 * 1024): Promise<T | undefined> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await getRawBody(ctx.req, { limit: 16 * 1024, encoding: 'utf8' }));
-  } catch {
+    raw = JSON.parse(await getRawBody(ctx.req, { limit, encoding: 'utf8' }));
+  } catch (e) {
+    if ((e as { type?: string }).type === 'entity.too.large') {
+      ctx.status = 413;
+      ctx.body = { error: `request body over ${limit} bytes (a photo may be at most HOUQIN_MEDIA_MAX_BYTES)` };
+      return undefined;
+    }
     raw = undefined;
   }
   const r = schema.safeParse(raw);
@@ -104,6 +118,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
     }
     await next();
   });
+  if (d.media) mountPhotoRoute(router, d.media);
 
   router.get('/console/api/roster', (ctx) => {
     ctx.body = {
@@ -115,14 +130,18 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   });
 
   router.post('/console/api/messages', async (ctx) => {
-    const b = await json(ctx, sendSchema);
+    const b = await json(ctx, sendSchema, d.media ? uploadBodyLimit(d.media.maxBytes) : undefined);
     if (!b) return;
     const person = roster.person(b.as);
     if (!person || !canUse(b.as, b.chat)) return refuse(ctx, 400, `unknown person "${b.as}" or chat "${b.chat}"`);
+    if (b.image && !d.media) return refuse(ctx, 400, 'photos are not enabled here');
+    const image = b.image && d.media ? await takeUpload(d.media, b.image, d.ingress.log) : undefined;
+    const text = b.text?.trim() ? b.text : undefined;
     const posted = await d.chats.post(
       b.chat,
       { kind: 'person', id: person.id, name: person.name },
-      { type: 'text', text: b.text },
+      // A photo that was not kept (too big, unreadable) shows as 📷; the bot's answer says why.
+      image?.hash ? { type: 'image', text, photo: image.hash } : { type: 'text', text: text ?? '📷' },
     );
     await d.ingress.accept({
       id: `local:console:${b.chat}:${posted.id}`,
@@ -131,10 +150,11 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
       msgId: posted.id,
       chat: { id: b.chat, type: b.chat.startsWith('dm:') ? 'single' : 'group' },
       sender: { platformId: person.id },
-      text: b.text,
+      text,
+      ...(image ? { images: [image] } : {}),
       receivedAt: Date.now(),
     });
-    ctx.body = { id: posted.id };
+    ctx.body = { id: posted.id, ...(image ? { image } : {}) };
   });
 
   router.post('/console/api/click', async (ctx) => {
@@ -196,6 +216,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
 
   router.get('/console/api/tasks', async (ctx) => {
     const [tasks, timers] = await Promise.all([d.tasks.active(500), d.queues.pendingTimers()]);
+    const photos = await d.photos?.forTasks(tasks.map((t) => t.id));
     ctx.body = {
       tasks: tasks.map((t) => ({
         id: t.id,
@@ -208,6 +229,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
         reporter: { id: t.reporter, name: roster.name(t.reporter) },
         ...(t.assignee ? { assignee: { id: t.assignee, name: roster.name(t.assignee) } } : {}),
         acked: t.acked,
+        photos: (photos?.get(t.id) ?? []).map((p) => ({ hash: p.hash, kind: p.kind })),
         // Only timers that would still do something: the claim timers while nobody has taken it on, auto-accept while done.
         timers: timers
           .filter((x) => x.task === t.id)

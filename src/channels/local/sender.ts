@@ -78,6 +78,10 @@ export class LocalChannel implements Channel {
       await this.chats.post(chat, bot, { type: 'image', text: m.alt, image: `data:image/png;base64,${m.png}` });
       return;
     }
+    if (m.type === 'photo') {
+      await this.chats.post(chat, bot, { type: 'image', text: m.alt, photo: m.photo });
+      return;
+    }
     let text = m.text;
     if (m.type === 'text' && m.mention?.length)
       text = `${m.mention.map((p) => `@${this.roster.name(p)}`).join(' ')} ${text}`;

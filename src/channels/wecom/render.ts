@@ -1,6 +1,13 @@
 // Platform-neutral messages → WeCom JSON, within the documented field limits (protocols/wecom.md §4.2, §5).
 import { createHash } from 'node:crypto';
 import type { Card, Message } from '../../domain/messages.js';
+import { sniffImage } from '../../store/media.js';
+
+/** WeCom takes pictures as JPG or PNG only (media/upload and the group robot, wecom.md §5.1, §5.5). */
+export function isJpgOrPng(raw: Buffer): boolean {
+  const mime = sniffImage(raw);
+  return mime === 'image/jpeg' || mime === 'image/png';
+}
 
 const chars = (s: string, max: number) =>
   Array.from(s).length > max
@@ -56,6 +63,7 @@ export function appMessage(m: Message, taskId: string): Record<string, unknown> 
     case 'card':
       return { msgtype: 'template_card', template_card: buttonCard(m.card, taskId) };
     case 'image':
+    case 'photo':
       // An app image needs a media_id from media/upload first (sender.ts does that and uses appImage).
       return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 2048) } };
   }
@@ -87,7 +95,19 @@ export function webhookMessage(m: Message, mentionIds: string[]): Record<string,
         return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
       return { msgtype: 'image', image: { base64: m.png, md5: createHash('md5').update(raw).digest('hex') } };
     }
+    case 'photo':
+      // The bytes are in the media folder: sender.ts reads them and uses webhookImage when they fit.
+      return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
   }
+}
+
+/** The group robot's inline picture: JPG or PNG up to 2 MB (wecom.md §5.1); undefined when it does not fit. */
+export function webhookImage(raw: Buffer): Record<string, unknown> | undefined {
+  if (raw.length > WEBHOOK_IMAGE_MAX_BYTES || !isJpgOrPng(raw)) return undefined;
+  return {
+    msgtype: 'image',
+    image: { base64: raw.toString('base64'), md5: createHash('md5').update(raw).digest('hex') },
+  };
 }
 
 export function cardAsMarkdown(c: Card): string {
@@ -103,6 +123,6 @@ export function cardAsMarkdown(c: Card): string {
 /** AI bot response_url body: markdown only in groups (wecom.md §3.6). */
 export function responseUrlMessage(m: Message): Record<string, unknown> {
   // response_url carries markdown only, and only once: a picture becomes its description.
-  const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.type === 'image' ? m.alt : m.text;
+  const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.type === 'image' || m.type === 'photo' ? m.alt : m.text;
   return { msgtype: 'markdown', markdown: { content: bytes(text, 20480) } };
 }

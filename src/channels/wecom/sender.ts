@@ -12,7 +12,17 @@ import type { Logger } from '../../log.js';
 import type { Keys } from '../../store/keys.js';
 import { RateLimiter } from '../../store/rate.js';
 import { THROTTLED, WecomApi, type WecomReply } from './api.js';
-import { appImage, appMessage, buttonCard, cardTaskId, responseUrlMessage, webhookMessage } from './render.js';
+import type { MediaStore } from '../../store/media.js';
+import {
+  appImage,
+  appMessage,
+  buttonCard,
+  cardTaskId,
+  isJpgOrPng,
+  responseUrlMessage,
+  webhookImage,
+  webhookMessage,
+} from './render.js';
 
 export const WEBHOOK_PER_MINUTE = 20; // wecom.md §5.1
 export const APP_PER_MEMBER_PER_MINUTE = 30; // wecom.md §5.3 — excess is silently dropped by WeCom
@@ -34,6 +44,8 @@ export class WecomChannel implements Channel {
     private redis: Redis,
     private k: Keys,
     private log: Logger,
+    /** Where people's photos are kept (a `photo` message names one by hash). */
+    private media?: MediaStore,
   ) {
     if (settings.app && settings.corpId) {
       this.api = new WecomApi(settings.apiBase, settings.corpId, settings.app.secret, redis, k, log);
@@ -128,7 +140,11 @@ export class WecomChannel implements Channel {
     const body = {
       touser: userid,
       agentid: this.settings.app!.agentId,
-      ...(m.type === 'image' ? appImage(await this.mediaId(m.png)) : appMessage(m, taskId)),
+      ...(m.type === 'image'
+        ? appImage(await this.mediaId(Buffer.from(m.png, 'base64'), 'chart.png', 'image/png'))
+        : m.type === 'photo'
+          ? await this.appPhoto(m)
+          : appMessage(m, taskId)),
       // Identical JSON within 30 minutes is dropped by WeCom: a send retried after a crash is not shown twice.
       enable_duplicate_check: 1,
       duplicate_check_interval: 1800,
@@ -153,14 +169,48 @@ export class WecomChannel implements Channel {
    * A picture goes to a person as a media_id (media/upload, wecom.md §5.5). The id is kept for two and a half of its
    * three days, so the same chart sent to the director and the manager (or a retry) is uploaded once.
    */
-  private async mediaId(pngBase64: string): Promise<string> {
-    const raw = Buffer.from(pngBase64, 'base64');
+  private async mediaId(raw: Buffer, filename: string, contentType: string): Promise<string> {
     const key = `${this.k.prefix}:wecom:media:${createHash('md5').update(raw).digest('hex')}`;
     const cached = await this.redis.get(key);
     if (cached) return cached;
-    const id = await this.api!.upload('image', 'chart.png', raw, 'image/png');
-    await this.redis.set(key, id, 'EX', 60 * 3600);
-    return id;
+    // A photo goes to every worker on duty at once (parallel outbox jobs, maybe on several instances): one uploads,
+    // the others wait for its media_id.
+    const lock = `${key}:lock`;
+    if ((await this.redis.set(lock, '1', 'PX', 30_000, 'NX')) !== 'OK') {
+      for (let i = 0; i < 300; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const id = await this.redis.get(key);
+        if (id) return id;
+        if (!(await this.redis.exists(lock))) break;
+      }
+    }
+    try {
+      const id = await this.api!.upload('image', filename, raw, contentType);
+      await this.redis.set(key, id, 'EX', 60 * 3600);
+      return id;
+    } finally {
+      await this.redis.del(lock);
+    }
+  }
+
+  /** A photo someone sent, read from the media folder; its description when it cannot go as a picture. */
+  private async photoBytes(m: Extract<Message, { type: 'photo' }>): Promise<Buffer | undefined> {
+    const raw = await this.media?.read(m.photo);
+    if (!raw)
+      this.log.warn(
+        { photo: m.photo },
+        'photo not found in the media folder (HOUQIN_MEDIA_DIR must be shared by every instance); its description goes instead',
+      );
+    return raw;
+  }
+
+  /** To a person: uploaded once (media/upload takes JPG or PNG up to 10 MB), then msgtype image. */
+  private async appPhoto(m: Extract<Message, { type: 'photo' }>): Promise<Record<string, unknown>> {
+    const raw = await this.photoBytes(m);
+    if (!raw || !isJpgOrPng(raw) || raw.length > 10 * 1024 * 1024) return appMessage(m, '');
+    const png = raw[0] === 0x89;
+    const name = `photo-${m.photo.slice(0, 12)}.${png ? 'png' : 'jpg'}`;
+    return appImage(await this.mediaId(raw, name, png ? 'image/png' : 'image/jpeg'));
   }
 
   private async sendWebhook(chatId: string, m: Message, ctx: DeliveryContext): Promise<void> {
@@ -172,11 +222,11 @@ export class WecomChannel implements Channel {
       m.type === 'text'
         ? (m.mention ?? []).map((p) => this.roster.person(p)?.wecom).filter((x): x is string => !!x)
         : [];
+    // A photo goes inline when it fits the robot's 2 MB (JPG/PNG), else as its description.
+    const photo = m.type === 'photo' ? await this.photoBytes(m) : undefined;
+    const body = (photo && webhookImage(photo)) || webhookMessage(m, mentions);
     await this.throttled(bucket, WEBHOOK_PER_MINUTE, () =>
-      this.plain.postUrl(
-        `${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`,
-        webhookMessage(m, mentions),
-      ),
+      this.plain.postUrl(`${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, body),
     );
   }
 

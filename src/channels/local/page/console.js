@@ -63,6 +63,12 @@ const el = {
   composer: /** @type {HTMLFormElement} */ ($('composer')),
   input: /** @type {HTMLTextAreaElement} */ ($('input')),
   send: /** @type {HTMLButtonElement} */ ($('send')),
+  photo: /** @type {HTMLInputElement} */ ($('photo')),
+  photoBtn: $('photo-btn'),
+  photoPreview: $('photo-preview'),
+  photoPreviewImg: /** @type {HTMLImageElement} */ ($('photo-preview-img')),
+  photoPreviewName: $('photo-preview-name'),
+  photoRemove: $('photo-remove'),
   chips: $('chips'),
   refresh: $('refresh'),
   boardStatus: $('board-status'),
@@ -83,6 +89,8 @@ let lastId = /** @type {string | null} */ (null);
 let loadSeq = 0; // a newer chat load makes an older one's answer stale
 const unread = new Map(); // chat id → messages that came while another chat was open (own DM only)
 let tasks = [];
+/** The photo chosen to go with the next message, as a data URL. */
+let photo = /** @type {string | null} */ (null);
 
 // ── HTTP ─────────────────────────────────────────────────────────────────────────────────────────────
 async function api(path, body) {
@@ -351,9 +359,38 @@ function renderCard(msg) {
 }
 
 const SAFE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+const PHOTO_HASH = /^[0-9a-f]{64}$/;
+
+/** A stored photo, served by the console API (behind the same token as the rest of it). */
+function photoUrl(hash) {
+  const url = new URL(`photos/${hash}`, API);
+  if (token) url.searchParams.set('token', token);
+  return url.toString();
+}
+
+/** A thumbnail that opens the full photo in a new tab. */
+function thumb(hash, alt) {
+  return h(
+    'a',
+    { href: photoUrl(hash), target: '_blank', rel: 'noopener', 'aria-label': `查看大图：${alt}` },
+    h('img', { class: 'thumb', src: photoUrl(hash), alt, loading: 'lazy' }),
+  );
+}
 
 function renderBody(msg) {
   if (msg.type === 'card') return renderCard(msg);
+  if (msg.type === 'image' && typeof msg.photo === 'string' && PHOTO_HASH.test(msg.photo)) {
+    // A photo someone sent (or the bot passed on): a thumbnail, with the words that came with it.
+    const alt = msg.text || '照片';
+    const fig = h(
+      'figure',
+      { class: 'photo' },
+      thumb(msg.photo, alt),
+      msg.text ? h('figcaption', { text: msg.text }) : null,
+    );
+    fig.querySelector('img')?.addEventListener('load', () => nearBottom(400) && toBottom());
+    return fig;
+  }
   if (msg.type === 'image' && typeof msg.image === 'string' && SAFE_IMAGE.test(msg.image)) {
     // A chart from the bot (e.g. the digest), embedded in the message itself: nothing is fetched.
     return h(
@@ -475,12 +512,16 @@ async function catchUp() {
 async function send(e) {
   e?.preventDefault();
   const text = el.input.value.trim();
-  if (!text || !me || el.send.disabled) return;
+  if ((!text && !photo) || !me || el.send.disabled) return;
   el.send.disabled = true;
   const chat = chatId;
   try {
-    const { id } = await api('messages', { as: me.id, chat, text });
+    const body = { as: me.id, chat };
+    if (text) body.text = text;
+    if (photo) body.image = photo;
+    const { id } = await api('messages', body);
     el.input.value = '';
+    setPhoto(null);
     autosize();
     toBottom();
     // The message comes back as an event; should the stream be down, read it from the chat instead.
@@ -515,6 +556,32 @@ async function click(msg, button, box) {
   }
 }
 
+/** Chooses (or with null, drops) the photo that goes with the next message. */
+function setPhoto(dataUrl, name = '') {
+  photo = dataUrl;
+  el.photoPreview.hidden = !dataUrl;
+  el.photoPreviewImg.src = dataUrl ?? '';
+  el.photoPreviewName.textContent = dataUrl ? name || '照片' : '';
+  if (!dataUrl) el.photo.value = '';
+}
+
+function pickPhoto() {
+  const file = el.photo.files?.[0];
+  if (!file) return;
+  if (!/^image\/(jpeg|png|gif|webp)$/.test(file.type)) {
+    showError('只能发 JPG、PNG、GIF 或 WebP 照片。');
+    el.photo.value = '';
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => {
+    setPhoto(String(reader.result), file.name);
+    el.input.focus();
+  };
+  reader.onerror = () => showError('这张照片读不出来，请换一张。');
+  reader.readAsDataURL(file);
+}
+
 function autosize() {
   el.input.style.height = 'auto';
   el.input.style.height = `${Math.min(el.input.scrollHeight, 140)}px`;
@@ -545,6 +612,20 @@ function renderTask(t) {
     ),
     h('p', { class: 'task-text', text }),
     h('p', { class: 'task-meta', text: `${people} · ${clock(t.createdAt)}` }),
+    t.photos?.length
+      ? h(
+          'div',
+          { class: 'task-photos', 'aria-label': `#${t.id} 的照片` },
+          ...t.photos
+            .filter((p) => PHOTO_HASH.test(p.hash))
+            .map((p) => {
+              const kind = p.kind === 'done' ? '完工' : '现场';
+              const link = thumb(p.hash, `#${t.id} ${kind}照片`);
+              link.append(h('span', { class: 'photo-kind', text: kind, 'aria-hidden': 'true' }));
+              return link;
+            }),
+        )
+      : null,
     next
       ? h('p', {
           class: 'task-next',
@@ -801,6 +882,9 @@ async function start() {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) send(e);
   });
   el.input.addEventListener('input', autosize);
+  el.photoBtn.addEventListener('click', () => el.photo.click());
+  el.photo.addEventListener('change', pickPhoto);
+  el.photoRemove.addEventListener('click', () => setPhoto(null));
   el.as.addEventListener('change', () => {
     choosePerson(el.as.value);
     writeUrl();
