@@ -119,6 +119,7 @@ async function api(path, body) {
       throw new Error(
         '需要访问令牌：请用带 ?token= 的完整链接打开体验台（令牌见服务启动日志或 HOUQIN_CONSOLE_TOKEN）。',
       );
+    if (res.status === 413) throw new Error('照片太大了，请换一张小一点的照片。');
     throw new Error(why);
   }
   return data;
