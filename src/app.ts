@@ -9,6 +9,8 @@ import { LocalChats } from './channels/local/chats.js';
 import { LocalChannel } from './channels/local/sender.js';
 import { EventHub } from './channels/local/hub.js';
 import { mountConsole, type ScheduledJobs } from './channels/local/console.js';
+import { mountUnread } from './channels/local/unread-api.js';
+import { readOverlay, withOverlay } from './config/vocabulary.js';
 import { createParser } from './commands/parser.js';
 import type { Settings } from './config/load.js';
 import { Dispatcher } from './domain/tasks/dispatch.js';
@@ -152,6 +154,11 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     now: () => Date.now(),
   };
 
+  // The console's 未识别 list can teach the parser new words: rebuild it from the config plus the overlay just written.
+  // Other processes (a split receiver/workers deployment) pick the words up at their next start.
+  const reloadVocabulary = () =>
+    service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
+
   let server: Server | undefined;
   return {
     settings,
@@ -188,6 +195,16 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
                 token: settings.consoleToken,
                 media,
                 photos,
+              }),
+            (r: Parameters<typeof mountConsole>[0]) =>
+              mountUnread(r, {
+                side,
+                service,
+                roster,
+                queues,
+                parser: () => service.currentParser(),
+                vocabularyPath: settings.vocabularyPath,
+                reloadVocabulary,
               }),
           ]
         : [];

@@ -8,7 +8,8 @@ const usage = `usage: houqin <command>
   outbox list|replay    show or re-send outgoing messages that failed for good
   jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]
   digest                the director's digest as text [--period day|week|month] [--date YYYY-MM-DD]
-  export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]`;
+  export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]
+  unread [--json]       messages the bot could not read (未识别), with the words it did not know`;
 
 async function main(): Promise<number> {
   switch (command) {
@@ -31,6 +32,10 @@ async function main(): Promise<number> {
     case 'digest': {
       const { digestCommand } = await import('./digest.js');
       return digestCommand(args, process.env);
+    }
+    case 'unread': {
+      const { unreadCommand } = await import('./unread.js');
+      return unreadCommand(args, process.env, process.stdout);
     }
     case 'export': {
       const { exportCommand } = await import('./export.js');

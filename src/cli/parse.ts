@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createParser } from '../commands/parser.js';
+import { z } from 'zod';
+import { createParser, type ParseInput } from '../commands/parser.js';
 import type { Intent } from '../commands/intent.js';
 import { loadSettings } from '../config/load.js';
 
 const usage = `usage: houqin parse [--jsonl]
   Reads one message per line on stdin and prints one JSON intent per line.
-  --jsonl   each input line is a JSON string (for multi-line forms: "地点：中二班\\n问题：漏水")
+  --jsonl   each input line is a JSON string (for multi-line forms: "地点：中二班\\n问题：漏水"), or an object
+            {"text": "好了", "quote": "#15 已完工，请验收", "roles": ["teacher"], "chat": "dm"} (a reply by quoting,
+            and who sent it: the same words mean 验收 from a teacher and 完工 from a worker)
   The config is $HOUQIN_CONFIG, else config/example.yaml of this package.`;
 
 export async function parseCommand(
@@ -42,8 +45,15 @@ export async function parseCommand(
   return 0;
 }
 
+const messageSchema = z.object({
+  text: z.string(),
+  quote: z.string().optional(),
+  roles: z.array(z.string()).optional(),
+  chat: z.enum(['group', 'dm']).optional(),
+});
+
 /** One --jsonl line; a bad line gets an answer in its place so the output stays aligned with the input. */
-function parseJsonLine(line: string, n: number, parse: (text: string) => Intent): Intent {
+function parseJsonLine(line: string, n: number, parse: (text: string, input?: ParseInput) => Intent): Intent {
   if (line.trim() === '') return { intent: 'none' };
   let value: unknown;
   try {
@@ -51,13 +61,22 @@ function parseJsonLine(line: string, n: number, parse: (text: string) => Intent)
   } catch (e) {
     return { intent: 'none', invalid: true, error: `line ${n}: not valid JSON (${(e as Error).message})` };
   }
-  if (typeof value !== 'string')
+  if (typeof value === 'string') return safeParse(value, n, parse);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
     return {
       intent: 'none',
       invalid: true,
-      error: `line ${n}: expected a JSON string, got ${value === null ? 'null' : typeof value}`,
+      error: `line ${n}: expected a JSON string, got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
     };
-  return safeParse(value, n, parse);
+  const message = messageSchema.safeParse(value);
+  if (!message.success)
+    return {
+      intent: 'none',
+      invalid: true,
+      error: `line ${n}: expected a JSON string or {text, quote?, roles?, chat?} (${message.error.issues[0]?.message})`,
+    };
+  const { text, ...input } = message.data;
+  return safeParse(text, n, (t) => parse(t, input));
 }
 
 /** A parser bug on one message is reported in that message's place; the rest of the input still runs. */

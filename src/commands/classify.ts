@@ -48,6 +48,8 @@ export interface Classifier {
   /** Says something is broken: a fault word, a "关不上"-style phrase, a request to repair, or danger. */
   isBroken(text: string): boolean;
   detectKind(text: string): Kind | undefined;
+  /** The text with every word the classifier knows (things, faults, food, mess, danger) blanked out. */
+  blankKnown(text: string): string;
   /** The text without urgency and haste words: what is left says whether anything is actually wrong. */
   calm(text: string): string;
   /** Every word the classifier knows as a thing (for sound-alike matching). */
@@ -164,6 +166,12 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
       return broken ? 'repair' : undefined;
     },
     calm: (text) => urgent.blank(text),
+    blankKnown(text) {
+      const { trades, rest: things } = read(text);
+      const rest = trades.reduce((s, t) => s.replaceAll(t.word, ' '), things);
+      const sets = [faults, cleaning, meal, mess, urgent, asks, foodSafety, ...added.map((k) => k.words)];
+      return sets.reduce((s, set) => set.blank(s), rest);
+    },
     thingWords: () => entries.filter((e) => e[1] && e[2] <= 1).map((e) => e[0]),
   };
 }

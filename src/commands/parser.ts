@@ -31,6 +31,11 @@ export interface Parser {
   parse(text: string, input?: ParseInput): Intent;
   /** The canonical configured place named in the text (for a report that is waiting for its place). */
   findPlace(text: string): string | undefined;
+  /**
+   * Words in a message the parser knows nothing about (no place, thing, fault or common word): what a manager may
+   * add to the site's vocabulary when the bot missed the message ("门口电子屏黑了" → 电子屏 once it was unknown).
+   */
+  unknownWords(text: string): string[];
 }
 
 type CommandWord = TaskWord | { word: string; intent: 'report'; kind: Kind };
@@ -88,6 +93,7 @@ function mentionedPerson(raw: string, names: string[]): string | undefined {
 }
 
 function whoOf(roles: readonly string[] | undefined): Who {
+  if (!roles) return 'anyone';
   if (roles?.some((r) => r === 'manager' || r === 'director')) return 'manager';
   if (roles?.includes('worker')) return 'worker';
   return 'reporter';
@@ -100,7 +106,9 @@ export function createParser(config: Config): Parser {
   function parseLine(line: string, who: Who, quote: Quote | undefined, mentioned?: string): Intent | undefined {
     const ask = readAsk(line, ctx.classifier.isBroken);
     if (ask) return ask;
-    const command = leadingCommand(line, ctx, undefined, quote?.task) ?? numberFirst(line, ctx, who, mentioned);
+    const command =
+      leadingCommand(line, ctx, undefined, quote?.task, who === 'worker' || who === 'manager') ??
+      numberFirst(line, ctx, who, mentioned);
     if (command) return command;
     const ref = findTaskRef(line);
     if (ref) {
@@ -120,7 +128,7 @@ export function createParser(config: Config): Parser {
     }
     // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
     // "别…" and "防止…" parts ("雨太大了 窗户都关好 别进水" asks people, not the bot).
-    if (who !== 'reporter') {
+    if (who === 'worker' || who === 'manager') {
       const note = readNote(line, true);
       if (note) return note;
     }
@@ -136,7 +144,7 @@ export function createParser(config: Config): Parser {
       if (report.kind === 'meal' ? talk !== 'praise' : report.kind !== 'repair') return { intent: 'none' };
     }
     if (report && !report.unsure) return report;
-    if (who !== 'reporter') {
+    if (who === 'worker' || who === 'manager') {
       const note = readNote(line);
       if (note) return note;
     }
@@ -178,6 +186,7 @@ export function createParser(config: Config): Parser {
   return {
     parse: (text, input) => tidy(parse(text, input)),
     findPlace: (text) => ctx.places.match(normalize(text))?.place,
+    unknownWords: (text) => unknownWords(normalize(text), ctx),
   };
 }
 
@@ -190,7 +199,13 @@ function withTarget(intent: Intent, line: string, ctx: ParseContext): Intent {
 }
 
 /** "接单 12", "请验收12", "紧急报修 配电房冒烟": a command word after any polite prefix. */
-function leadingCommand(line: string, ctx: ParseContext, task?: number, quoted?: number): Intent | undefined {
+function leadingCommand(
+  line: string,
+  ctx: ParseContext,
+  task?: number,
+  quoted?: number,
+  inHand = false,
+): Intent | undefined {
   for (const candidate of withoutPrefixes(line)) {
     const w = commandWordsOf(ctx).find((c) => candidate.startsWith(c.word));
     if (!w) continue;
@@ -201,7 +216,7 @@ function leadingCommand(line: string, ctx: ParseContext, task?: number, quoted?:
         return reportFromCommand(w.kind, rest, line, ctx);
       continue;
     }
-    const intent = taskCommand(w, rest, ctx, task, quoted);
+    const intent = taskCommand(w, rest, ctx, task, quoted, inHand);
     if (intent) return intent;
   }
   return undefined;
@@ -254,4 +269,13 @@ function tidy(intent: Intent): Intent {
   const out: Record<string, unknown> = {};
   for (const k of fieldOrder) if (intent[k] !== undefined) out[k] = intent[k];
   return out as Intent;
+}
+
+/** Characters that glue a sentence together and are never a thing's name on their own. */
+const glue = /[的了吗呢吧啊呀哦么着过也都还又就在有是我你他她们这那个些里上下一不没很太好要给把被和跟与及或请麻烦谢]/g;
+
+function unknownWords(text: string, ctx: ParseContext): string[] {
+  const known = ctx.classifier.blankKnown(ctx.places.strip(text));
+  const runs = known.replace(glue, ' ').match(/\p{Script=Han}{2,6}/gu) ?? [];
+  return [...new Set(runs)].slice(0, 5);
 }

@@ -8,7 +8,8 @@ import { trimPunct } from './normalize.js';
 import { takeRating } from './numbers.js';
 import type { Quote } from './refs.js';
 
-export type Who = 'worker' | 'manager' | 'reporter';
+/** Who is speaking; `anyone` when the roles are not known (`houqin parse` without them): every rule may apply. */
+export type Who = 'worker' | 'manager' | 'reporter' | 'anyone';
 
 interface Rule {
   intent: TaskIntent;
@@ -77,11 +78,16 @@ const unfinished = new Set(['new', 'claimed', 'held', 'overdue', 'transferred'])
 export function plainTask(rest: string, task: number | undefined, who: Who, c: Context = {}): Intent | undefined {
   const { quote } = c;
   const text = rest.trim();
+  // Unknown sender under a request to accept: the person asked to accept is the likeliest to answer it.
+  if (who === 'anyone' && quote?.about === 'done') who = 'reporter';
   if (c.mentioned && who !== 'reporter' && /你|去|看|处理|弄|修|这个/.test(text))
     return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
+  const asking = /(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text);
   for (const r of ordered) {
-    if (r.who && !r.who.includes(who)) continue;
+    if (r.who && who !== 'anyone' && !r.who.includes(who)) continue;
+    // "12号有人接了吗", "修好了吗": a question about the step, not the step itself.
+    if (asking && r.intent !== 'status' && r.intent !== 'nudge' && r.intent !== 'reopen') continue;
     if (r.intent === 'reopen' && quote?.about && unfinished.has(quote.about)) continue;
     if (!r.re.test(text)) continue;
     return finish(r.intent, text, task);

@@ -56,11 +56,16 @@ export function createSoundIndex(words: string[]): SoundIndex {
     // The first character's own reading must start some word (a slip there is not corrected: too many guesses).
     for (const first of readings(text[i])) {
       for (const { word, sylls } of byFirst.get(first) ?? []) {
-        if (i + word.length > text.length || covered.subarray(i, i + word.length).includes(1)) continue;
-        // Cheap reject first: a sound-alike shares a character with the word at the same place.
+        if (i + word.length > text.length) continue;
+        // Cheap rejects first: a sound-alike shares a character with the word at the same place, and reaches into
+        // no word known as written.
         let shares = false;
-        for (let j = 0; j < word.length && !shares; j++) shares = text[i + j] === word[j];
-        if (!shares) continue;
+        let free = true;
+        for (let j = 0; j < word.length && free; j++) {
+          if (text[i + j] === word[j]) shares = true;
+          free = covered[i + j] === 0;
+        }
+        if (!shares || !free) continue;
         let same = 0;
         let ok = true;
         for (let j = 0; j < word.length && ok; j++) {

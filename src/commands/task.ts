@@ -26,6 +26,8 @@ export function taskCommand(
   task?: number,
   /** The task of a quoted message, for a command written without its number ("没修好" under "#15 已完工"). */
   quoted?: number,
+  /** A worker or manager: "修好了", "挂起 等配件" with no number mean the one task in their hands (the domain finds it). */
+  inHand = false,
 ): Intent | undefined {
   const ex = ctx.examples;
   const intent = w.intent === 'done' && isQuestion(rest) ? 'status' : w.intent;
@@ -33,9 +35,12 @@ export function taskCommand(
   let body = rest.replace(/^\s*一?下/, '');
   if (task === undefined) {
     const taken = w.intent === 'transfer' ? takeTaskAnywhere(body) : takeTask(trimPunct(body));
-    task = taken.value ?? quoted;
+    // A weak word ("好了") under a quote is left to the plain-words reading, which knows who is speaking.
+    task = taken.value ?? (w.strong ? quoted : undefined);
     body = taken.rest;
   }
+  if (task === undefined && quoted === undefined && inHand && (intent === 'done' || intent === 'hold'))
+    return { intent, text: trimPunct(body).replace(/^[了啦]\s*/, '') || undefined };
   if (task === undefined) return w.strong ? { intent, invalid: true, error: say.needTask(ex(intent)) } : undefined;
   // "完工了 换了灯管", "12号我接了": the particle belongs to the verb.
   body = trimPunct(body).replace(/^[了啦]\s*/, '');

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from '../errors.js';
+import { readOverlay, vocabularyPath, withOverlay } from './vocabulary.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -36,6 +37,8 @@ export interface Settings {
   logLevel: string;
   /** What this process runs: everything, only the HTTP side, or only the queue workers and the scheduler. */
   role: Role;
+  /** The learned-words overlay (config/vocabulary.ts). */
+  vocabularyPath: string;
 }
 
 export const roles = ['all', 'receiver', 'workers'] as const;
@@ -123,7 +126,10 @@ export function loadSettings(
       `cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`,
     );
   }
-  const { config, missingEnv } = parseConfig(text, env, configPath);
+  const parsed = parseConfig(text, env, configPath);
+  const { missingEnv } = parsed;
+  const overlayPath = vocabularyPath(env);
+  const config = withOverlay(parsed.config, readOverlay(overlayPath));
   // Tests and side-by-side deployments on one Redis keep apart by prefix.
   if (env.HOUQIN_KEY_PREFIX) config.redis.keyPrefix = env.HOUQIN_KEY_PREFIX;
   const set = (n: string) => env[n] !== undefined && env[n] !== '';
@@ -173,6 +179,7 @@ export function loadSettings(
     exposed: env.NODE_ENV === 'production' || !loopback,
     logLevel: env.LOG_LEVEL || 'info',
     role: parseRole(env.HOUQIN_ROLE, 'HOUQIN_ROLE'),
+    vocabularyPath: overlayPath,
     missingEnv,
   };
 }

@@ -188,6 +188,8 @@ export const configSchema = z
       urgent: slaLevel,
       autoAccept: duration.default(48 * 3600 * 1000),
       pendingReport: duration.default(10 * 60 * 1000), // how long a half-finished report waits for its place
+      // A second report of the same place and trade this soon after the first joins it instead of opening a new task.
+      duplicateWindow: duration.default(12 * 3600 * 1000),
     }),
     meals: z
       .object({

@@ -22,6 +22,18 @@ export function keys(prefix: string) {
     tokenLock: (app: string) => `${p}token:${app}:lock`,
     sent: (jobId: string) => `${p}sent:${jobId}`,
     nudge: (id: number, person: string) => `${p}nudge:${id}:${person}`,
+    /** People who reported the same problem again and were added to the task instead of opening a second one. */
+    followers: (id: number) => `${p}task:${id}:followers`,
+    /** The open task of a kind at a place and trade, for folding a second report of the same thing into it. */
+    sameProblem: (kind: string, place: string, trade: string) => `${p}same:${kind}:${place}:${trade}`,
+    /** The report a person's message was just folded into, for 不是同一个 (split it off). */
+    folded: (person: string) => `${p}folded:${person}`,
+    /** The report the bot asked a person to confirm ("是要报修…吗？"), one per person. */
+    ask: (person: string) => `${p}ask:${person}`,
+    /** Messages the bot could not read, and reports people said 不是 to: hash id → JSON, and ids by time. */
+    unread: `${p}unread`,
+    unreadIds: `${p}unread:ids`,
+    unreadSeq: `${p}unread:seq`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

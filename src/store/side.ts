@@ -1,5 +1,6 @@
 // Small pieces of state around tasks: half-finished reports, 催办 throttling, meal feedback.
 import type { Redis } from 'ioredis';
+import type { Intent } from '../commands/intent.js';
 import type { MealFeedback } from '../domain/records.js';
 import type { Keys } from './keys.js';
 import { MealStore } from './meals.js';
@@ -15,6 +16,31 @@ export interface PendingReport {
   at: number;
 }
 
+/** A report the bot was not sure of, waiting for the person's 是 / 不是. */
+export interface PendingAsk {
+  intent: Intent;
+  chat: string;
+  envelopeId: string;
+  at: number;
+}
+
+/** A message the bot could not place, kept for the manager (console 未识别, `houqin unread`). */
+export interface Unread {
+  id: number;
+  at: number;
+  person: string;
+  channel: string;
+  chat: string;
+  text: string;
+  /** unread: nothing in it was understood; declined: the person said 不是 to the bot's guess. */
+  reason: 'unread' | 'declined';
+  /** What the bot guessed, for declined ones. */
+  guess?: string;
+}
+
+/** The list keeps this many; the oldest go first. */
+const UNREAD_KEEP = 500;
+
 export class SideStore {
   constructor(
     private redis: Redis,
@@ -29,6 +55,75 @@ export class SideStore {
   async takePending(chat: string, person: string): Promise<PendingReport | null> {
     const v = await this.redis.getdel(this.k.pending(chat, person));
     return v ? (JSON.parse(v) as PendingReport) : null;
+  }
+
+  async setAsk(person: string, a: PendingAsk, ttlMs: number): Promise<void> {
+    await this.redis.set(this.k.ask(person), JSON.stringify(a), 'PX', ttlMs);
+  }
+
+  /** Takes the question (once: a double tap or a repeated delivery finds nothing). */
+  async takeAsk(person: string): Promise<PendingAsk | null> {
+    const v = await this.redis.getdel(this.k.ask(person));
+    return v ? (JSON.parse(v) as PendingAsk) : null;
+  }
+
+  /** The report a person's message was just folded into, and the report as they gave it, for 不是同一个. */
+  async setFolded(
+    person: string,
+    f: { task: number; intent: Intent; chat: string; envelopeId: string },
+    ttlMs: number,
+  ) {
+    await this.redis.set(this.k.folded(person), JSON.stringify(f), 'PX', ttlMs);
+  }
+
+  async takeFolded(person: string): Promise<{ task: number; intent: Intent; chat: string; envelopeId: string } | null> {
+    const v = await this.redis.getdel(this.k.folded(person));
+    return v ? JSON.parse(v) : null;
+  }
+
+  async hasFolded(person: string): Promise<boolean> {
+    return (await this.redis.exists(this.k.folded(person))) === 1;
+  }
+
+  async hasAsk(person: string): Promise<boolean> {
+    return (await this.redis.exists(this.k.ask(person))) === 1;
+  }
+
+  async addUnread(u: Omit<Unread, 'id'>): Promise<number> {
+    const id = await this.redis.incr(this.k.unreadSeq);
+    const old = await this.redis
+      .multi()
+      .hset(this.k.unread, String(id), JSON.stringify({ ...u, id }))
+      .zadd(this.k.unreadIds, u.at, String(id))
+      .zrange(this.k.unreadIds, '0', String(-UNREAD_KEEP - 1))
+      .exec();
+    const drop = (old?.[2]?.[1] as string[] | undefined) ?? [];
+    if (drop.length)
+      await this.redis
+        .multi()
+        .hdel(this.k.unread, ...drop)
+        .zrem(this.k.unreadIds, ...drop)
+        .exec();
+    return id;
+  }
+
+  /** Newest first. */
+  async listUnread(limit = 100): Promise<Unread[]> {
+    const ids = await this.redis.zrevrange(this.k.unreadIds, 0, limit - 1);
+    if (!ids.length) return [];
+    const vals = await this.redis.hmget(this.k.unread, ...ids);
+    return vals.filter((v): v is string => !!v).map((v) => JSON.parse(v) as Unread);
+  }
+
+  /** Removes one from the list (it was turned into a report, or dismissed); null when already gone. */
+  async takeUnread(id: number): Promise<Unread | null> {
+    const [[, v]] = (await this.redis
+      .multi()
+      .hget(this.k.unread, String(id))
+      .hdel(this.k.unread, String(id))
+      .zrem(this.k.unreadIds, String(id))
+      .exec()) as [[Error | null, string | null]];
+    return v ? (JSON.parse(v) as Unread) : null;
   }
 
   /** true the first time within the window; 催办 more often than that is not passed on. */

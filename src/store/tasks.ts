@@ -241,6 +241,44 @@ export class TaskStore {
     return { id: Number(id), created: created === 1 };
   }
 
+  /** Adds a person who reported the same problem; true when they were not following yet. */
+  async follow(id: number, person: string, at: number): Promise<boolean> {
+    const res = await this.redis
+      .multi()
+      .sadd(this.k.followers(id), person)
+      .zadd(this.k.byPerson(person), at, String(id))
+      .rpush(this.k.taskLog(id), JSON.stringify({ at, by: person, type: 'followed' }))
+      .exec();
+    return res?.[0]?.[1] === 1;
+  }
+
+  async unfollow(id: number, person: string, at: number): Promise<void> {
+    await this.redis
+      .multi()
+      .srem(this.k.followers(id), person)
+      .zrem(this.k.byPerson(person), String(id))
+      .rpush(this.k.taskLog(id), JSON.stringify({ at, by: person, type: 'unfollowed' }))
+      .exec();
+  }
+
+  async followers(id: number): Promise<string[]> {
+    return this.redis.smembers(this.k.followers(id));
+  }
+
+  /** Remembers the open task for its kind, place and trade for `windowMs`, so a second report of it is folded in. */
+  async markProblem(t: { id: number; kind: string; place?: string; trade?: string }, windowMs: number): Promise<void> {
+    if (!t.place || !t.trade || windowMs <= 0) return;
+    await this.redis.set(this.k.sameProblem(t.kind, t.place, t.trade), String(t.id), 'PX', windowMs);
+  }
+
+  /** The still-open task already reported for this kind, place and trade, if any. */
+  async sameProblem(kind: string, place: string | undefined, trade: string | undefined): Promise<Task | null> {
+    if (!place || !trade) return null;
+    const id = await this.redis.get(this.k.sameProblem(kind, place, trade));
+    const t = id ? await this.get(Number(id)) : null;
+    return t && ['open', 'claimed', 'on_hold'].includes(t.state) ? t : null;
+  }
+
   async get(id: number): Promise<Task | null> {
     return decodeTask(await this.redis.hgetall(this.k.task(id)));
   }

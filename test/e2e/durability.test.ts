@@ -44,7 +44,11 @@ beforeAll(async () => {
   world = await wecomWorld();
   redis = redisClient();
   store = new TaskStore(redis, prefix);
-  config = testConfig((cfg) => fastTimers(cfg, { remind: 3, assign: 60, escalate: 120 }));
+  config = testConfig((cfg) => {
+    fastTimers(cfg, { remind: 3, assign: 60, escalate: 120 });
+    // The burst repeats the same places and problems on purpose: every report must make its own task here.
+    cfg.sla.duplicateWindow = '0s';
+  });
 });
 
 afterAll(async () => {

@@ -24,6 +24,8 @@ const wecomId: Record<string, string> = {};
 
 beforeAll(() => {
   const { config } = loadSettings({}, 'config/example.yaml');
+  // The same report is made again on purpose in these tests; folding duplicates is tested in understanding.test.ts.
+  config.sla.duplicateWindow = 0;
   for (const p of config.people) wecomId[p.id] = p.wecom!;
   redis = redisClient();
   store = new TaskStore(redis, prefix);

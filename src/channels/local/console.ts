@@ -38,7 +38,12 @@ export interface ConsoleDeps {
 }
 
 const pageDir = new URL('./page/', import.meta.url);
-const assets: Record<string, string> = { '': 'index.html', 'console.js': 'console.js', 'console.css': 'console.css' };
+const assets: Record<string, string> = {
+  '': 'index.html',
+  'console.js': 'console.js',
+  'unread.js': 'unread.js',
+  'console.css': 'console.css',
+};
 const types: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -221,6 +226,7 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
       tasks: tasks.map((t) => ({
         id: t.id,
         kind: t.kind,
+        trade: t.trade,
         state: t.state,
         place: t.place,
         text: t.text,

@@ -34,7 +34,20 @@ const payloadSchema = z.object({
       ),
     })
     .optional(),
-  quote: z.object({ msgtype: z.string(), image: picture.optional() }).optional(),
+  // A reply by quoting: the quoted message's text (protocols: `quote` with its own msgtype and content object).
+  quote: z
+    .object({
+      msgtype: z.string(),
+      text: z.object({ content: z.string() }).optional(),
+      voice: z.object({ content: z.string() }).optional(),
+      mixed: z
+        .object({
+          msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })),
+        })
+        .optional(),
+      image: picture.optional(),
+    })
+    .optional(),
   event: z
     .object({
       eventtype: z.string(),
@@ -147,7 +160,13 @@ function toEnvelope(p: Payload, now: number): Envelope {
     return env;
   }
   if (p.msgtype === 'stream') return env; // refresh polls of a stream; we never start one
-  return { ...env, text: textOf(p) };
+  const quote = p.quote ? textOf(p.quote as Payload).slice(0, 2000) : undefined;
+  return {
+    ...env,
+    text: textOf(p),
+    ...(quote && !quote.startsWith('[') ? { quote } : {}),
+    ...(p.msgtype === 'voice' ? { voice: true as const } : {}),
+  };
 }
 
 async function handleEvent(

@@ -102,6 +102,7 @@ function toEnvelope(m: Record<string, unknown>, from: string, type: string, now:
       chat,
       sender: { platformId: from },
       text: str(m.Recognition),
+      voice: true,
       receivedAt: now,
     };
   }

@@ -24,12 +24,12 @@ export async function mine(k: StepKit, ctx: Ctx): Promise<Outcome> {
   return ctx.out.reply(['你的任务：', ...list.map((t) => `${T.summary(t)} · ${stateLabel[t.state]}`)].join('\n'));
 }
 
-export async function digest(k: StepKit, ctx: Ctx): Promise<Outcome> {
+export async function digest(k: StepKit, ctx: Ctx, asked?: 'day' | 'week' | 'month'): Promise<Outcome> {
   const { me, out, env, now } = ctx;
   if (!k.roster.has(me.id, 'manager') && !k.roster.has(me.id, 'director'))
     return out.reply('日报、周报、月报只发给园长和后勤主任。');
   const text = env.text ?? '';
-  const period = /月报/.test(text) ? 'month' : /周报/.test(text) ? 'week' : 'day';
+  const period = asked ?? (/月报/.test(text) ? 'month' : /周报/.test(text) ? 'week' : 'day');
   const digests = k.digests();
   const d = await digests.compose(period, requestedDate(text, digests.today(now)), now);
   // A reply may end up as plain text (app text, merged replies): the same digest without markdown marks. A summary

@@ -14,11 +14,12 @@ import { Outcome } from '../outcome.js';
 import type { Roster } from '../roster.js';
 import { digest, mine, status } from './questions.js';
 import { accept, cancel, nudge, rate, reopen } from './reporter-steps.js';
-import { createTask, report } from './reports.js';
+import { answerAsk, createTask, report, splitFolded } from './reports.js';
 import type { Ctx, StepKit } from './steps.js';
 import type { Task } from './task.js';
 import * as T from './texts.js';
-import { claim, done, hold, transfer } from './worker-steps.js';
+import { resolveTask } from './unnumbered.js';
+import { claim, done, hold, note, transfer } from './worker-steps.js';
 
 /**
  * Something that may take a message before the command parser does: an answer to today's checklist, a score
@@ -66,6 +67,15 @@ export class TaskService {
     };
   }
 
+  /** The parser in use; replaced when the site's learned words change (console 未识别 → vocabulary). */
+  currentParser(): Parser {
+    return this.parser;
+  }
+
+  useParser(parser: Parser): void {
+    this.parser = parser;
+  }
+
   /** Conversations are asked in the order added, before the parser. */
   use(c: Conversation): void {
     this.conversations.push(c);
@@ -88,6 +98,21 @@ export class TaskService {
   }
 
   async handle(env: Envelope, now = Date.now()): Promise<Outcome> {
+    const out = await this.handleOnce(env, now);
+    // A voice message was transcribed by the platform: the first reply says what the bot heard, so a misheard word
+    // is seen at once ("语音已转文字：…").
+    if (env.voice && env.text) {
+      const first = out.messages.find((m) => m.to.kind === 'reply' && m.message.type === 'text');
+      if (first && first.message.type === 'text')
+        first.message = {
+          ...first.message,
+          text: `🎙 语音已转文字：「${env.text.slice(0, 60)}」\n${first.message.text}`,
+        };
+    }
+    return out;
+  }
+
+  private async handleOnce(env: Envelope, now: number): Promise<Outcome> {
     const handle: ReplyHandle = {
       channel: env.channel,
       surface: env.surface,
@@ -112,6 +137,17 @@ export class TaskService {
         });
     const ctx: Ctx = { env, me, out, now };
     const chatKey = `${env.channel}:${env.chat.id}`;
+    // 不是同一个 right after a report was folded into an open task: it gets a task of its own.
+    if (!env.action && notTheSame.test(env.text ?? '') && (await this.side.hasFolded(me.id))) {
+      const split = await splitFolded(this.kit, ctx);
+      if (split) return split;
+    }
+    // 是 / 不是 to "是要报修…吗？": a tap on the card, or a short typed answer while the question is open.
+    const yesNo = env.action ? askButton(env.action.key) : shortAnswer(env.text ?? '');
+    if (yesNo !== undefined && (env.action || (await this.side.hasAsk(me.id)))) {
+      const answered = await answerAsk(this.kit, ctx, yesNo);
+      if (answered) return answered;
+    }
 
     if (!env.action && completesPending(intent)) {
       const pending = await this.side.takePending(chatKey, me.id);
@@ -139,8 +175,18 @@ export class TaskService {
     const { out } = ctx;
     switch (intent.intent) {
       case 'none':
-        // Chatter stays unanswered; a message nobody could read gets one short line: the nearest phrasing or a question.
-        return intent.error ? out.reply(intent.error) : out;
+        // Chatter stays unanswered; a message nobody could read gets one short line (the nearest phrasing or a
+        // question) and is kept for the manager's 未识别 list.
+        if (!intent.error) return out;
+        await this.side.addUnread({
+          at: ctx.now,
+          person: ctx.me.id,
+          channel: ctx.env.channel,
+          chat: chatKey,
+          text: (ctx.env.text ?? '').slice(0, 500),
+          reason: 'unread',
+        });
+        return out.reply(intent.error);
       case 'help':
         return out.reply(T.help);
       case 'report':
@@ -148,11 +194,17 @@ export class TaskService {
       case 'mine':
         return mine(this.kit, ctx);
       case 'digest':
-        return digest(this.kit, ctx);
+        return digest(this.kit, ctx, intent.period);
     }
-    if (!intent.task) return out.reply(T.help);
-    const task = await this.tasks.get(intent.task);
-    if (!task) return out.reply(`没有找到 #${intent.task}，请核对任务号（发"我的"可查看你的任务）。`);
+    let task: Task | null;
+    if (intent.task) {
+      task = await this.tasks.get(intent.task);
+      if (!task) return out.reply(`没有找到 #${intent.task}，请核对任务号（发"我的"可查看你的任务）。`);
+    } else {
+      const found = await resolveTask(this.kit, ctx, intent);
+      if ('reply' in found) return out.reply(found.reply);
+      task = found.task;
+    }
     switch (intent.intent) {
       case 'claim':
         return claim(this.kit, ctx, task);
@@ -167,13 +219,16 @@ export class TaskService {
       case 'reopen':
         return reopen(this.kit, ctx, task, intent.text);
       case 'rate':
-        return rate(this.kit, ctx, task, intent.rating!, intent.text);
+        if (intent.rating === undefined) return out.reply(`请写上分数（1-5），例如：评价 ${task.id} 5 很满意`);
+        return rate(this.kit, ctx, task, intent.rating, intent.text);
       case 'nudge':
         return nudge(this.kit, ctx, task);
       case 'cancel':
         return cancel(this.kit, ctx, task);
       case 'status':
         return status(this.kit, ctx, task);
+      case 'note':
+        return note(this.kit, ctx, task, intent.text ?? '');
     }
     return out;
   }
@@ -189,4 +244,19 @@ export function intentFromButton(key: string): Intent {
   const m = /^(claim|accept|reopen):(\d+)$/.exec(key);
   if (!m) return { intent: 'none' };
   return { intent: m[1] as Intent['intent'], task: Number(m[2]) };
+}
+
+const notTheSame = /^\s*(?:不是同一个|不是同一(?:个|件)?(?:事|问题)|不是一回事|两回事|是另一个|另外一个|不是这个)/;
+
+/** ask:yes / ask:no on the "是要报修吗？" card. */
+function askButton(key: string): boolean | undefined {
+  return key === 'ask:yes' ? true : key === 'ask:no' ? false : undefined;
+}
+
+/** A typed 是 / 不是, and nothing longer: "是的，三楼" is a new message, not an answer. */
+function shortAnswer(text: string): boolean | undefined {
+  const t = text.trim().replace(/[。.!！~～\s]+$/, '');
+  if (/^(?:是|是的|对|对的|嗯|嗯嗯|好|好的|要|需要|报修|保洁|登记|确认|没错|yes|y|ok)$/i.test(t)) return true;
+  if (/^(?:不是|不用|不要|没事|算了|不需要|否|no|n)$/i.test(t)) return false;
+  return undefined;
 }

@@ -130,6 +130,7 @@ export const eventLabel: Record<string, string> = {
   rated: '评价',
   cancelled: '撤销',
   nudged: '催办',
+  noted: '进展',
   reminded: '提醒',
   escalated: '上报主任',
   auto_accepted: '自动好评',
@@ -140,4 +141,21 @@ function refuseActor(step: Step, task: Task, roster: Roster): string {
   if (['hold', 'done', 'transfer', 'ack'].includes(step))
     return `只有处理人${roster.name(task.assignee)}或后勤主任可以${stepLabel[step]} #${task.id}。`;
   return `只有报修人${roster.name(task.reporter)}或后勤主任可以${stepLabel[step]} #${task.id}。`;
+}
+
+/**
+ * Tells the reporter, and everyone who reported the same problem since (followers), what happened to the task.
+ * `except` is the person acting, who already has the reply.
+ */
+export async function tellReporters(
+  k: StepKit,
+  out: Outcome,
+  task: Task,
+  text: string,
+  except?: string,
+): Promise<Outcome> {
+  if (task.reporter !== except) out.dm(task.reporter, text);
+  for (const f of await k.tasks.followers(task.id))
+    if (f !== except && f !== task.reporter) out.dm(f, text.replace('你报的', '你关注的'));
+  return out;
 }

@@ -2,8 +2,9 @@
 // (steps.ts) and then says what happened to the worker, the reporter and the cards.
 import type { Person } from '../../config/schema.js';
 import type { Outcome } from '../outcome.js';
-import { canWork, clicked, step, type Ctx, type StepKit } from './steps.js';
+import { canWork, clicked, step, tellReporters, type Ctx, type StepKit } from './steps.js';
 import { stateLabel, type Task } from './task.js';
+import { photosForDone } from './photos.js';
 import * as T from './texts.js';
 
 const res = (task: Task) => ({ task });
@@ -19,7 +20,7 @@ export async function claim(k: StepKit, ctx: Ctx, task: Task): Promise<Outcome> 
     });
     if (!res.ok) return out;
     out.reply(`▶️ #${task.id} 继续处理。`);
-    return out.dm(task.reporter !== me.id ? task.reporter : undefined, `你报的 #${task.id} 已恢复处理（${me.name}）。`);
+    return tellReporters(k, out, task, `你报的 #${task.id} 已恢复处理（${me.name}）。`, me.id);
   }
   if (task.state === 'claimed' && task.assignee === me.id) {
     if (task.acked) return clicked(k, ctx, res(task)).reply(`#${task.id} 已经在你名下了。`);
@@ -55,10 +56,7 @@ export async function claim(k: StepKit, ctx: Ctx, task: Task): Promise<Outcome> 
   out.reply(
     `✅ 你已接单 ${T.summary(r.task)}\n完工后回复"完工 ${task.id} 备注"；缺配件可回复"挂起 ${task.id} 待配件"。`,
   );
-  return out.dm(
-    task.reporter !== me.id ? task.reporter : undefined,
-    `你报的 #${task.id} 已由${me.name}接单，正在处理。`,
-  );
+  return tellReporters(k, out, task, `你报的 #${task.id} 已由${me.name}接单，正在处理。`, me.id);
 }
 
 export async function transfer(k: StepKit, ctx: Ctx, task: Task, typed: string | undefined): Promise<Outcome> {
@@ -88,7 +86,7 @@ export async function transfer(k: StepKit, ctx: Ctx, task: Task, typed: string |
   return afterHandover(k, ctx, r.task, target);
 }
 
-function afterHandover(k: StepKit, ctx: Ctx, task: Task, target: Person): Outcome {
+async function afterHandover(k: StepKit, ctx: Ctx, task: Task, target: Person): Promise<Outcome> {
   const { out, me } = ctx;
   out.send(
     { kind: 'cards', ref: `t${task.id}`, except: target.id },
@@ -106,7 +104,7 @@ function afterHandover(k: StepKit, ctx: Ctx, task: Task, target: Person): Outcom
     },
   );
   out.reply(`↪️ #${task.id} 已交给${target.name}。`);
-  return out.dm(task.reporter !== me.id ? task.reporter : undefined, `你报的 #${task.id} 已转给${target.name}处理。`);
+  return tellReporters(k, out, task, `你报的 #${task.id} 已转给${target.name}处理。`, me.id);
 }
 
 export async function hold(k: StepKit, ctx: Ctx, task: Task, reason: string | undefined): Promise<Outcome> {
@@ -119,7 +117,7 @@ export async function hold(k: StepKit, ctx: Ctx, task: Task, reason: string | un
   });
   if (!r.ok) return out;
   out.reply(`⏸ #${task.id} 已挂起：${why}。恢复时回复"接单 ${task.id}"。`);
-  return out.dm(task.reporter, `你报的 #${task.id} 暂时挂起：${why}（${me.name}）。`);
+  return tellReporters(k, out, task, `你报的 #${task.id} 暂时挂起：${why}（${me.name}）。`);
 }
 
 export async function done(k: StepKit, ctx: Ctx, task: Task, note: string | undefined): Promise<Outcome> {
@@ -132,6 +130,7 @@ export async function done(k: StepKit, ctx: Ctx, task: Task, note: string | unde
   });
   if (!r.ok) return out;
   const t = r.task;
+  await photosForDone(k, ctx, t);
   out.timers.push({
     step: 'autoaccept',
     task: t.id,
@@ -156,8 +155,25 @@ export async function done(k: StepKit, ctx: Ctx, task: Task, note: string | unde
       },
     },
   );
-  return out.dm(
+  out.dm(
     t.reporter,
     `也可以回复"验收 ${t.id}"、"没修好 ${t.id} 原因"或"评价 ${t.id} 5 很满意"。48小时内不验收将自动好评。`,
   );
+  // Those who reported it too hear it is finished; accepting stays the first reporter's.
+  for (const f of await k.tasks.followers(t.id))
+    if (f !== t.reporter) out.dm(f, `你关注的 #${t.id} 已完工（${k.roster.name(t.assignee)}）。`);
+  return out;
+}
+
+/**
+ * 备注: a worker's or manager's progress note on a task, no state change ("师傅在路上了", "已通知厂家"). It goes into the
+ * task's history, and the reporter hears it, so nobody has to ask.
+ */
+export async function note(k: StepKit, ctx: Ctx, task: Task, text: string): Promise<Outcome> {
+  const { out, me, now } = ctx;
+  const said = text.trim().slice(0, 200);
+  if (!said) return out.reply(`请写上进展，例如：${task.id}号 师傅在路上了`);
+  await k.tasks.note(task.id, { at: now, by: me.id, type: 'noted', text: said });
+  out.reply(`📝 已记在 #${task.id} 上${task.reporter !== me.id ? '，并转告了报修人' : ''}。`);
+  return tellReporters(k, out, task, `📝 你报的 #${task.id} 有进展（${me.name}）：${said}`, me.id);
 }
