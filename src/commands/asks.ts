@@ -38,9 +38,12 @@ export function readAsk(line: string, broken: (s: string) => boolean): Intent | 
     .replace(/\s+/g, '')
     .replace(/(.)[.!~。…?]+$/, '$1');
   if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
-  if (broken(core)) return undefined;
-  if (core.length <= 30 && mineWords.test(core) && !summaryNoun.test(core)) return { intent: 'mine' };
-  if (core.length <= 30 && summaryNoun.test(core) && !/\d+号|#/.test(core)) {
+  if (core.length > 30) return undefined;
+  const mine = mineWords.test(core);
+  const summary = summaryNoun.test(core);
+  if ((!mine && !summary) || broken(core)) return undefined;
+  if (mine && !summary) return { intent: 'mine' };
+  if (summary && !/\d+号|#/.test(core)) {
     const period = /日报/.test(core) ? 'day' : /周报/.test(core) ? 'week' : /月报/.test(core) ? 'month' : undefined;
     return { intent: 'digest', period: period ?? (month.test(core) ? 'month' : week.test(core) ? 'week' : 'day') };
   }

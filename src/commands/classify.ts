@@ -18,6 +18,7 @@ import {
   urgentWords,
 } from './vocabulary/faults.js';
 import { decisive, notThings, symptoms, things } from './vocabulary/trades.js';
+import { memo } from './memo.js';
 import { wordSet } from './words.js';
 
 type Entry = [word: string, trade: string | null, tier: 0 | 1 | 2];
@@ -81,16 +82,8 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
     .filter((k) => k.words.length)
     .map((k) => ({ id: k.id, words: wordSet(k.words.map((w) => w.toLowerCase())) }));
 
-  // The same text is read several times per message (kind, trade, anchors); keep the last few readings.
-  const recent = new Map<string, Reading>();
-  function read(text: string): Reading {
-    const hit = recent.get(text);
-    if (hit) return hit;
-    const r = readOnce(text);
-    if (recent.size >= 32) recent.delete(recent.keys().next().value!);
-    recent.set(text, r);
-    return r;
-  }
+  // The same text is read several times per message (kind, trade, anchors).
+  const read = memo(readOnce);
 
   function readOnce(text: string): Reading {
     const lower = text.toLowerCase();
@@ -111,7 +104,10 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
     return { trades, rest };
   }
 
-  function isUrgent(text: string, kind: Kind): boolean {
+  const urgentRepair = memo((text: string) => urgentOnce(text, 'repair'));
+  const isUrgent = (text: string, kind: Kind) => (kind === 'repair' ? urgentRepair(text) : urgentOnce(text, kind));
+
+  function urgentOnce(text: string, kind: Kind): boolean {
     const t = calm.blank(text);
     if (urgent.test(t)) return true;
     if (kind === 'meal') return foodSafety.test(t);
@@ -122,7 +118,9 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
     });
   }
 
-  function isBroken(text: string): boolean {
+  const isBroken = memo(brokenOnce);
+
+  function brokenOnce(text: string): boolean {
     const t = calmFaults.blank(text);
     return faults.test(t) || cannotPattern.test(t) || faultCode.test(t) || asks.test(t) || isUrgent(text, 'repair');
   }

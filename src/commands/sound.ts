@@ -3,6 +3,7 @@
 // is indexed by its syllables (pinyin-pro, tones dropped, every reading of a character), and a span of the message
 // that sounds like a known word and shares at least one character with it is read as that word.
 import { pinyin } from 'pinyin-pro';
+import { memo } from './memo.js';
 
 const readingsCache = new Map<string, string[]>();
 
@@ -34,16 +35,19 @@ export interface SoundIndex {
 export function createSoundIndex(words: string[]): SoundIndex {
   // Only words of two or more Han characters: one character has too many sound-alikes to guess from.
   const byFirst = new Map<string, { word: string; sylls: string[] }[]>();
+  /** Words known as written, and per first character the longest such word. */
   const known = new Set<string>();
-  const knownFirst = new Set<string>();
-  for (const word of everyday) {
+  const longest = new Map<string, number>();
+  const addKnown = (word: string) => {
     known.add(word);
-    knownFirst.add(word[0]);
+    longest.set(word[0], Math.max(longest.get(word[0]) ?? 0, word.length));
+  };
+  for (const word of everyday) {
+    addKnown(word);
   }
   for (const word of new Set(words)) {
     if (word.length < 2 || !/^\p{Script=Han}+$/u.test(word)) continue;
-    known.add(word);
-    knownFirst.add(word[0]);
+    addKnown(word);
     // The word's own reading in context (多音字: 重 in 重新 is chong), then loosened.
     const sylls = pinyin(word, { toneType: 'none', type: 'array' }).map(loose);
     const list = byFirst.get(sylls[0]) ?? [];
@@ -79,36 +83,36 @@ export function createSoundIndex(words: string[]): SoundIndex {
     return undefined;
   }
 
-  return {
-    correct(text) {
-      // Characters inside a word we know as written (a thing, a fault, a common word) are never corrected, and no
-      // sound-alike may reach into one: "楼电梯" is not "漏电" + "梯", "地点" is not "地垫".
-      const covered = new Uint8Array(text.length);
-      let any = false;
-      for (let i = 0; i < text.length; i++) {
-        const w = knownFirst.has(text[i]) ? knownAt(text, i) : undefined;
-        if (w) covered.fill(1, i, i + w.length);
-        else if (readings(text[i]).length) any = true;
-      }
-      if (!any) return text;
-      let out = '';
-      let changed = false;
-      for (let i = 0; i < text.length; ) {
-        const w = covered[i] ? undefined : matchAt(text, i, covered);
-        if (w) {
-          out += w;
-          i += w.length;
-          changed = true;
-        } else out += text[i++];
-      }
-      return changed ? out : text;
-    },
-  };
+  return { correct: memo(correct) };
+
+  function correct(text: string): string {
+    // Characters inside a word we know as written (a thing, a fault, a common word) are never corrected, and no
+    // sound-alike may reach into one: "楼电梯" is not "漏电" + "梯", "地点" is not "地垫".
+    const covered = new Uint8Array(text.length);
+    let any = false;
+    for (let i = 0; i < text.length; i++) {
+      const w = knownAt(text, i);
+      if (w) covered.fill(1, i, i + w.length);
+      else if (readings(text[i]).length) any = true;
+    }
+    if (!any) return text;
+    let out = '';
+    let changed = false;
+    for (let i = 0; i < text.length; ) {
+      const w = covered[i] ? undefined : matchAt(text, i, covered);
+      if (w) {
+        out += w;
+        i += w.length;
+        changed = true;
+      } else out += text[i++];
+    }
+    return changed ? out : text;
+  }
 
   function knownAt(text: string, i: number): string | undefined {
-    for (let len = 6; len >= 2; len--) {
+    for (let len = Math.min(longest.get(text[i]) ?? 0, text.length - i); len >= 2; len--) {
       const s = text.slice(i, i + len);
-      if (s.length === len && known.has(s)) return s;
+      if (known.has(s)) return s;
     }
     return undefined;
   }
