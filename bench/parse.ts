@@ -9,6 +9,7 @@ const config = loadSettings({}, 'config/example.yaml').config;
 const parser = createParser(config);
 const dev = devCorpus();
 const heldout = readCorpus('heldout.jsonl');
+const heldout2 = readCorpus('heldout-2.jsonl');
 const args = process.argv.slice(2);
 const missesOf = args.find((a) => a.startsWith('--misses'));
 
@@ -17,12 +18,14 @@ const devOnly = args.includes('--dev');
 const devScore = score(parser, dev);
 console.log(formatScore('development corpus', devScore));
 const heldScore = devOnly ? undefined : score(parser, heldout);
-if (heldScore) console.log(formatScore('held-out corpus', heldScore));
+if (heldScore) console.log(formatScore('held-out corpus (written before the first tuning)', heldScore));
+const held2Score = devOnly ? undefined : score(parser, heldout2);
+if (held2Score) console.log(formatScore('second held-out corpus (written before the second round)', held2Score));
 
 if (missesOf) printMisses(missesOf === '--misses=heldout' && heldScore ? heldScore : devScore);
 
 // Speed: every line of both corpora, over and over for about two seconds, on this one thread.
-const all = [...dev, ...heldout];
+const all = [...dev, ...heldout, ...heldout2];
 for (const l of all) parser.parse(l.text, inputOf(l)); // warm-up (lazy tables, JIT)
 let n = 0;
 const start = process.hrtime.bigint();

@@ -24,14 +24,15 @@ const helpWords = new Set([
   '怎么报修',
 ]);
 
-const summaryNoun = /日报|周报|月报|汇总|报表|统计|数据|总结|多少单|几单|完成了?几个|修了多少/;
+const summaryNoun = /日报|周报|月报|汇总|报表|统计|数据|总结|多少单|几单|完成了?几个|修了多少|报了多少|一共/;
 const month = /月/;
 const week = /周|礼拜|星期/;
-/** A list of one's own work: "我的", "我手上有哪些单", "我接的单还有哪些没完工", "我报的单子都修好了没 列一下". */
+/** A list of one's own work: "我的", "我手上有哪些单", "我接的单还有哪些没完工", "我报的那些怎么样了". */
 const mineWords =
-  /^(?:查看?|看看?|列一?下)?我的(?:任务|工单|单子|报修|单|待办|活)?(?:列表)?$|我(?:手上|手里|名下|接的|报的|今天|这边)?.{0,3}(?:还有|有)?(?:哪些|几个|啥|什么|多少)(?:单|活|任务|工单|没完|没修|没做)|我(?:手上|手里|名下|接的|报的)的?(?:单子?|活|任务|工单)|我有几个没|列一下|还有几个单/;
+  /^(?:查看?|看看?|列一?下)?我的(?:任务|工单|单子|报修|单|待办|活|人物)?(?:列表)?$|我(?:手上|手里|名下)|我(?:接|报|报过|提交|负责)的(?!那个|那单)|我接了哪些|我未完成|我今天要干|看看我报的|我有几个没|还有几个单|我.{0,4}(?:哪些|几个|几单|啥|什么)(?:单|活|任务|工单|没完|没修|没做)/;
+/** What a summary request is made of: the rest must not say that anything is broken. */
+const summaryTalk = /报修|维修|汇总|统计|报表|情况|数据|一共|多少|发.{0,2}我|看看|怎么样/g;
 
-/** `broken` says the message reports a fault: "报表发不出去" is a broken computer, not a request for a report. */
 export function readAsk(line: string, broken: (s: string) => boolean): Intent | undefined {
   const core = line
     .toLowerCase()
@@ -41,8 +42,8 @@ export function readAsk(line: string, broken: (s: string) => boolean): Intent | 
   if (core.length > 30) return undefined;
   const mine = mineWords.test(core);
   const summary = summaryNoun.test(core);
-  if ((!mine && !summary) || broken(core)) return undefined;
-  if (mine && !summary) return { intent: 'mine' };
+  if ((!mine && !summary) || broken(core.replace(summaryTalk, ' '))) return undefined;
+  if (mine) return { intent: 'mine' };
   if (summary && !/\d+号|#/.test(core)) {
     const period = /日报/.test(core) ? 'day' : /周报/.test(core) ? 'week' : /月报/.test(core) ? 'month' : undefined;
     return { intent: 'digest', period: period ?? (month.test(core) ? 'month' : week.test(core) ? 'week' : 'day') };

@@ -41,7 +41,8 @@ export function createChatter(personNames: string[]): Chatter {
  * reminders to colleagues ("走之前把窗户关上"), questions to people ("钥匙在谁那"), praise ("李师傅修得真快 点赞").
  * The parser asks this only of messages that carry no command, and a message in danger is never chatter.
  */
-export function isTalkToPeople(line: string): 'notice' | 'question' | 'reminder' | 'praise' | undefined {
+export function isTalkToPeople(line: string): 'plain' | 'notice' | 'question' | 'reminder' | 'praise' | undefined {
+  if (plainlyToPeople.test(line)) return 'plain';
   if (notice.test(line)) return 'notice';
   if (toPeople.test(line)) return 'question';
   if (reminder.test(line)) return 'reminder';
@@ -52,12 +53,15 @@ export function isTalkToPeople(line: string): 'notice' | 'question' | 'reminder'
 const future =
   /明天|后天|明早|今晚|下周|下个?月|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|\d+月\d+[号日]|\d+号(?:开始|起|放假|上班|上课)|[上下]午[\d一二三四五六七八九十两]+点|[\d一二三四五六七八九十两]+点(?:半|前|后|钟)?/;
 const event =
-  /停电|停水|检修|施工|演练|开会|会议|体检|检查|彩排|培训|大扫除|开放日|放假|上班|上课|活动|集合|消杀|维保|保养|通知|来检查|装修/;
+  /停电|停水|检修|施工|演练|开会|会议|体检|检查|彩排|培训|大扫除|开放日|放假|上班|上课|活动|集合|消杀|维保|保养|通知|来检查|装修|参观|视察|评估|作息|春游|秋游|家长会/;
 const notice = new RegExp(
   `(?:${future.source}).*(?:${event.source})|(?:${event.source}).*(?:${future.source})|^(?:通知|温馨提示|提醒|公告)|大家注意|请注意|各位老师|全体|各班|(?:菜谱|食谱|菜单).{0,4}(?:改|换|调整)|年检|停用`,
 );
 const reminder =
-  /^(?:记得|别忘了|别忘记|走之前|下班前|离开前|离园前|放学前|睡前|出门前|晚上别忘|请大家|麻烦大家|大家|各位)|别忘了|记得|别让|看好|小心点|注意安全|说话小声|多穿|(?:都|要|记得)(?:关好|锁好|收好|盖好|关上)|别迟到/;
+  /^(?:记得|别忘了|别忘记|走之前|下班前|离开前|离园前|放学前|睡前|出门前|晚上别忘|请大家|麻烦大家|大家|各位)|别忘了|记得|别让|看好|小心点|注意安全|说话小声|多穿|(?:都|要|记得)(?:关好|锁好|收好|盖好|关上)|别迟到|请大家|请各位/;
+/** Strong signs of talk between people: a question here is never the start of a report. */
+const plainlyToPeople =
+  /一起(?:吃|去|走)|[找去].{1,4}(?:补办|办理|领|登记)|回家讲|(?:师傅|阿姨|老师|园长|主任|医生|家长|保安|同事)说.{0,6}(?:下周|明天|后天|到时候)|又来电|来电了|来水了|恢复了|在谁那|谁有|谁拿|谁借|谁知道|报给我|在群里发|数量报/;
 const toPeople =
-  /谁(?:有|知道|拿|借|的|最后|值班|在|看见|见过)|在谁那|哪位(?:老师|同事)?(?:有|知道)|有没有人(?:有|知道|看见)|放哪|在哪|借一下|借我|有没有.{1,6}$|哪个(?:班|老师|人)|一起(?:吃|去|走)|找.{1,4}(?:补办|办理|领|登记)|(?:阿姨|师傅|老师|园长|主任|医生)说|又来电|来电了|来水了|恢复了/;
+  /谁(?:有|知道|拿|借|值班|在|看见|见过)|在谁那|哪位(?:老师|同事)?(?:有|知道)|有没有人(?:有|知道|看见)|放哪|在哪|借一下|借我|有没有.{1,6}$|哪个(?:班|老师|人)/;
 const praise = /点赞|真快|真好|真棒|辛苦了|谢谢|感谢|厉害|给力|太棒|好评如潮/;

@@ -109,7 +109,7 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
 
   function urgentOnce(text: string, kind: Kind): boolean {
     const t = calm.blank(text);
-    if (urgent.test(t)) return true;
+    if (urgent.test(t) || shock.test(t)) return true;
     if (kind === 'meal') return foodSafety.test(t);
     return dangerPairs.some(([thing, state, needsSomeone]) => {
       const m = thing.exec(t);
@@ -131,6 +131,7 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
     isBroken,
     /** The first thing named (tier 1) wins over symptoms (tier 2): "空调漏水" → 空调, "厕所门坏了" → 门窗. */
     detectTrade(text) {
+      if (shock.test(text)) return '电';
       const { trades } = read(text);
       return (
         trades.find((t) => t.tier === 0) ??
@@ -154,8 +155,9 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
       const own = added.length ? added.find((k) => k.words.test(text.toLowerCase())) : undefined;
       if (own && !isBrokenHere()) return own.id;
       // A mess decides before anything else, unless something is broken besides the mess words themselves.
-      if (mess.test(rest) && !foodSafetyNotVomit.test(rest) && !faults.test(calmFaults.blank(mess.blank(rest))))
-        return 'cleaning';
+      // Food-safety words only count against a mess when the message is about food ("沙池里有碎玻璃" is a mess).
+      const aboutFood = meal.test(rest) && foodSafetyNotVomit.test(rest);
+      if (mess.test(rest) && !aboutFood && !faults.test(calmFaults.blank(mess.blank(rest)))) return 'cleaning';
       const broken = isBrokenHere();
       if (broken && thing) return 'repair';
       // "饭不够", "土豆丝太辣了 孩子吃不了": food with no thing named is about the food, whatever the words.
@@ -182,6 +184,9 @@ const foodSafety = wordSet(foodSafetyWords);
 const foodSafetyNotVomit = wordSet(foodSafetyWords.filter((w) => w !== '呕吐' && w !== '吐了'));
 const mess = wordSet(messWords);
 const asks = wordSet(repairAsks);
+
+/** Someone got a shock: "被水龙头电了一下", "洗手时被电到". */
+const shock = /被[^,.!?，。！？\s]{0,5}电(?:了|到|一下)/;
 
 const locative = /^(?:上|里|下|旁|边|外|内|顶|底|前|后|对面|附近)(?:面|边|头)?的/;
 

@@ -41,7 +41,16 @@ export function createContext(config: Config): ParseContext {
     words: [...k.words, ...(vocabulary.kinds[k.id] ?? [])].map(normalize).filter(Boolean),
   }));
   const classifier = createClassifier({ ...vocabulary, added: addedKinds });
-  const soundWords = [...classifier.thingWords(), ...faultWords, ...Object.values(symptoms).flat()];
+  // Things, faults and the summary words (日抱 → 日报) are worth correcting by sound; task commands are not.
+  const soundWords = [
+    ...classifier.thingWords(),
+    ...faultWords,
+    ...Object.values(symptoms).flat(),
+    '日报',
+    '周报',
+    '月报',
+    '汇总',
+  ];
   return {
     places: createPlaceMatcher(config),
     examples: createExamples(config),

@@ -175,9 +175,12 @@ export function freePlace(text: string): string | undefined {
     const m = chain.exec(lower);
     if (!m) continue;
     const s = m[0];
+    // Not from the middle of a number ("19楼" is not "9楼"), not a lone room number, not a floor where something stopped.
+    if (/\d/.test(lower[i - 1] ?? '') && /^\d/.test(s)) continue;
     if (weakStart.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i)))) continue;
     const found = text.slice(i, i + s.length).replace(/的/g, '');
-    if (/\d/.test(s)) return found;
+    // A building or unit code says where better than a room word; a bed number alone does not.
+    if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;
     first ??= found;
     i += s.length - 1;
   }

@@ -60,7 +60,8 @@ function commandWordsOf(ctx: ParseContext): CommandWord[] {
 }
 
 /** @-mentions anywhere (the bot's, a worker's) and phone numbers, masked or not: noise around a request. */
-const noise = /@\S+|(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)/g;
+const noise =
+  /@\S+|(?:电话|手机|联系电话|联系方式|tel)?[:\s]*(?:(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d))/gi;
 
 const taskSteps = new Set([
   'claim',
@@ -81,6 +82,9 @@ const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}
 /** Asking logistics to come: "麻烦派人来看看", "你们安排人来看一下", "帮忙扫一下" — a report whatever else is said. */
 const askingLogistics =
   /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
+/** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
+const resolved = /是好的|没事了|不用管|还好很快|虚惊|误报|已经恢复/;
+const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
 /** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */
@@ -104,7 +108,8 @@ export function createParser(config: Config): Parser {
   const chatter = createChatter(ctx.personNames);
 
   function parseLine(line: string, who: Who, quote: Quote | undefined, mentioned?: string): Intent | undefined {
-    const ask = readAsk(line, ctx.classifier.isBroken);
+    // "日抱" is a thumb's 日报: a list or summary request is read again with sound-alikes corrected.
+    const ask = readAsk(line, ctx.classifier.isBroken) ?? readAsk(ctx.sound.correct(line), ctx.classifier.isBroken);
     if (ask) return ask;
     const command =
       leadingCommand(line, ctx, undefined, quote?.task, who === 'worker' || who === 'manager') ??
@@ -112,7 +117,7 @@ export function createParser(config: Config): Parser {
     if (command) return command;
     const ref = findTaskRef(line);
     if (ref) {
-      const reply = plainTask(ref.rest, ref.task, who, { quote, mentioned });
+      const reply = plainTask(ref.rest, ref.task, who, { quote, mentioned, numbered: true });
       if (reply) return withTarget(reply, line, ctx);
       if (isQuestion(ref.rest)) return { intent: 'status', task: ref.task };
     }
@@ -128,29 +133,37 @@ export function createParser(config: Config): Parser {
     }
     // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
     // "别…" and "防止…" parts ("雨太大了 窗户都关好 别进水" asks people, not the bot).
-    if (who === 'worker' || who === 'manager') {
-      const note = readNote(line, true);
+    const talk = isTalkToPeople(line);
+    // A worker's words are about the work in hand unless something is dangerous; a manager's only when they say so.
+    const toEveryone = /大家|各位|全体|各班|老师们/.test(line);
+    if ((who === 'worker' || who === 'manager') && !(talk === 'notice' && toEveryone) && talk !== 'plain') {
+      const note = readNote(line, who === 'manager');
       if (note) return note;
     }
-    const talk = isTalkToPeople(line);
     const report = reportFromSentence(talk ? line.replace(warning, ' ') : line, ctx);
     // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
     // plainly broken as well ("谢谢 三楼灯又坏了").
     if (talk && (!report || report.unsure)) return { intent: 'none' };
-    const asked = askingLogistics.test(line);
+    // "各班自己把教室收拾一下" asks the classes, not logistics.
+    const asked = askingLogistics.test(line) && !(talk === 'notice' && /各班|大家|各位|老师们/.test(line));
     if (talk && report && !report.urgent && !asked) {
-      if (talk === 'notice' || talk === 'question') return { intent: 'none' };
+      // A question after a plain report ("冰箱不冷了 药品要放哪里") does not undo it: a thing and a fault stand.
+      const plain = talk === 'question' && report.kind === 'repair' && !!report.trade;
+      if (talk === 'plain' || talk === 'notice' || (talk === 'question' && !plain)) return { intent: 'none' };
       // Cleaning and a site's own kinds (运送 …) are asked of people as often as of the bot.
       if (report.kind === 'meal' ? talk !== 'praise' : report.kind !== 'repair') return { intent: 'none' };
     }
+    // A joke, or nothing to do after all ("我去看了是好的", "没事了"), is no report.
+    if (report && (resolved.test(line) || (!report.urgent && !asked && joking.test(line)))) return { intent: 'none' };
+    // About food but asking or telling people, not rating it: "下午点心是啥", "明天春游 午饭少做15份".
+    if (report?.kind === 'meal' && !report.urgent && report.rating === undefined && mealTalk.test(line))
+      return { intent: 'none' };
     if (report && !report.unsure) return report;
     if (who === 'worker' || who === 'manager') {
       const note = readNote(line);
       if (note) return note;
     }
-    if (report?.unsure && joking.test(line)) return { intent: 'none' };
-    if (report) return report;
-    return undefined;
+    return report;
   }
 
   function parse(text: string, input: ParseInput = {}): Intent {
@@ -212,7 +225,7 @@ function leadingCommand(
     const rest = candidate.slice(w.word.length);
     if (w.intent === 'report') {
       // "保洁阿姨辛苦了", "报修的那个": the word names a person or a thing here, not the command.
-      if (task === undefined && !/^(?:阿姨|员|工|师傅|组|公司|的|单)/.test(rest))
+      if (task === undefined && !/^(?:阿姨|员|工|师傅|组|公司|的|单|号)/.test(rest))
         return reportFromCommand(w.kind, rest, line, ctx);
       continue;
     }
@@ -227,9 +240,13 @@ function numberFirst(line: string, ctx: ParseContext, who: Who, mentioned?: stri
   const { value: task, rest } = takeTask(line.replace(/^[把将]\s*/, ''));
   if (task === undefined) return undefined;
   const after = rest.replace(/^[\s,:]+/, '');
+  // A reporter's "22號好了" accepts: the plain-words reading, which knows who speaks, goes first for them.
+  const plain = () =>
+    maybe(plainTask(after, task, who, { mentioned, numbered: true }), (i) => withTarget(i, after, ctx));
   return (
+    (who === 'reporter' ? plain() : undefined) ??
     leadingCommand(after, ctx, task) ??
-    maybe(plainTask(after, task, who, { mentioned }), (i) => withTarget(i, after, ctx)) ??
+    plain() ??
     (isQuestion(after) ? { intent: 'status', task } : undefined)
   );
 }

@@ -37,7 +37,7 @@ const rules: Rule[] = [
   },
   {
     intent: 'reopen',
-    re: /又(?:坏|漏|不|没|堵|响|掉|松|断|跳|出|开始)|还是(?:坏|漏|不|没|堵|一样|老样子|有|松|晃|响)|没修好|没好|不行|还在(?:漏|滴|响)|还(?:滴|漏|响|晃|松|堵)|又出|返工|重修|复发|修了.{0,4}(?:又|还)|但.{0,8}(?:还|又)/,
+    re: /又(?:坏|漏|不|没|堵|响|掉|松|断|跳|出|开始)|还是(?:坏|漏|不|没|堵|一样|老样子|有|松|晃|响)|还是.{1,3}(?:不|没)|没修好|没好|不行|还在(?:漏|滴|响)|还(?:滴|漏|响|晃|松|堵)|又出|返工|重修|复发|修了.{0,4}(?:又|还)|但.{0,8}(?:还|又)/,
     who: ['reporter', 'manager'],
   },
   {
@@ -58,7 +58,7 @@ const rules: Rule[] = [
     intent: 'status',
     re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有人接|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
   },
-  { intent: 'accept', re: /验收|确认|通过|可以了|行了|没问题/, who: ['reporter', 'manager'] },
+  { intent: 'accept', re: /验收|确认|通过|可以了|行了|没问题|结单|关单|可以结/, who: ['reporter', 'manager'] },
 ];
 
 /** Said to the person who finished the work ("好了", "谢谢师傅"): acceptance only where acceptance was asked for. */
@@ -70,6 +70,8 @@ export interface Context {
   mentioned?: string;
   /** The task was named as 那个 / 刚才那个: the reporter is answering about their own finished work. */
   byRef?: boolean;
+  /** The number was written: "22號好了" from the reporter accepts 22. */
+  numbered?: boolean;
 }
 
 /** Work the quoted message says is not finished yet: "没好" under it is a complaint (催办), not a rework (返修). */
@@ -92,7 +94,7 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
     if (!r.re.test(text)) continue;
     return finish(r.intent, text, task);
   }
-  if ((quote?.about === 'done' || c.byRef) && who !== 'worker' && acceptWeak.test(text))
+  if ((quote?.about === 'done' || c.byRef || (c.numbered && who === 'reporter')) && acceptWeak.test(text))
     return { intent: 'accept', task };
   if (quote?.about === 'rate') {
     const rating = takeRating(text).value;

@@ -66,7 +66,8 @@ export function createSoundIndex(words: string[]): SoundIndex {
         let shares = false;
         let free = true;
         for (let j = 0; j < word.length && free; j++) {
-          if (text[i + j] === word[j]) shares = true;
+          // A shared 了 or 不 says nothing: "没扫了" must not become 烧了, "汇演了" not 淹了.
+          if (text[i + j] === word[j] && !glue.has(word[j])) shares = true;
           free = covered[i + j] === 0;
         }
         if (!shares || !free) continue;
@@ -117,6 +118,9 @@ export function createSoundIndex(words: string[]): SoundIndex {
     return undefined;
   }
 }
+
+/** Characters too common to show that a span was meant as a word that has them. */
+const glue = new Set('了的一不没有是在个着过吗呢吧很太又也都就还');
 
 /** Everyday words that sound like a thing or a fault and must stay what they are. */
 const everyday = [

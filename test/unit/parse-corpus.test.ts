@@ -13,16 +13,16 @@ describe('parse corpus', () => {
   const s = score(parser, dev);
 
   it('is the size the issue asks for, and every line is labelled', () => {
-    expect(dev.length).toBeGreaterThanOrEqual(800);
+    expect(dev.length).toBeGreaterThanOrEqual(1600);
     for (const l of dev) expect(l.intent, l.text).toBeTruthy();
   });
 
   it.each([
-    ['intent', 97],
+    ['intent', 96],
     ['kind', 96],
-    ['place', 96],
-    ['trade', 95],
-    ['urgent', 96],
+    ['place', 95],
+    ['trade', 96],
+    ['urgent', 95],
     ['task', 95],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
@@ -33,7 +33,7 @@ describe('parse corpus', () => {
   });
 
   it('gives schema-valid output for every line of both files', () => {
-    for (const l of [...dev, ...readCorpus('heldout.jsonl')]) {
+    for (const l of [...dev, ...readCorpus('heldout.jsonl'), ...readCorpus('heldout-2.jsonl')]) {
       const got = parser.parse(l.text, inputOf(l));
       expect(intentSchema.parse(got)).toEqual(got);
     }
