@@ -2,7 +2,7 @@
 // labelled). Used by `npm run bench:parse` (prints) and test/unit/parse-corpus.test.ts (holds the floor).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Intent } from '../../src/commands/intent.js';
+import { type Intent, taskIntentNames } from '../../src/commands/intent.js';
 import type { ParseInput, Parser } from '../../src/commands/parser.js';
 import { normalize } from '../../src/commands/normalize.js';
 
@@ -51,18 +51,7 @@ export function inputOf(l: Labelled): ParseInput {
 }
 
 /** A task intent: one that acts on an existing task. */
-const taskIntents = new Set([
-  'claim',
-  'transfer',
-  'hold',
-  'done',
-  'accept',
-  'reopen',
-  'rate',
-  'nudge',
-  'cancel',
-  'status',
-]);
+const taskIntents = new Set<string>(taskIntentNames);
 
 /** Places compare after the parser's own normalization (简体, half-width) and without a trailing 的/里/上/这边. */
 function samePlace(a: string | undefined, b: string | undefined): boolean {

@@ -20,6 +20,20 @@ export const intentNames = [
   'none',
 ] as const;
 
+/** The steps that act on an existing task (they need a task number, written or found). */
+export const taskIntentNames = [
+  'claim',
+  'transfer',
+  'hold',
+  'done',
+  'accept',
+  'reopen',
+  'rate',
+  'nudge',
+  'cancel',
+  'status',
+] as const satisfies readonly (typeof intentNames)[number][];
+
 export const intentSchema = z.object({
   intent: z.enum(intentNames),
   task: z.number().int().positive().optional(),

@@ -7,7 +7,7 @@ import { readAsk } from './asks.js';
 import { createChatter, isTalkToPeople } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
-import type { Intent } from './intent.js';
+import { type Intent, taskIntentNames } from './intent.js';
 import { politePrefixes, taskWords, type TaskIntent } from './lexicon.js';
 import { normalize } from './normalize.js';
 import { readNote } from './notes.js';
@@ -63,18 +63,7 @@ function commandWordsOf(ctx: ParseContext): CommandWord[] {
 const noise =
   /@\S+|(?:电话|手机|联系电话|联系方式|tel)?[:\s]*(?:(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d))/gi;
 
-const taskSteps = new Set([
-  'claim',
-  'transfer',
-  'hold',
-  'done',
-  'accept',
-  'reopen',
-  'rate',
-  'nudge',
-  'cancel',
-  'status',
-]);
+const taskSteps = new Set<string>(taskIntentNames);
 const isTaskStep = (i: Intent) => taskSteps.has(i.intent);
 
 /** "别进水", "防止漏电", "小心滑倒": a warning to people names a fault that has not happened. */

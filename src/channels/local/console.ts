@@ -1,11 +1,9 @@
 // The console's HTTP side: the page, and a small JSON API (also for scripts and tests) to act as any person
 // on the roster. It is a channel like WeCom: it turns what a person does into an Envelope and hands it off.
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import getRawBody from 'raw-body';
 import { z } from 'zod';
 import type { Ingress } from '../ingress.js';
 import type { Roster } from '../../domain/roster.js';
@@ -13,6 +11,7 @@ import type { TaskStore } from '../../store/tasks.js';
 import type { Queues } from '../../queues/runtime.js';
 import type { LocalChats } from './chats.js';
 import type { EventHub } from './hub.js';
+import { json, refuse } from './request.js';
 import { dmChat } from './sender.js';
 import type { MediaStore } from '../../store/media.js';
 import type { PhotoStore } from '../../store/photos.js';
@@ -71,32 +70,6 @@ const runSchema = z.object({
 
 function same(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
-function refuse(ctx: Context, status: number, error: string): void {
-  ctx.status = status;
-  ctx.body = { error };
-}
-
-async function json<T>(ctx: Context, schema: z.ZodType<T>, limit = 16 * 1024): Promise<T | undefined> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await getRawBody(ctx.req, { limit, encoding: 'utf8' }));
-  } catch (e) {
-    if ((e as { type?: string }).type === 'entity.too.large') {
-      ctx.status = 413;
-      ctx.body = { error: `request body over ${limit} bytes (a photo may be at most HOUQIN_MEDIA_MAX_BYTES)` };
-      return undefined;
-    }
-    raw = undefined;
-  }
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  ctx.status = 400;
-  ctx.body = {
-    error: `bad request body: ${r.error?.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ') ?? 'not JSON'}`,
-  };
-  return undefined;
 }
 
 export function mountConsole(router: Router, d: ConsoleDeps): void {

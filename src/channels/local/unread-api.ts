@@ -3,7 +3,6 @@
 // overlay (config/vocabulary.ts), which the running parser picks up at once.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import { z } from 'zod';
 import type { Parser } from '../../commands/parser.js';
 import { addWords } from '../../config/vocabulary.js';
@@ -12,6 +11,7 @@ import type { Roster } from '../../domain/roster.js';
 import type { TaskService } from '../../domain/tasks/service.js';
 import type { Queues } from '../../queues/runtime.js';
 import type { SideStore } from '../../store/side.js';
+import { json } from './request.js';
 
 export interface UnreadDeps {
   side: SideStore;
@@ -38,22 +38,6 @@ const vocabularySchema = z
   .object({ as: z.string(), trade: z.string().min(1).max(20).optional(), kind: z.string().min(1).optional(), words })
   .refine((b) => !!b.trade !== !!b.kind, 'give either trade or kind');
 
-async function body<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await getRawBody(ctx.req, { limit: 16 * 1024, encoding: 'utf8' }));
-  } catch {
-    raw = undefined;
-  }
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  ctx.status = 400;
-  ctx.body = {
-    error: `bad request body: ${r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`,
-  };
-  return undefined;
-}
-
 export function mountUnread(router: Router, d: UnreadDeps): void {
   const manager = (ctx: Context, as: string): boolean => {
     if (d.roster.isManager(as)) return true;
@@ -70,7 +54,7 @@ export function mountUnread(router: Router, d: UnreadDeps): void {
   });
 
   router.post('/console/api/unread/report', async (ctx) => {
-    const b = await body(ctx, reportSchema);
+    const b = await json(ctx, reportSchema);
     if (!b || !manager(ctx, b.as)) return;
     if (!d.roster.kinds.some((k) => k.id === b.kind)) {
       ctx.status = 400;
@@ -111,13 +95,13 @@ export function mountUnread(router: Router, d: UnreadDeps): void {
   });
 
   router.post('/console/api/unread/dismiss', async (ctx) => {
-    const b = await body(ctx, dismissSchema);
+    const b = await json(ctx, dismissSchema);
     if (!b || !manager(ctx, b.as)) return;
     ctx.body = { ok: !!(await d.side.takeUnread(b.id)) };
   });
 
   router.post('/console/api/vocabulary', async (ctx) => {
-    const b = await body(ctx, vocabularySchema);
+    const b = await json(ctx, vocabularySchema);
     if (!b || !manager(ctx, b.as)) return;
     if (b.kind && !d.roster.kinds.some((k) => k.id === b.kind)) {
       ctx.status = 400;
