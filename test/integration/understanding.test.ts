@@ -155,6 +155,7 @@ describe('the same problem reported twice', () => {
     expect(dmText(claimed, 'zhang_min')).toContain(`你报的 #${id} 已由吴师傅接单`);
     expect(dmText(claimed, 'liu_fang')).toContain(`你关注的 #${id} 已由吴师傅接单`);
     expect(await store.followers(id)).toEqual(['liu_fang']);
+    expect(replyText(await say('zhang_min', `进度 ${id}`))).toContain('另有 1 人也报了这个问题：刘芳');
 
     const split = await say('liu_fang', '不是同一个');
     expect(split.route!.task).not.toBe(id);

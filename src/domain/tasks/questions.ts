@@ -15,7 +15,12 @@ export async function status(k: StepKit, ctx: Ctx, task: Task): Promise<Outcome>
       (e) =>
         `· ${new Date(e.at).toISOString().slice(11, 16)} ${k.roster.name(e.by)} ${eventLabel[e.type] ?? e.type}${e.text ? `：${e.text}` : ''}`,
     );
-  return ctx.out.reply([T.statusText(task, k.roster), ...recent].join('\n'));
+  // The task counts everyone who reported it (a second report of the same problem joins the first).
+  const followers = await k.tasks.followers(task.id);
+  const also = followers.length
+    ? [`另有 ${followers.length} 人也报了这个问题：${followers.map((p) => k.roster.name(p)).join('、')}`]
+    : [];
+  return ctx.out.reply([T.statusText(task, k.roster), ...also, ...recent].join('\n'));
 }
 
 export async function mine(k: StepKit, ctx: Ctx): Promise<Outcome> {
