@@ -103,6 +103,13 @@ describe('tasks named without a number', () => {
     const o = await say('sun_yan', '大三班窗户关不上');
     const id = o.route!.task;
     expect(replyText(await say('sun_yan', '刚才那个修好了吗'))).toContain(`#${id}`);
+    // With two open reports, 那个 alone is ambiguous: the bot names both and asks; 刚才那个 is the latest.
+    const second = (await say('sun_yan', '大三班柜门掉了')).route!.task;
+    const which = replyText(await say('sun_yan', '那个什么时候修'));
+    expect(which).toContain('是哪一单');
+    expect(which).toContain(`#${id}`);
+    expect(which).toContain(`#${second}`);
+    expect(replyText(await say('sun_yan', '刚才那个什么时候修'))).toContain(`#${second}`);
   });
 
   it('acts on the task of a quoted bot message: 好了 under 「#N 已完工，请验收」 accepts it', async () => {

@@ -15,8 +15,17 @@ export async function resolveTask(k: StepKit, ctx: Ctx, intent: Intent): Promise
   const mineAll = await k.tasks.forPerson(ctx.me.id, 50);
   if (intent.ref === 'last') {
     const reported = mineAll.filter((t) => t.reporter === ctx.me.id).sort((a, b) => b.createdAt - a.createdAt);
-    if (reported[0]) return { task: reported[0] };
-    return { reply: `没找到你最近报的单。请写任务号，例如：${example(intent.intent, 12)}` };
+    if (!reported.length) return { reply: `没找到你最近报的单。请写任务号，例如：${example(intent.intent, 12)}` };
+    // 那个 is unambiguous with one open report, or with 刚才 / 刚 naming the latest; otherwise ask which.
+    if (reported.length === 1 || /刚/.test(ctx.env.text ?? '')) return { task: reported[0] };
+    const list = reported.slice(0, 5).map((t) => `· ${T.summary(t)}`);
+    return {
+      reply: [
+        `你报的单有 ${reported.length} 个还没结束，是哪一单？`,
+        ...list,
+        `回复时写上任务号，例如：${example(intent.intent, reported[0].id)}`,
+      ].join('\n'),
+    };
   }
   // A worker's own tasks first; a manager with none in hand is asked for the number.
   const held = mineAll.filter((t) => t.assignee === ctx.me.id && inHand.has(t.state));
