@@ -5,6 +5,7 @@ import type { Channel } from './channels/channel.js';
 import type { Envelope } from './channels/envelope.js';
 import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
+import { DingtalkChannel } from './channels/dingtalk/sender.js';
 import { LocalChats } from './channels/local/chats.js';
 import { LocalChannel } from './channels/local/sender.js';
 import { EventHub } from './channels/local/hub.js';
@@ -93,6 +94,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const w = settings.wecom;
   const wecomOn = config.channels.wecom.enabled && (w.aibot || w.app);
   if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
+  if (settings.dingtalk && config.channels.dingtalk.enabled)
+    channels.push(new DingtalkChannel(settings.dingtalk, roster, redis, k, log));
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
@@ -269,6 +272,7 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
   const wecomOn = s.config.channels.wecom.enabled;
   const off = (what: string) => (wecomOn ? `off: set ${what} (docs/setup-wecom.md)` : 'off in the config');
   const local = s.config.channels.local.enabled;
+  const dingtalkOn = s.config.channels.dingtalk.enabled;
   return [
     {
       name: 'WeCom AI bot',
@@ -282,6 +286,15 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
         wecomOn && w.app
           ? `callback on /wecom/app (agent ${w.app.agentId})`
           : off('WECOM_CORP_ID, WECOM_APP_TOKEN, WECOM_APP_AES_KEY, WECOM_APP_SECRET, WECOM_APP_AGENT_ID'),
+    },
+    {
+      name: 'DingTalk robot',
+      on: dingtalkOn && !!s.dingtalk,
+      detail: !dingtalkOn
+        ? 'off in the config'
+        : s.dingtalk
+          ? `callback on /dingtalk/robot (robot ${s.dingtalk.robotCode}, ${s.dingtalk.mode} mode)`
+          : 'off: set DINGTALK_APP_KEY and DINGTALK_APP_SECRET (docs/setup-dingtalk.md)',
     },
     {
       name: 'console',

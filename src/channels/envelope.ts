@@ -46,7 +46,9 @@ export const envelopeSchema = z.object({
       responseCode: z.string().optional(), // WeCom app: one-use code to update the clicked card
     })
     .optional(),
-  responseUrl: z.string().optional(), // WeCom AI bot: one active reply
+  responseUrl: z.string().optional(), // WeCom AI bot: one active reply; DingTalk: the sessionWebhook
+  /** When responseUrl stops working (ms since the epoch), where the platform says (DingTalk, about 90 minutes). */
+  responseUrlExpiresAt: z.number().optional(),
   receivedAt: z.number(),
 });
 

@@ -16,6 +16,19 @@ export interface WecomSettings {
   app?: { token: string; aesKey: string; secret: string; agentId: number };
 }
 
+/** The DingTalk enterprise robot (src/channels/dingtalk/): on only with its app's credentials. */
+export interface DingtalkSettings {
+  /** The robot API host, https://api.dingtalk.com (tests point it at a local fake). */
+  apiBase: string;
+  /** The app's AppKey / AppSecret (now called Client ID / Client Secret in the developer console). */
+  appKey: string;
+  appSecret: string;
+  /** The robot's RobotCode; the same as the AppKey for a robot inside an enterprise internal app. */
+  robotCode: string;
+  /** How messages arrive: `http` (callbacks on /dingtalk/robot). `stream` is not built yet. */
+  mode: 'http';
+}
+
 export interface Settings {
   port: number;
   host: string;
@@ -23,6 +36,7 @@ export interface Settings {
   configPath: string;
   config: Config;
   wecom: WecomSettings;
+  dingtalk?: DingtalkSettings;
   /** Max age of a signed callback before it is refused as stale. */
   maxSkewMs: number;
   bodyLimitBytes: number;
@@ -158,6 +172,7 @@ export function loadSettings(
     if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key))
       throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
   }
+  const dingtalk = dingtalkSettings(env);
   const host = env.HOST || '127.0.0.1';
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
   return {
@@ -167,6 +182,7 @@ export function loadSettings(
     configPath,
     config,
     wecom,
+    dingtalk,
     maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,
     bodyLimitBytes: int(env, 'HOUQIN_BODY_LIMIT', 64 * 1024),
     media: {
@@ -181,5 +197,34 @@ export function loadSettings(
     role: parseRole(env.HOUQIN_ROLE, 'HOUQIN_ROLE'),
     vocabularyPath: overlayPath,
     missingEnv,
+  };
+}
+
+const dingtalkNeeds = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET'] as const;
+
+/** DingTalk is on when its app key and secret are set; half a set is a mistake worth stopping for. */
+function dingtalkSettings(env: Env): DingtalkSettings | undefined {
+  const set = (n: string) => env[n] !== undefined && env[n] !== '';
+  const mode = env.DINGTALK_MODE || 'http';
+  if (mode === 'stream')
+    throw new ConfigError(
+      'DINGTALK_MODE=stream is not built yet: set DINGTALK_MODE=http and give DingTalk the callback URL /dingtalk/robot (docs/setup-dingtalk.md)',
+    );
+  if (mode !== 'http') throw new ConfigError(`DINGTALK_MODE must be http (got "${mode}")`);
+  const given = dingtalkNeeds.filter(set);
+  if (!given.length) {
+    if (set('DINGTALK_ROBOT_CODE'))
+      throw new ConfigError('DINGTALK_ROBOT_CODE is set but DINGTALK_APP_KEY and DINGTALK_APP_SECRET are not');
+    return undefined;
+  }
+  const missing = dingtalkNeeds.filter((n) => !set(n));
+  if (missing.length)
+    throw new ConfigError(`${given.join(' and ')} set but ${missing.join(' and ')} not: DingTalk needs both`);
+  return {
+    apiBase: (env.DINGTALK_API_BASE || 'https://api.dingtalk.com').replace(/\/+$/, ''),
+    appKey: env.DINGTALK_APP_KEY!,
+    appSecret: env.DINGTALK_APP_SECRET!,
+    robotCode: env.DINGTALK_ROBOT_CODE || env.DINGTALK_APP_KEY!,
+    mode,
   };
 }

@@ -232,9 +232,10 @@ export const configSchema = z
     channels: z
       .object({
         wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+        dingtalk: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
         local: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       })
-      .default({ wecom: { enabled: true }, local: { enabled: true } }),
+      .default({ wecom: { enabled: true }, dingtalk: { enabled: true }, local: { enabled: true } }),
   })
   .superRefine((cfg, ctx) => {
     const people = new Set(cfg.people.map((p) => p.id));

@@ -31,6 +31,8 @@ export interface ReplyHandle {
   chatType: 'group' | 'single';
   senderPlatformId: string;
   responseUrl?: string;
+  /** When responseUrl stops working (ms since the epoch), where the platform says; the sender then goes another way. */
+  responseUrlExpiresAt?: number;
   envelopeId: string;
 }
 

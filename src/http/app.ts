@@ -8,6 +8,7 @@ import type { Ingress } from '../channels/ingress.js';
 import type { Settings } from '../config/load.js';
 import { aibotRoutes } from '../channels/wecom/aibot.js';
 import { appRoutes } from '../channels/wecom/app.js';
+import { robotRoutes } from '../channels/dingtalk/receiver.js';
 import type { Queues } from '../queues/runtime.js';
 import { mountAdmin } from './admin.js';
 import { withCallbacks, type CallbackRoute } from './callbacks.js';
@@ -50,6 +51,8 @@ export function createHttpApp(d: HttpDeps): RequestListener {
     if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
     if (settings.wecom.app && settings.wecom.corpId)
       callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
+    if (settings.dingtalk && settings.config.channels.dingtalk.enabled)
+      callbacks.push(...robotRoutes(ingress, settings.dingtalk));
     if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = new Metrics()));
     for (const m of d.mount ?? []) m(router);
   }

@@ -1,4 +1,4 @@
-// Platform callbacks served by plain node:http, in front of Koa. A callback is the one request WeCom (and later
+// Platform callbacks served by plain node:http, in front of Koa. A callback is the one request WeCom (and
 // DingTalk) sends for every message, so it is the hot path: without Koa's context, router and query parsing the
 // receiver spent half as long collecting garbage (bench/README.md). Everything else (health, console, admin) stays
 // on Koa. Handlers see only this small request/answer shape, so they know nothing of either framework.
@@ -11,6 +11,8 @@ export interface CallbackRequest {
   query: URLSearchParams;
   /** the caller's address (the first X-Forwarded-For hop behind a proxy), for logs */
   ip: string;
+  /** one request header by its lower-case name (optional so hand-made requests in tests need not give it) */
+  header?(name: string): string | undefined;
   /** the body as UTF-8; rejects with `type: 'entity.too.large'` beyond `limit` bytes */
   body(limit: number): Promise<string>;
 }
@@ -51,6 +53,10 @@ export function withCallbacks(
     const request: CallbackRequest = {
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
       ip: clientIp(req),
+      header: (n) => {
+        const v = req.headers[n];
+        return typeof v === 'string' ? v : undefined;
+      },
       body: (limit) => getRawBody(req, { limit, encoding: 'utf8', length: req.headers['content-length'] }),
     };
     Promise.resolve()

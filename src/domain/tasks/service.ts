@@ -120,6 +120,7 @@ export class TaskService {
       chatType: env.chat.type,
       senderPlatformId: env.sender.platformId,
       responseUrl: env.responseUrl,
+      responseUrlExpiresAt: env.responseUrlExpiresAt,
       envelopeId: env.id,
     };
     const out = new Outcome(handle);

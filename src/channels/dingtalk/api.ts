@@ -1,0 +1,157 @@
+// DingTalk server API calls for the robot (POST /v1.0/oauth2/accessToken,
+// https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message): the app access token is cached in Redis so every instance shares one, fetched
+// by one instance at a time, refreshed five minutes before it expires and once more when DingTalk says it is invalid.
+// New-style API errors come as a non-2xx status with `{code, message}`; sessionWebhook errors as `{errcode, errmsg}`.
+import type { Redis } from 'ioredis';
+import { PlatformError } from '../../errors.js';
+import { safeUrl as safeWecomUrl, type Logger } from '../../log.js';
+import type { Keys } from '../../store/keys.js';
+
+/** Codes that mean "this token is no good": drop it, fetch another, try once more. */
+const TOKEN_CODES = new Set([
+  'InvalidAuthentication',
+  'invalidAuthentication',
+  'AuthenticationFailed.MissingParameter',
+]);
+/** Throttling codes seen from the robot API; DingTalk publishes no numbers, so wait a minute. */
+export const THROTTLE_CODES = new Set([
+  'send.too.fast',
+  'too.many.group',
+  'too.many.people',
+  'send.byToken.tooFast',
+  'Throttling',
+  'Throttling.Api',
+  'Throttling.User',
+]);
+/** sessionWebhook: the session is gone (expired, about 90 minutes after the message). */
+export const SESSION_GONE = 300001;
+/** sessionWebhook / custom robot throttling: 20 messages a minute, then a 10-minute block. */
+const WEBHOOK_THROTTLED = new Set([130101, 660026]);
+
+/** A URL fit for logs: tokens and the sessionWebhook's session key masked. */
+export function safeUrl(url: string): string {
+  return safeWecomUrl(url).replace(/([?&]session=)[^&]*/g, '$1***');
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export class DingtalkApi {
+  constructor(
+    private base: string,
+    private appKey: string,
+    private appSecret: string,
+    private redis: Redis,
+    private k: Keys,
+    private log: Logger,
+    private timeoutMs = 10_000,
+  ) {}
+
+  private get tokenKey() {
+    return this.k.token(`dingtalk:${this.appKey}`);
+  }
+  private get lockKey() {
+    return this.k.tokenLock(`dingtalk:${this.appKey}`);
+  }
+
+  async token(force = false): Promise<string> {
+    if (!force) {
+      const cached = await this.redis.get(this.tokenKey);
+      if (cached) return cached;
+    }
+    // One instance fetches; the others wait briefly and read what it stored.
+    if ((await this.redis.set(this.lockKey, '1', 'PX', 5000, 'NX')) !== 'OK') {
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const t = await this.redis.get(this.tokenKey);
+        if (t && !force) return t;
+        if (!(await this.redis.exists(this.lockKey))) break;
+      }
+    }
+    try {
+      const res = await this.call(`${this.base}/v1.0/oauth2/accessToken`, {
+        appKey: this.appKey,
+        appSecret: this.appSecret,
+      });
+      const token = res.body.accessToken;
+      if (res.status !== 200 || typeof token !== 'string' || !token) throw apiError('/v1.0/oauth2/accessToken', res);
+      const ttl = Math.max(60, Number(res.body.expireIn ?? 7200) - 300);
+      await this.redis.set(this.tokenKey, token, 'EX', ttl);
+      return token;
+    } finally {
+      await this.redis.del(this.lockKey);
+    }
+  }
+
+  /** POST to the robot API with the token header; one fresh token on a token error; PlatformError on any other. */
+  async post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    let res = await this.call(`${this.base}${path}`, body, await this.token());
+    if (res.status !== 200 && TOKEN_CODES.has(String(res.body.code))) {
+      this.log.info({ path, code: res.body.code }, 'dingtalk token rejected; refreshing once');
+      await this.redis.del(this.tokenKey);
+      res = await this.call(`${this.base}${path}`, body, await this.token(true));
+    }
+    if (res.status !== 200) throw apiError(path, res);
+    return res.body;
+  }
+
+  /** POST to a sessionWebhook (its own credential is in the URL); PlatformError with the errcode on a refusal. */
+  async postWebhook(url: string, body: unknown): Promise<void> {
+    const res = await this.call(url, body);
+    const errcode = Number(res.body.errcode ?? 0);
+    if (res.status !== 200) throw apiError(safeUrl(url), res);
+    if (errcode !== 0)
+      throw new PlatformError(
+        `${safeUrl(url)}: ${errcode} ${String(res.body.errmsg ?? '')}`,
+        errcode,
+        WEBHOOK_THROTTLED.has(errcode) || errcode === -1,
+        WEBHOOK_THROTTLED.has(errcode) ? 60_000 : undefined,
+      );
+  }
+
+  private async call(url: string, body: unknown, token?: string): Promise<ApiAnswer> {
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(token ? { 'x-acs-dingtalk-access-token': token } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (e) {
+      throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
+    }
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      return { status, body: parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {} };
+    } catch {
+      if (status >= 200 && status < 300) throw new PlatformError(`non-JSON answer from ${safeUrl(url)}`, -1, true);
+      return { status, body: {} };
+    }
+  }
+}
+
+/**
+ * A refusal as a PlatformError: 5xx, 429 and throttling codes are tried again (throttling after a minute); a bad
+ * parameter, a missing permission (Forbidden.AccessDenied.*) or a stopped robot are kept as failed.
+ */
+export function apiError(where: string, res: ApiAnswer): PlatformError {
+  const code = String(res.body.code ?? '');
+  const throttled = res.status === 429 || THROTTLE_CODES.has(code);
+  const retryable = throttled || res.status >= 500 || res.status === 0 || TOKEN_CODES.has(code);
+  return new PlatformError(
+    `${where}: HTTP ${res.status} ${code} ${String(res.body.message ?? '')}`.trim(),
+    -1,
+    retryable,
+    throttled ? 60_000 : undefined,
+  );
+}

@@ -1,0 +1,29 @@
+// The signature DingTalk puts on every robot callback in HTTP mode: the `timestamp` header (ms) and `sign` =
+// base64(HMAC-SHA256(key = app secret, timestamp + "\n" + app secret)), plain base64, not URL-encoded
+// (https://open.dingtalk.com/document/orgapp/receive-message).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { StaleRequestError, VerificationError } from '../../errors.js';
+
+export function robotSign(timestamp: string, secret: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
+}
+
+/**
+ * Signature first (it tells a forgery from clock trouble), then freshness: VerificationError (401) for a missing or
+ * wrong sign, StaleRequestError (403) for a timestamp further than `maxSkewMs` from `now`.
+ */
+export function verifyRobotSign(
+  timestamp: string | undefined,
+  sign: string | undefined,
+  secret: string,
+  now: number,
+  maxSkewMs: number,
+): void {
+  if (!timestamp || !sign) throw new VerificationError('timestamp or sign header missing');
+  if (!/^\d{1,16}$/.test(timestamp)) throw new VerificationError('timestamp header is not a number of milliseconds');
+  const want = Buffer.from(robotSign(timestamp, secret));
+  const got = Buffer.from(sign);
+  if (got.length !== want.length || !timingSafeEqual(got, want)) throw new VerificationError('sign does not match');
+  if (Math.abs(now - Number(timestamp)) > maxSkewMs)
+    throw new StaleRequestError(`timestamp ${timestamp} is outside ±${maxSkewMs / 1000}s`);
+}
