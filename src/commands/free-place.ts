@@ -4,6 +4,15 @@
 
 /** Rooms and areas of kindergartens, schools, dorms, hospitals and housing estates. */
 const rooms = [
+  '开水间',
+  '垃圾站',
+  '垃圾房',
+  '配电间',
+  '教学楼',
+  '综合楼',
+  '行政楼',
+  '实验楼',
+  '图书馆',
   '会议室',
   '多媒体教室',
   '教室',
@@ -145,17 +154,25 @@ const parts = [
   `[一二三四五六七八九]期(?:\\d+号(?:楼)?)?`, // 一期43号
   `\\d+弄\\d+号\\d*`, // 5511弄236号502
   `(?:\\d+|[一二三四五六七八九十]+)号(?:宿舍|教学|住院|办公|实验|门诊)?楼`, // 3号楼, 2号宿舍楼
+  `\\d+#楼`, // 11#楼
   `\\d+(?:栋|幢|座)`,
+  `[东西南北中]区`,
+  `[a-z]区`,
   `[a-z]座`,
-  `\\d+单元`,
+  `(?:\\d+|[东西南北])单元`,
   `${num}(?:楼|层)`, // 三楼, 4层
-  `\\d+(?:病区|号病房|病房)`,
+  `${num}(?:病区|号病房|病房)`,
   `\\d+(?:号)?床`, // 12床
+  `[一二三四五六]年级(?:${num}班)?`,
   `[东西南北][头侧边面]`,
+  `b\\d{1,2}`, // 地库B1
+  `(?:入口|出口|门口|楼下|楼上|旁边|对面)`,
   `(?:${roomPattern})`,
   `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
 ];
 const chain = new RegExp(`(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
+/** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. */
+const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2})/;
 /** A lone room number is not a place ("302" alone could be anything). */
 const weakStart = /^\d{3,4}(?:室|房|号)?$/;
 /** A floor where something stopped or fell is not where the problem is: "停在19楼", "卡在两层中间", "流了一楼道". */
@@ -177,7 +194,8 @@ export function freePlace(text: string): string | undefined {
     const s = m[0];
     // Not from the middle of a number ("19楼" is not "9楼"), not a lone room number, not a floor where something stopped.
     if (/\d/.test(lower[i - 1] ?? '') && /^\d/.test(s)) continue;
-    if (weakStart.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i)))) continue;
+    if (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
+      continue;
     const found = text.slice(i, i + s.length).replace(/的/g, '');
     // A building or unit code says where better than a room word; a bed number alone does not.
     if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;

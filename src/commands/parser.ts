@@ -139,6 +139,8 @@ export function createParser(config: Config): Parser {
       // A question after a plain report ("冰箱不冷了 药品要放哪里") does not undo it: a thing and a fault stand.
       const plain = talk === 'question' && report.kind === 'repair' && !!report.trade;
       if (talk === 'plain' || talk === 'notice' || (talk === 'question' && !plain)) return { intent: 'none' };
+      // "熄灯后不要用吹风机", "别让孩子喝生水": a warning to people, not a fault to fix.
+      if (talk === 'reminder' && /别|不要|记得/.test(line)) return { intent: 'none' };
       // Cleaning and a site's own kinds (运送 …) are asked of people as often as of the bot.
       if (report.kind === 'meal' ? talk !== 'praise' : report.kind !== 'repair') return { intent: 'none' };
     }

@@ -96,7 +96,7 @@ function kindFromTitle(s: string, ctx: ParseContext): Kind | undefined {
 function finish(d: Draft, ctx: ParseContext): Intent {
   const formPlace = d.placeText !== undefined ? ctx.places.match(d.placeText) : undefined;
   const text = trimPunct(d.placeText !== undefined && !formPlace ? `${d.placeText} ${d.text}` : d.text);
-  const place = formPlace?.place ?? ctx.places.match(text)?.place ?? freePlace(d.placeText ?? text);
+  const place = formPlace?.place ?? placeOf(d.placeText ?? text, ctx);
   const rating = d.kind === 'meal' ? d.rating : undefined;
   // A prefilled "紧急:否" must not hide smoke or a hair in the soup: danger words still make it urgent.
   const urgent = d.markedUrgent === true || ctx.classifier.isUrgent(d.said, d.kind);
@@ -145,4 +145,21 @@ function tradeOf(text: string, place: string | undefined, ctx: ParseContext): st
     if (trade) return trade;
   }
   return c.detectTrade(text);
+}
+
+/**
+ * The config's place when the text names one; a place written with a building or room code wins over it, and so does a
+ * longer place that contains the config's word ("7号楼312门口" is not the kindergarten's 大门, "药房门口" neither).
+ */
+function placeOf(text: string, ctx: ParseContext): string | undefined {
+  const known = ctx.places.match(text);
+  const free = freePlace(text);
+  if (!known) return free;
+  if (!free) return known.place;
+  const word = text.slice(known.index, known.index + known.length);
+  // "药房门口" holds a place besides the config's 门口; "大门口" is only the config's 大门 said another way.
+  const besides = free.includes(word) && free !== word ? freePlace(free.replace(word, ' ')) : undefined;
+  // A written place that starts with the config's ("5病区3床" where 5病区 is configured) is that place: its name routes.
+  if (free.startsWith(word)) return known.place;
+  return /\d/.test(free) || besides ? free : known.place;
 }
