@@ -4,6 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { loadSettings, type Env } from '../config/load.js';
 import { Roster } from '../domain/roster.js';
+import { photoLink } from '../channels/local/photos.js';
 import { exportMonth } from '../ledger/export.js';
 import { connect } from '../store/redis.js';
 import { TaskStore } from '../store/tasks.js';
@@ -39,7 +40,9 @@ export async function exportCommand(
     const tasks = new TaskStore(redis, config.redis.keyPrefix, { timezone: config.org.timezone });
     const out = file === '-' ? process.stdout : createWriteStream(file);
     const started = Date.now();
-    const r = await exportMonth({ redis, tasks, config, roster: new Roster(config) }, month, out);
+    // Photo cells link to the console's photo route at HOUQIN_PUBLIC_URL, as /admin/export's do.
+    const photoUrl = photoLink(settings.publicUrl);
+    const r = await exportMonth({ redis, tasks, config, roster: new Roster(config), photoUrl }, month, out);
     err.write(
       `${file === '-' ? 'ledger written to stdout' : `ledger written to ${file}`}: ${r.tasks} tasks, ${r.events} history entries, ${r.checklistRows} checklist rows, ${r.meals} meal ratings; sheets: ${r.sheets.join(', ')} (${Date.now() - started} ms)\n`,
     );
