@@ -114,10 +114,9 @@ export function createParser(config: Config): Parser {
       const reply = plainTask(line, quote.task, who, { quote, mentioned });
       if (reply) return withTarget(reply, line, ctx);
     }
-    if (lastRef.test(line)) {
-      const reply = plainTask(line.replace(lastRef, ' '), undefined, who === 'worker' ? 'reporter' : who, {
-        byRef: true,
-      });
+    // 那个 is "the one I reported" for reporters and managers; a worker's 那个热水器 is the job in hand.
+    if (who !== 'worker' && lastRef.test(line)) {
+      const reply = plainTask(line.replace(lastRef, ' '), undefined, who, { byRef: true });
       if (reply) return { ...reply, ref: 'last' };
     }
     // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
