@@ -159,6 +159,9 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
       const aboutFood = meal.test(rest) && foodSafetyNotVomit.test(rest);
       if (mess.test(rest) && !aboutFood && !faults.test(calmFaults.blank(mess.blank(rest)))) return 'cleaning';
       const broken = isBrokenHere();
+      // Food with a food-safety sign is about the food, even with glass in it ("饭里吃出玻璃碴").
+      const otherThing = trades.some((t) => t.tier <= 1 && !foodSafety.test(t.word));
+      if (meal.test(rest) && foodSafety.test(text) && !otherThing) return 'meal';
       if (broken && thing) return 'repair';
       // "饭不够", "土豆丝太辣了 孩子吃不了": food with no thing named is about the food, whatever the words.
       if (meal.test(rest) && (!broken || !trades.length || foodSafety.test(rest))) return 'meal';

@@ -6,8 +6,8 @@ import { createExamples, type Examples } from './messages.js';
 import { normalize } from './normalize.js';
 import { createPlaceMatcher, type PlaceMatcher } from './places.js';
 import { createSoundIndex, type SoundIndex } from './sound.js';
-import { faultWords } from './vocabulary/faults.js';
-import { symptoms } from './vocabulary/trades.js';
+import { cleaningWords, faultWords, mealWords, messWords } from './vocabulary/faults.js';
+import { notThings, symptoms } from './vocabulary/trades.js';
 
 export interface ParseContext {
   places: PlaceMatcher;
@@ -56,7 +56,7 @@ export function createContext(config: Config): ParseContext {
     examples: createExamples(config),
     personNames: [...new Set(names.filter((n): n is string => !!n))].sort((a, b) => b.length - a.length),
     classifier,
-    sound: createSoundIndex(soundWords),
+    sound: createSoundIndex(soundWords, [...mealWords, ...cleaningWords, ...messWords, ...notThings]),
     addedKinds,
     reportWords: {
       ...reportWords,

@@ -32,7 +32,11 @@ export interface SoundIndex {
   correct(text: string): string;
 }
 
-export function createSoundIndex(words: string[]): SoundIndex {
+/**
+ * `words` are what a span may be corrected to; `asWritten` are more words that are right as they stand and must not be
+ * corrected or reached into (水果 is not 滴水 + 果).
+ */
+export function createSoundIndex(words: string[], asWritten: string[] = []): SoundIndex {
   // Only words of two or more Han characters: one character has too many sound-alikes to guess from.
   const byFirst = new Map<string, { word: string; sylls: string[] }[]>();
   /** Words known as written, and per first character the longest such word. */
@@ -42,8 +46,8 @@ export function createSoundIndex(words: string[]): SoundIndex {
     known.add(word);
     longest.set(word[0], Math.max(longest.get(word[0]) ?? 0, word.length));
   };
-  for (const word of everyday) {
-    addKnown(word);
+  for (const word of [...everyday, ...asWritten]) {
+    if (word.length >= 2) addKnown(word);
   }
   for (const word of new Set(words)) {
     if (word.length < 2 || !/^\p{Script=Han}+$/u.test(word)) continue;
