@@ -1,25 +1,6 @@
 // What the parser makes of a message. zod-typed so the domain and queues can trust job data.
 import { z } from 'zod';
 
-export const intentNames = [
-  'report',
-  'claim',
-  'transfer',
-  'hold',
-  'done',
-  'accept',
-  'reopen',
-  'rate',
-  'nudge',
-  'cancel',
-  'status',
-  'note',
-  'mine',
-  'help',
-  'digest',
-  'none',
-] as const;
-
 /** The steps that act on an existing task (they need a task number, written or found). */
 export const taskIntentNames = [
   'claim',
@@ -32,7 +13,9 @@ export const taskIntentNames = [
   'nudge',
   'cancel',
   'status',
-] as const satisfies readonly (typeof intentNames)[number][];
+] as const;
+
+export const intentNames = ['report', ...taskIntentNames, 'note', 'mine', 'help', 'digest', 'none'] as const;
 
 export const intentSchema = z.object({
   intent: z.enum(intentNames),

@@ -6,6 +6,7 @@
 // 关联工单 …); 工单 (one row per task created in the month, with its history in the last column); 工单流转记录 (one
 // row per history entry); 膳食反馈. Each sheet: a title row, a Chinese header row, both frozen, a filter on the
 // header, widths that fit, dates as real Excel dates in the school's time zone, landscape A4 fitted to the width.
+import { eventLabel as taskEventLabel } from '../domain/tasks/steps.js';
 import type { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { Redis } from 'ioredis';
@@ -40,24 +41,8 @@ export interface LedgerResult {
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const BATCH = 500;
 
-export const eventLabel: Record<string, string> = {
-  created: '报修',
-  claimed: '接单',
-  acknowledged: '确认接单',
-  assigned: '派单',
-  transferred: '转单',
-  held: '挂起',
-  resumed: '恢复',
-  done: '完工',
-  accepted: '验收',
-  reopened: '返工',
-  rated: '评价',
-  cancelled: '撤销',
-  nudged: '催办',
-  reminded: '提醒',
-  escalated: '上报主任',
-  auto_accepted: '自动验收（默认好评）',
-};
+/** The history's event names in the ledger: the bot's own labels, plus the names older entries were written with. */
+export const eventLabel: Record<string, string> = { ...taskEventLabel, cancel: '撤销', autoaccept: '自动验收' };
 
 const surfaceLabel: Record<string, string> = {
   aibot: '企业微信群',

@@ -65,47 +65,23 @@ async function receive(
 
 function toEnvelope(m: Record<string, unknown>, from: string, type: string, now: number): Envelope | undefined {
   const chat = { id: `app:${from}`, type: 'single' as const };
-  if (type === 'text') {
-    const msgId = str(m.MsgId) || `${from}-${str(m.CreateTime)}`;
-    return {
-      id: `wecom:app:${msgId}`,
-      channel: 'wecom',
-      surface: 'app',
-      msgId,
-      chat,
-      sender: { platformId: from },
-      text: str(m.Content),
-      receivedAt: now,
-    };
-  }
-  if (type === 'image' && str(m.MediaId)) {
-    // The picture itself is fetched by the worker with media/get (valid 3 days), not here (photo-intake.ts).
-    const msgId = str(m.MsgId) || `${from}-${str(m.CreateTime)}`;
-    return {
-      id: `wecom:app:${msgId}`,
-      channel: 'wecom',
-      surface: 'app',
-      msgId,
-      chat,
-      sender: { platformId: from },
-      images: [{ mediaId: str(m.MediaId) }],
-      receivedAt: now,
-    };
-  }
-  if (type === 'voice' && str(m.Recognition)) {
-    const msgId = str(m.MsgId);
-    return {
-      id: `wecom:app:${msgId}`,
-      channel: 'wecom',
-      surface: 'app',
-      msgId,
-      chat,
-      sender: { platformId: from },
-      text: str(m.Recognition),
-      voice: true,
-      receivedAt: now,
-    };
-  }
+  // A message from a member: text, a picture (fetched later by the worker with media/get, valid 3 days, see
+  // photo-intake.ts), or speech WeCom already transcribed.
+  const message = (content: Pick<Envelope, 'text' | 'images' | 'voice'>, msgId = str(m.MsgId)): Envelope => ({
+    id: `wecom:app:${msgId}`,
+    channel: 'wecom',
+    surface: 'app',
+    msgId,
+    chat,
+    sender: { platformId: from },
+    ...content,
+    receivedAt: now,
+  });
+  const fallbackId = `${from}-${str(m.CreateTime)}`;
+  if (type === 'text') return message({ text: str(m.Content) }, str(m.MsgId) || fallbackId);
+  if (type === 'image' && str(m.MediaId))
+    return message({ images: [{ mediaId: str(m.MediaId) }] }, str(m.MsgId) || fallbackId);
+  if (type === 'voice' && str(m.Recognition)) return message({ text: str(m.Recognition), voice: true });
   if (type === 'event' && str(m.Event) === 'template_card_event') {
     // Events carry no MsgId; user + time alone merges distinct clicks (WxJava #1745), so add the card and key.
     const msgId = [from, str(m.CreateTime), str(m.TaskId), str(m.EventKey)].join('-');

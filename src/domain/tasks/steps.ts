@@ -131,6 +131,8 @@ export const eventLabel: Record<string, string> = {
   cancelled: '撤销',
   nudged: '催办',
   noted: '进展',
+  followed: '同报（加关注）',
+  unfollowed: '不是同一个',
   reminded: '提醒',
   escalated: '上报主任',
   auto_accepted: '自动好评',
