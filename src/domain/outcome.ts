@@ -21,6 +21,8 @@ export class Outcome {
   routes: { task: number; kind: Kind }[] = [];
   /** For platforms that update the clicked card in the HTTP answer (WeCom AI bot). */
   clickedCard?: Card;
+  /** The channel a person just wrote from: where their direct messages go when several platforms can reach them. */
+  via?: { person: string; channel: string };
 
   constructor(readonly handle?: ReplyHandle) {}
 

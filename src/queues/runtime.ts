@@ -110,9 +110,24 @@ export class Queues {
   async apply(o: Outcome, base: string): Promise<void> {
     for (const step of this.beforeApply) await step(o);
     const adds: Promise<unknown>[] = [];
-    mergeReplies(o.messages).forEach((m, i) => {
-      const via = this.channels.filter((c) => c.reaches(m.to));
+    const platforms = this.channels.filter((c) => c.name !== 'local');
+    // With two platforms on (WeCom and DingTalk), a person who has ids on both would get every DM twice: remember the
+    // one they last wrote from, and send their DMs there only. The console keeps its copy either way.
+    if (o.via && o.via.channel !== 'local' && platforms.length > 1)
+      adds.push(this.conn.set(this.k.via(o.via.person), o.via.channel, 'EX', 180 * 86_400));
+    const messages = mergeReplies(o.messages);
+    const preferred = platforms.length > 1 ? await this.preferredChannels(messages, o.via) : undefined;
+    messages.forEach((m, i) => {
+      let via = this.channels.filter((c) => c.reaches(m.to));
       if (!via.length) this.warnOnce(m);
+      const choice = m.to.kind === 'user' ? preferred?.get(m.to.person) : undefined;
+      if (choice && via.some((c) => c.name === choice))
+        via = via.filter((c) => c.name === 'local' || c.name === choice);
+      else if (m.to.kind === 'user' && platforms.length > 1) {
+        // Never heard from: the first platform that reaches them (the config's order: WeCom, then DingTalk).
+        const first = via.find((c) => c.name !== 'local');
+        via = via.filter((c) => c.name === 'local' || c === first);
+      }
       for (const c of via)
         adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: jobId(base, `m${i}`, c.name) }));
     });
@@ -130,6 +145,23 @@ export class Queues {
         this.route[routeQueueOf(r.kind)].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }),
       );
     await Promise.all(adds);
+  }
+
+  /** Where each person addressed by a DM last wrote from (the message being handled counts first). */
+  private async preferredChannels(
+    messages: Outgoing[],
+    just?: { person: string; channel: string },
+  ): Promise<Map<string, string>> {
+    const people = [...new Set(messages.flatMap((m) => (m.to.kind === 'user' ? [m.to.person] : [])))];
+    const out = new Map<string, string>();
+    if (!people.length) return out;
+    const stored = await this.conn.mget(...people.map((p) => this.k.via(p)));
+    people.forEach((p, i) => {
+      const v = stored[i];
+      if (v) out.set(p, v);
+    });
+    if (just && just.channel !== 'local') out.set(just.person, just.channel);
+    return out;
   }
 
   private warnOnce(m: Outgoing): void {

@@ -28,6 +28,8 @@ export function keys(prefix: string) {
     sameProblem: (kind: string, place: string, trade: string) => `${p}same:${kind}:${place}:${trade}`,
     /** The report a person's message was just folded into, for 不是同一个 (split it off). */
     folded: (person: string) => `${p}folded:${person}`,
+    /** The platform a person last wrote from: their direct messages go there when more than one can reach them. */
+    via: (person: string) => `${p}via:${person}`,
     /** The report the bot asked a person to confirm ("是要报修…吗？"), one per person. */
     ask: (person: string) => `${p}ask:${person}`,
     /** Messages the bot could not read, and reports people said 不是 to: hash id → JSON, and ids by time. */

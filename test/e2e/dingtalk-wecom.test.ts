@@ -61,7 +61,7 @@ describe('WeCom and DingTalk in one deployment', () => {
     const key = new URL(session.url).searchParams.get('session');
     const ack = await fake.waitFor((r) => r.kind === 'session' && r.session === key);
     const id = Number(/#(\d+)/.exec(JSON.stringify(ack.body))![1]);
-    // The claim card reaches 李师傅 on WeCom (a template card) as well as on DingTalk (markdown).
+    // 李师傅 has written on neither platform yet: his claim card goes to the first one that reaches him (WeCom) only.
     await world.fake.waitFor(
       (r) => r.kind === 'message.send' && r.body.touser === 'LiShiFu' && r.body.msgtype === 'template_card',
     );
@@ -88,6 +88,9 @@ describe('WeCom and DingTalk in one deployment', () => {
       (r) =>
         r.kind === 'batchSend' && r.body.userIds.includes('02110001') && JSON.stringify(r.param).includes('李师傅'),
     );
+    // 王丽 wrote on DingTalk: her DMs go there, not also to WeCom (she has ids on both).
+    expect(world.fake.requests.filter((r) => r.kind === 'message.send' && r.body.touser === 'WangLi')).toEqual([]);
+    expect(fake.requests.filter((r) => r.kind === 'batchSend' && r.body.userIds.includes('03110001'))).toEqual([]);
     expect(fake.violations()).toEqual([]);
     expect(world.fake.violations()).toEqual([]);
   });

@@ -126,6 +126,7 @@ export class TaskService {
     const out = new Outcome(handle);
     const me = this.roster.fromPlatform(env.channel, env.sender.platformId);
     if (!me) return out.reply(T.unknownPerson);
+    out.via = { person: me.id, channel: env.channel };
     if (env.action) {
       for (const c of this.conversations) if (c.click && (await c.click(env, me, out, now))) return out;
     } else for (const c of this.conversations) if (await c.offer(env, me, out, now)) return out;
