@@ -3,20 +3,7 @@
 // Buttons cannot call back without a card template (a later step), so a card becomes markdown that names the text
 // command each button stands for ("回复 接单 12").
 import type { Button, Card, Message } from '../../domain/messages.js';
-
-/** Cuts UTF-8 text to a byte budget without splitting a character (group msgParam ≤ 15 000 bytes). */
-export function fitBytes(s: string, max: number): string {
-  if (Buffer.byteLength(s) <= max) return s;
-  let out = '';
-  let used = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch);
-    if (used + n > max - 3) break;
-    out += ch;
-    used += n;
-  }
-  return `${out}…`;
-}
+import { fitBytes } from '../../util/text.js';
 
 const MAX_BYTES = 12_000; // under the 15 000-byte msgParam limit with the JSON around it
 

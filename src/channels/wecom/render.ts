@@ -1,5 +1,6 @@
 // Platform-neutral messages → WeCom JSON, within the documented field limits (protocols/wecom.md §4.2, §5).
 import { createHash } from 'node:crypto';
+import { fitBytes } from '../../util/text.js';
 import type { Card, Message } from '../../domain/messages.js';
 import { sniffImage } from '../../store/media.js';
 
@@ -15,20 +16,6 @@ const chars = (s: string, max: number) =>
         .slice(0, max - 1)
         .join('') + '…'
     : s;
-
-/** Cuts UTF-8 text to a byte budget without splitting a character. */
-export function bytes(s: string, max: number): string {
-  if (Buffer.byteLength(s) <= max) return s;
-  let out = '';
-  let used = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch);
-    if (used + n > max - 3) break;
-    out += ch;
-    used += n;
-  }
-  return out + '…';
-}
 
 const style = { primary: 1, default: 2, danger: 3, muted: 4 } as const;
 
@@ -57,15 +44,15 @@ export function buttonCard(card: Card, taskId?: string): Record<string, unknown>
 export function appMessage(m: Message, taskId: string): Record<string, unknown> {
   switch (m.type) {
     case 'text':
-      return { msgtype: 'text', text: { content: bytes(m.text, 2048) } };
+      return { msgtype: 'text', text: { content: fitBytes(m.text, 2048) } };
     case 'markdown':
-      return { msgtype: 'markdown', markdown: { content: bytes(m.text, 2048) } };
+      return { msgtype: 'markdown', markdown: { content: fitBytes(m.text, 2048) } };
     case 'card':
       return { msgtype: 'template_card', template_card: buttonCard(m.card, taskId) };
     case 'image':
     case 'photo':
       // An app image needs a media_id from media/upload first (sender.ts does that and uses appImage).
-      return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 2048) } };
+      return { msgtype: 'markdown', markdown: { content: fitBytes(m.alt, 2048) } };
   }
 }
 
@@ -83,21 +70,21 @@ export function webhookMessage(m: Message, mentionIds: string[]): Record<string,
     case 'text':
       return {
         msgtype: 'text',
-        text: { content: bytes(m.text, 2048), ...(mentionIds.length ? { mentioned_list: mentionIds } : {}) },
+        text: { content: fitBytes(m.text, 2048), ...(mentionIds.length ? { mentioned_list: mentionIds } : {}) },
       };
     case 'markdown':
-      return { msgtype: 'markdown', markdown: { content: bytes(m.text, 4096) } };
+      return { msgtype: 'markdown', markdown: { content: fitBytes(m.text, 4096) } };
     case 'card':
-      return { msgtype: 'markdown', markdown: { content: bytes(cardAsMarkdown(m.card), 4096) } };
+      return { msgtype: 'markdown', markdown: { content: fitBytes(cardAsMarkdown(m.card), 4096) } };
     case 'image': {
       const raw = Buffer.from(m.png, 'base64');
       if (raw.length > WEBHOOK_IMAGE_MAX_BYTES)
-        return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
+        return { msgtype: 'markdown', markdown: { content: fitBytes(m.alt, 4096) } };
       return { msgtype: 'image', image: { base64: m.png, md5: createHash('md5').update(raw).digest('hex') } };
     }
     case 'photo':
       // The bytes are in the media folder: sender.ts reads them and uses webhookImage when they fit.
-      return { msgtype: 'markdown', markdown: { content: bytes(m.alt, 4096) } };
+      return { msgtype: 'markdown', markdown: { content: fitBytes(m.alt, 4096) } };
   }
 }
 
@@ -124,5 +111,5 @@ export function cardAsMarkdown(c: Card): string {
 export function responseUrlMessage(m: Message): Record<string, unknown> {
   // response_url carries markdown only, and only once: a picture becomes its description.
   const text = m.type === 'card' ? cardAsMarkdown(m.card) : m.type === 'image' || m.type === 'photo' ? m.alt : m.text;
-  return { msgtype: 'markdown', markdown: { content: bytes(text, 20480) } };
+  return { msgtype: 'markdown', markdown: { content: fitBytes(text, 20480) } };
 }
