@@ -1,5 +1,6 @@
 // What the parser derives once from the config and hands to every part.
 import type { Config, Kind } from '../config/schema.js';
+import { personIds } from '../config/platform-ids.js';
 import { type Classifier, createClassifier } from './classify.js';
 import { reportWords } from './lexicon.js';
 import { createExamples, type Examples } from './messages.js';
@@ -12,7 +13,7 @@ import { notThings, symptoms } from './vocabulary/trades.js';
 export interface ParseContext {
   places: PlaceMatcher;
   examples: Examples;
-  /** Every way a person can be named in a 转单 (name, id, WeCom and DingTalk ids), longest first. */
+  /** Every way a person can be named in a 转单 (name, id, each platform id), longest first. */
   personNames: string[];
   /** Trades, faults, urgency and kinds, with the site's own vocabulary. */
   classifier: Classifier;
@@ -32,7 +33,7 @@ export interface AddedKindWords {
 }
 
 export function createContext(config: Config): ParseContext {
-  const names = config.people.flatMap((p) => [normalize(p.name), p.id, p.wecom, p.dingtalk]);
+  const names = config.people.flatMap((p) => [normalize(p.name), ...personIds(p).map((x) => x.id)]);
   const vocabulary = normalizeVocabulary(config.vocabulary);
   const addedKinds = (config.kinds ?? []).map((k) => ({
     id: k.id,

@@ -1,5 +1,6 @@
 // Who is who: people, teams, places and routing from the config, with the lookups the domain needs.
 import type { Config, Kind, Person, Place, Team } from '../config/schema.js';
+import { personIds } from '../config/platform-ids.js';
 import { formatter } from '../util/time.js';
 import { type KindInfo, kindsOf, nameKinds } from './kinds.js';
 
@@ -17,9 +18,7 @@ export class Roster {
     nameKinds(this.kinds);
     for (const p of config.people) {
       this.byId.set(p.id, p);
-      if (p.wecom) this.byPlatform.set(`wecom:${p.wecom}`, p);
-      if (p.dingtalk) this.byPlatform.set(`dingtalk:${p.dingtalk}`, p);
-      this.byPlatform.set(`local:${p.id}`, p);
+      for (const x of personIds(p)) this.byPlatform.set(`${x.channel}:${x.id}`, p);
     }
     for (const pl of config.places) this.placeByName.set(pl.name, pl);
   }
@@ -33,7 +32,7 @@ export class Roster {
     return this.person(id)?.name ?? id ?? '未知';
   }
 
-  /** The person behind a platform user id (WeCom userid, DingTalk staffId, local console id). */
+  /** The person behind a channel's user id (the console's is the config id). */
   fromPlatform(channel: string, platformId: string): Person | undefined {
     return this.byPlatform.get(`${channel}:${platformId}`);
   }
@@ -43,7 +42,7 @@ export class Roster {
     const t = typed.replace(/^@/, '').trim();
     const lower = t.toLowerCase();
     return this.config.people.find(
-      (p) => p.name === t || p.id === t || p.wecom?.toLowerCase() === lower || p.dingtalk === t,
+      (p) => p.name === t || personIds(p).some((x) => x.id === t || x.id.toLowerCase() === lower),
     );
   }
 

@@ -47,7 +47,7 @@ export const transitions: Record<Step, { from: readonly State[]; to: State }> = 
 };
 
 export interface Source {
-  channel: string; // wecom | local | dingtalk
+  channel: string; // the channel it came in on (Envelope.channel)
   surface: string; // aibot | app | console …
   chatId: string;
   chatType: 'group' | 'single';
