@@ -16,6 +16,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY src/channels/local/page ./dist/src/channels/local/page
+COPY src/commands/model ./dist/src/commands/model
 COPY bin ./bin
 COPY config ./config
 # A CJK font so the weekly/monthly charts can print Chinese.

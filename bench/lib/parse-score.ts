@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Intent, taskIntentNames } from '../../src/commands/intent.js';
 import type { ParseInput, Parser } from '../../src/commands/parser.js';
+import { classOf, train } from '../../src/commands/learned.js';
 import { normalize } from '../../src/commands/normalize.js';
 
 export const FIXTURES = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'parse');
@@ -136,4 +137,22 @@ export function formatScore(title: string, s: Score): string {
     '  lines right in every field, by category:',
     ...cats,
   ].join('\n');
+}
+
+/** Where `npm run train:parse` writes the learned second opinion (src/commands/learned.ts). */
+export const MODEL_FILE = resolve(import.meta.dirname, '..', '..', 'src', 'commands', 'model', 'intent.json');
+
+/** The learned second opinion trained on the development corpus (never the held-out files). */
+export function trainFromCorpus() {
+  return train(
+    devCorpus().map((l) => ({
+      example: {
+        text: normalize(l.text),
+        who: l.from,
+        chat: l.chat,
+        quote: l.quote === undefined ? undefined : normalize(l.quote),
+      },
+      intent: classOf(l.intent, l.kind),
+    })),
+  );
 }

@@ -8,6 +8,7 @@ import { createChatter, isTalkToPeople } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import { type Intent, taskIntentNames } from './intent.js';
+import { builtInModel } from './learned.js';
 import { politePrefixes, taskWords, type TaskIntent } from './lexicon.js';
 import { normalize } from './normalize.js';
 import { readNote } from './notes.js';
@@ -15,6 +16,7 @@ import { takeTask } from './numbers.js';
 import { plainTask, type Who } from './plain-task.js';
 import { findTaskRef, lastRef, readQuote, splitPastedQuote, type Quote } from './refs.js';
 import { reportFromCommand, reportFromForm, reportFromSentence } from './report.js';
+import { createReconsider, type SecondOpinion } from './second-opinion.js';
 import { unreadable, unreadQuestion } from './suggest.js';
 import { isQuestion, taskCommand, type TaskWord } from './task.js';
 
@@ -85,6 +87,11 @@ function mentionedPerson(raw: string, names: string[]): string | undefined {
   return undefined;
 }
 
+/** The one role the learned model knows a sender by (it was trained on one role per line). */
+function primaryRole(roles: readonly string[] | undefined): string {
+  return ['director', 'manager', 'worker', 'nurse', 'teacher'].find((r) => roles?.includes(r)) ?? 'teacher';
+}
+
 function whoOf(roles: readonly string[] | undefined): Who {
   if (!roles) return 'anyone';
   if (roles?.some((r) => r === 'manager' || r === 'director')) return 'manager';
@@ -92,8 +99,20 @@ function whoOf(roles: readonly string[] | undefined): Who {
   return 'reporter';
 }
 
-export function createParser(config: Config): Parser {
+export interface ParserOptions {
+  /** The learned second opinion (second-opinion.ts); `false` for the rules alone. */
+  secondOpinion?: Partial<SecondOpinion> | false;
+}
+
+export function createParser(config: Config, options: ParserOptions = {}): Parser {
   const ctx = createContext(config);
+  const reconsider =
+    options.secondOpinion === false
+      ? undefined
+      : createReconsider(ctx, {
+          sure: options.secondOpinion?.sure ?? 0.95,
+          model: options.secondOpinion?.model ?? builtInModel(),
+        });
   const chatter = createChatter(ctx.personNames);
 
   function parseLine(line: string, who: Who, quote: Quote | undefined, mentioned?: string): Intent | undefined {
@@ -180,8 +199,22 @@ export function createParser(config: Config): Parser {
     const whole = afterwards && !isTaskStep(afterwards) ? undefined : parseLine(line, who, quote, mentioned);
     const understood =
       afterwards && whole && isTaskStep(whole) && whole.intent !== afterwards.intent ? whole : (afterwards ?? whole);
+    // What the rules read for sure stands; the rest may be reconsidered (second-opinion.ts says when).
+    const open = !understood || ['none', 'note', 'report'].includes(understood.intent);
+    if (!open) return understood;
+    if (chatter.isChatter(line)) return understood ?? { intent: 'none' };
+    const judged = reconsider?.(understood, {
+      line,
+      text: normalized,
+      quoteText,
+      quote,
+      who,
+      role: primaryRole(input.roles),
+      chat: input.chat,
+      commanded: leadingCommand(line, ctx) !== undefined,
+    });
+    if (judged) return judged;
     if (understood) return understood;
-    if (chatter.isChatter(line)) return { intent: 'none' };
     // "收到，接丹 12" was meant as a command: a typo near a command word with a number gets its nearest phrasing.
     return { intent: 'none', error: unreadable(after ?? line, ctx) ?? unreadQuestion(ctx) };
   }

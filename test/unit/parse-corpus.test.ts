@@ -1,16 +1,21 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today. The held-out file is scored by `npm run bench:parse` only, never tuned against here.
+// what it reaches today. The held-out files are scored by `npm run bench:parse` only, never tuned against here.
+// The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
+// would say nothing (bench/README.md has its figures on lines it never saw).
 import { describe, expect, it } from 'vitest';
 import { intentSchema } from '../../src/commands/intent.js';
 import { createParser } from '../../src/commands/parser.js';
 import { loadSettings } from '../../src/config/load.js';
-import { devCorpus, inputOf, pct, readCorpus, score } from '../../bench/lib/parse-score.js';
+import { readdirSync } from 'node:fs';
+import { devCorpus, FIXTURES, inputOf, pct, readCorpus, score } from '../../bench/lib/parse-score.js';
 
-const parser = createParser(loadSettings({}, 'config/example.yaml').config);
+const config = loadSettings({}, 'config/example.yaml').config;
+const rules = createParser(config, { secondOpinion: false });
+const parser = createParser(config);
 
 describe('parse corpus', () => {
   const dev = devCorpus();
-  const s = score(parser, dev);
+  const s = score(rules, dev);
 
   it('is the size the issue asks for, and every line is labelled', () => {
     expect(dev.length).toBeGreaterThanOrEqual(2300);
@@ -18,22 +23,30 @@ describe('parse corpus', () => {
   });
 
   it.each([
-    ['intent', 95],
-    ['kind', 96],
-    ['place', 94],
-    ['trade', 94],
-    ['urgent', 95],
-    ['task', 94],
+    ['intent', 94],
+    ['kind', 94.5],
+    ['place', 92],
+    ['trade', 93],
+    ['urgent', 93.5],
+    ['task', 93.5],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
   });
 
-  it('turns at most four of its 319 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(4);
+  it('with the second opinion, no field falls and no more chatter becomes a task', () => {
+    const both = score(parser, dev);
+    for (const field of Object.keys(s.fields) as (keyof typeof s.fields)[])
+      expect(pct(both.fields[field]), field).toBeGreaterThanOrEqual(pct(s.fields[field]));
+    expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('gives schema-valid output for every line of both files', () => {
-    for (const l of [...dev, ...readCorpus('heldout.jsonl'), ...readCorpus('heldout-2.jsonl')]) {
+  it('turns at most seven of its 410 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(7);
+  });
+
+  it('gives schema-valid output for every line of every file', () => {
+    const heldout = readdirSync(FIXTURES).filter((f) => /^heldout.*\.jsonl$/.test(f));
+    for (const l of [...dev, ...heldout.flatMap(readCorpus)]) {
       const got = parser.parse(l.text, inputOf(l));
       expect(intentSchema.parse(got)).toEqual(got);
     }

@@ -1,0 +1,157 @@
+// A second opinion learned from examples: a naive Bayes model over the characters of a message (runs of one to three)
+// plus who sent it, where, and what it quotes. The rules read a message precisely when its words are known; people
+// keep finding new ways to say "师傅在路上了" or "谁拿了三楼的钥匙", and a model trained on a few thousand labelled lines
+// recognises the shape of those. It never decides alone: the parser asks it only where the rules found nothing sure
+// (parser.ts says where), and a report it suggests is asked about, not opened.
+//
+// The model is data (model/intent.json), trained by `npm run train:parse` from the development corpora in
+// test/fixtures/parse/ — never from the held-out files.
+import { readFileSync } from 'node:fs';
+
+export interface Example {
+  text: string;
+  who: string;
+  chat?: string;
+  quote?: string;
+}
+
+export interface ModelData {
+  classes: string[];
+  /** Lines per class. */
+  lines: number[];
+  /** Feature occurrences per class (each feature counted once per line). */
+  totals: number[];
+  /** feature → [class index, lines with it] pairs, flattened. */
+  counts: Record<string, number[]>;
+  alpha: number;
+}
+
+export interface Opinion {
+  intent: string;
+  p: number;
+  /** For a report: the likeliest kind (the model learns reports as report:repair, report:cleaning …). */
+  kind?: string;
+}
+
+/** The class a labelled line is learned as: a report with its kind, anything else by its intent. */
+export const classOf = (intent: string, kind?: string) => (intent === 'report' && kind ? `report:${kind}` : intent);
+
+/** The text as the model reads it: lower case, every number one digit, spaces collapsed. */
+const fold = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/\d+/g, '0')
+    .replace(/[\s\p{Cc}]+/gu, ' ');
+
+/** Marks a feature that is not a run of characters (no folded text holds a control character). */
+const META = '\u0001';
+
+/** Who sent it, where, and what it quotes. */
+function metaFeatures(e: Example): string[] {
+  const f = [e.who, e.chat ?? 'group', e.quote ? 'quote' : 'noquote'];
+  if (e.quote && /完工|验收/.test(e.quote)) f.push('quote:done');
+  if (e.quote && /接单/.test(e.quote)) f.push('quote:claim');
+  return f.map((x) => META + x);
+}
+
+/** What the model looks at: the meta features and every run of one to three characters, each once. */
+export const features = (e: Example): string[] => [...featureSet(e)];
+
+function featureSet(e: Example): Set<string> {
+  const f = new Set<string>(metaFeatures(e));
+  const s = `^${fold(e.text)}$`;
+  for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= s.length; i++) f.add(s.slice(i, i + n));
+  return f;
+}
+
+export function train(examples: { example: Example; intent: string }[], alpha = 0.1): ModelData {
+  const classes = [...new Set(examples.map((e) => e.intent))].sort();
+  const ix = new Map(classes.map((c, i) => [c, i]));
+  const lines = classes.map(() => 0);
+  const totals = classes.map(() => 0);
+  const byFeature = new Map<string, number[]>();
+  for (const { example, intent } of examples) {
+    const c = ix.get(intent)!;
+    lines[c]++;
+    for (const f of features(example)) {
+      const row = byFeature.get(f) ?? classes.map(() => 0);
+      row[c]++;
+      totals[c]++;
+      byFeature.set(f, row);
+    }
+  }
+  const counts: Record<string, number[]> = {};
+  for (const [f, row] of [...byFeature].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // A feature seen once says little and would make the model file several times larger.
+    if (row.reduce((a, b) => a + b, 0) < 2) continue;
+    counts[f] = row.flatMap((n, c) => (n ? [c, n] : []));
+  }
+  return { classes, lines, totals, counts, alpha };
+}
+
+export interface IntentModel {
+  /** The classes by probability, most likely first. */
+  judge(e: Example): Opinion[];
+}
+
+export function loadModel(data: ModelData): IntentModel {
+  const k = data.classes.length;
+  const vocabulary = Object.keys(data.counts).length;
+  const all = data.lines.reduce((a, b) => a + b, 0);
+  const prior = data.lines.map((n) => Math.log(n / all));
+  const denominators = data.totals.map((t) => Math.log(t + data.alpha * vocabulary));
+  const unseen = denominators.map((d) => Math.log(data.alpha) - d);
+  // Per feature, the log-likelihood it adds to each class beyond "unseen in this class".
+  const lift = new Map<string, Float64Array>();
+  for (const [f, pairs] of Object.entries(data.counts)) {
+    const row = new Float64Array(k);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const c = pairs[i];
+      row[c] = Math.log(pairs[i + 1] + data.alpha) - denominators[c] - unseen[c];
+    }
+    lift.set(f, row);
+  }
+  // Reports of every kind count together as "report"; the kind is the likeliest of them.
+  const split = data.classes.map((c) => c.split(':') as [string, string | undefined]);
+  const intents = [...new Set(split.map(([i]) => i))];
+  const intentOf = split.map(([i]) => intents.indexOf(i));
+  return {
+    judge(e) {
+      const score = Float64Array.from(prior);
+      let known = 0;
+      for (const f of featureSet(e)) {
+        const row = lift.get(f);
+        if (!row) continue;
+        known++;
+        for (let c = 0; c < k; c++) score[c] += row[c];
+      }
+      for (let c = 0; c < k; c++) score[c] += known * unseen[c];
+      let top = -Infinity;
+      for (let c = 0; c < k; c++) top = Math.max(top, score[c]);
+      let z = 0;
+      for (let c = 0; c < k; c++) {
+        score[c] = Math.exp(score[c] - top);
+        z += score[c];
+      }
+      const p = new Float64Array(intents.length);
+      const kind: (string | undefined)[] = [];
+      const best = new Float64Array(intents.length);
+      for (let c = 0; c < k; c++) {
+        const i = intentOf[c];
+        p[i] += score[c] / z;
+        if (split[c][1] && score[c] > best[i]) [kind[i], best[i]] = [split[c][1], score[c]];
+      }
+      return intents
+        .map((intent, i) => (kind[i] ? { intent, p: p[i], kind: kind[i] } : { intent, p: p[i] }))
+        .sort((a, b) => b.p - a.p);
+    },
+  };
+}
+
+let builtIn: IntentModel | undefined;
+
+/** The model shipped with the code (model/intent.json), loaded once. */
+export function builtInModel(): IntentModel {
+  builtIn ??= loadModel(JSON.parse(readFileSync(new URL('./model/intent.json', import.meta.url), 'utf8')) as ModelData);
+  return builtIn;
+}
