@@ -63,6 +63,8 @@ export interface DingRecorded {
   code: string;
   /** a custom robot's access_token (robotSend) */
   token?: string;
+  /** the query string as sent, undecoded (robotSend: access_token, timestamp, sign) */
+  query?: string;
   /** media/upload: the file part as received and the media_id issued */
   media?: Uploaded;
   violations: string[];
@@ -333,6 +335,7 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       headers: headersOf(req),
       body,
       token,
+      query: (req.url ?? '').split('?')[1] ?? '',
       status: 200,
       code: answer.errcode === 0 ? '' : String(answer.errcode),
       violations: problems,

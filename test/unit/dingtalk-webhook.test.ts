@@ -44,8 +44,10 @@ describe('chats[].dingtalk.webhook and .secret', () => {
     cfg.chats[0].dingtalk = parse(dingtalk);
     return stringify(cfg);
   };
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+  const fromEnv = '{ webhook: "${DT_HOOK}", secret: "${DT_SECRET}" }';
   it('take the Webhook and the SEC… secret from the environment', () => {
-    const { config, missingEnv } = parseConfig(yaml('{ webhook: "${DT_HOOK}", secret: "${DT_SECRET}" }'), {
+    const { config, missingEnv } = parseConfig(yaml(fromEnv), {
       DT_HOOK: HOOK,
       DT_SECRET: 'SEC0123',
     });
@@ -54,7 +56,7 @@ describe('chats[].dingtalk.webhook and .secret', () => {
   });
 
   it('an unset variable leaves the chat without a robot (and is named); a wrong value stops the start', () => {
-    const { config, missingEnv } = parseConfig(yaml('{ webhook: "${DT_HOOK}", secret: "${DT_SECRET}" }'), {});
+    const { config, missingEnv } = parseConfig(yaml(fromEnv), {});
     expect(config.chats[0].dingtalk).toEqual({});
     expect(missingEnv.filter((n) => n.startsWith('DT_')).sort()).toEqual(['DT_HOOK', 'DT_SECRET']);
     expect(() => parseConfig(yaml('{ webhook: "https://oapi.dingtalk.com/robot/send" }'), {})).toThrow(
