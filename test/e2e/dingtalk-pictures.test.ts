@@ -1,6 +1,6 @@
 // DingTalk pictures and custom robots end to end: the real service as a child process, the local DingTalk stand-in
 // playing the robot API, oapi media/upload, the picture download and a custom robot. A teacher reports in her class
-// group, then sends a photo (a `picture` message with a downloadCode): it is fetched, kept and attached to the report,
+// group, then sends a photo (rich text: the @ and a picture with its downloadCode): it is fetched, kept and attached,
 // and the workers on duty get it as a picture. The water-and-power team's group has only a custom robot: the team
 // notice goes there, signed, its Webhook and secret coming from the environment and never logged. The weekly digest
 // reaches the director with its chart.
@@ -120,19 +120,21 @@ describe('DingTalk pictures and custom robots, end to end', () => {
     );
     expect(notice.query).toMatch(/&timestamp=\d{13}&sign=/);
 
+    // In a group a picture reaches the robot with an @ to it: DingTalk sends that as rich text.
     const bytes = png({ minBytes: 12_000 });
     const shown = fake.mintSessionWebhook();
-    await post(
-      robotMessage({
-        staffId: STAFF.wangLi,
-        text: '',
-        msgtype: 'picture',
-        downloadCode: fake.pictureCode(bytes),
-        conversationId: GROUP,
-        robotCode: ROBOT,
-        session: shown,
-      }),
-    );
+    const withPicture = robotMessage({
+      staffId: STAFF.wangLi,
+      text: '',
+      msgtype: 'richText',
+      conversationId: GROUP,
+      robotCode: ROBOT,
+      session: shown,
+    });
+    withPicture.content = {
+      richText: [{ text: '@后勤助手 ' }, { type: 'picture', downloadCode: fake.pictureCode(bytes) }],
+    };
+    await post(withPicture);
     expect(textOf(await sessionReply(shown.url))).toContain(`照片已附到 #${id}`);
     const photo = await until('the photo on the task', async () => (await photos.list(id))[0]);
     expect(photo).toMatchObject({ kind: 'report', by: 'wang_li', size: bytes.length });
