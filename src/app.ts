@@ -6,6 +6,7 @@ import type { Envelope } from './channels/envelope.js';
 import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
 import { DingtalkChannel } from './channels/dingtalk/sender.js';
+import { DingtalkMedia } from './channels/dingtalk/media.js';
 import { LocalChats } from './channels/local/chats.js';
 import { LocalChannel } from './channels/local/sender.js';
 import { EventHub } from './channels/local/hub.js';
@@ -94,8 +95,9 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const w = settings.wecom;
   const wecomOn = config.channels.wecom.enabled && (w.aibot || w.app);
   if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
-  if (settings.dingtalk && config.channels.dingtalk.enabled)
-    channels.push(new DingtalkChannel(settings.dingtalk, roster, redis, k, log));
+  // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
+  const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
+  if (dingtalkOn) channels.push(new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }));
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
@@ -105,7 +107,13 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const intake = new PhotoIntake(
     media,
     photos,
-    { wecom: wecomOn ? new WecomMedia(w, redis, k, log, settings.media.maxBytes) : undefined },
+    {
+      wecom: wecomOn ? new WecomMedia(w, redis, k, log, settings.media.maxBytes) : undefined,
+      dingtalk:
+        dingtalkOn && settings.dingtalk
+          ? new DingtalkMedia(settings.dingtalk, redis, k, log, settings.media.maxBytes)
+          : undefined,
+    },
     log,
   );
   const calendar = new SchoolCalendar(config.calendar, config.org.timezone);
@@ -297,6 +305,15 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
           : 'off: set DINGTALK_APP_KEY and DINGTALK_APP_SECRET (docs/setup-dingtalk.md)',
     },
     {
+      name: 'DingTalk custom robots',
+      on: dingtalkOn && customRobots(s.config) > 0,
+      detail: !dingtalkOn
+        ? 'off in the config'
+        : customRobots(s.config)
+          ? `${customRobots(s.config)} group(s) by Webhook, at most 18 messages a minute each`
+          : 'none: chats[].dingtalk.webhook and .secret (docs/setup-dingtalk.md)',
+    },
+    {
       name: 'console',
       on: consoleOn,
       detail: consoleOn
@@ -306,4 +323,9 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
           : 'off in the config',
     },
   ];
+}
+
+/** Groups reached through a custom robot's Webhook (chats[].dingtalk.webhook). */
+function customRobots(config: Settings['config']): number {
+  return config.chats.filter((c) => c.dingtalk.webhook).length;
 }

@@ -40,6 +40,8 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
           '*.access_token',
           '*.corpsecret',
           '*.webhookKey',
+          '*.webhook',
+          '*.sign',
           '*.key',
           'headers.authorization',
         ],

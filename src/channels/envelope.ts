@@ -3,15 +3,17 @@ import { z } from 'zod';
 
 /**
  * A picture that came with a message. The receiver says where it is (WeCom AI bot: `url`, which lives 5 minutes and
- * whose bytes are encrypted with the callback's key; WeCom app: `mediaId`); the worker fetches and stores it before
- * the message is handled (src/channels/photo-intake.ts) and fills in `hash`, `mime` and `size` — or `error`. The
- * console stores the picture as it takes the upload and sends `hash` at once.
+ * whose bytes are encrypted with the callback's key; WeCom app: `mediaId`; DingTalk: `downloadCode`); the worker
+ * fetches and stores it before the message is handled (src/channels/photo-intake.ts) and fills in `hash`, `mime` and
+ * `size` — or `error`. The console stores the picture as it takes the upload and sends `hash` at once.
  */
 export const imageRefSchema = z.object({
   url: z.string().max(4096).optional(),
   /** A per-picture key, where the platform gives one (WeCom long-connection mode); never the callback's own key. */
   aesKey: z.string().max(64).optional(),
   mediaId: z.string().max(512).optional(),
+  /** DingTalk: the code a robot message gives for its picture, exchanged for the bytes by the robot API. */
+  downloadCode: z.string().max(4096).optional(),
   hash: z
     .string()
     .regex(/^[0-9a-f]{64}$/)

@@ -20,6 +20,8 @@ export interface WecomSettings {
 export interface DingtalkSettings {
   /** The robot API host, https://api.dingtalk.com (tests point it at a local fake). */
   apiBase: string;
+  /** The old API host, https://oapi.dingtalk.com: media/upload for pictures (tests point it at a local fake). */
+  oapiBase: string;
   /** The app's AppKey / AppSecret (now called Client ID / Client Secret in the developer console). */
   appKey: string;
   appSecret: string;
@@ -222,6 +224,7 @@ function dingtalkSettings(env: Env): DingtalkSettings | undefined {
     throw new ConfigError(`${given.join(' and ')} set but ${missing.join(' and ')} not: DingTalk needs both`);
   return {
     apiBase: (env.DINGTALK_API_BASE || 'https://api.dingtalk.com').replace(/\/+$/, ''),
+    oapiBase: (env.DINGTALK_OAPI_BASE || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
     appKey: env.DINGTALK_APP_KEY!,
     appSecret: env.DINGTALK_APP_SECRET!,
     robotCode: env.DINGTALK_ROBOT_CODE || env.DINGTALK_APP_KEY!,

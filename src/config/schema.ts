@@ -71,8 +71,34 @@ const chat = z.object({
       webhookKey: z.string().optional(), // group robot key; use ${ENV_NAME} to keep it out of the file
     })
     .default({}),
-  dingtalk: z.object({ conversationId: z.string().optional() }).default({}),
+  dingtalk: z
+    .object({
+      conversationId: z.string().optional(), // where the enterprise robot posts (it must be in the group)
+      // A custom robot (自定义机器人) in a group the enterprise robot is not in: its Webhook address and its 加签
+      // secret. Both are credentials: give them as ${ENV_NAME}, never in the file (docs/setup-dingtalk.md).
+      webhook: z
+        .string()
+        .refine(isRobotWebhook, {
+          message: "use the custom robot's Webhook address, https://oapi.dingtalk.com/robot/send?access_token=…",
+        })
+        .optional(),
+      secret: z
+        .string()
+        .refine((s) => s.startsWith('SEC'), { message: 'the 加签 secret starts with SEC (copy it whole)' })
+        .optional(),
+    })
+    .default({}),
 });
+
+/** An http(s) URL with an access_token (a test's local stand-in is http). */
+function isRobotWebhook(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && !!u.searchParams.get('access_token');
+  } catch {
+    return false;
+  }
+}
 
 const team = z.object({
   id,

@@ -7,9 +7,17 @@
 // sessionWebhook). Not violations: an expired session (300001), unknown staffIds (reported back in
 // invalidStaffIdList) and failures injected with failNext — the world misbehaving, which tests read from `code`.
 // It also signs robot callbacks (the `timestamp` / `sign` headers) as DingTalk does when it posts to the service.
-import { createHmac, randomBytes } from 'node:crypto';
+//
+// Pictures: oapi `POST /media/upload` (multipart, field `media`, type image) issues media_ids that `sampleImageMsg`
+// must name; `POST /v1.0/robot/messageFiles/download` turns a picture's downloadCode (pictureCode()) into a link
+// served by `GET /files/<id>`. Custom robots (`POST /robot/send?access_token=`, custom-robots-send-group-messages):
+// the `timestamp` / `sign` query checked as DingTalk does (HMAC-SHA256 of timestamp + "\n" + secret, ±1 hour), and
+// 20 accepted messages per window (a minute, shorter in tests): the next is answered 130101 and the robot stays
+// blocked for `robotBlockMs` (ten minutes at DingTalk).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { parseMultipart } from './fake-wecom.js';
 
 export interface FakeDingtalkOptions {
   appKey: string;
@@ -20,9 +28,26 @@ export interface FakeDingtalkOptions {
   /** staffIds in the app's visible range; others come back in invalidStaffIdList. */
   staff?: string[];
   tokenTtlSeconds?: number; // expireIn (default 7200)
+  /** Custom robots by access_token, with their 加签 secret (SEC…) when they have one. */
+  robots?: { token: string; secret?: string }[];
+  /** A custom robot's counting window (default 60 000 ms) and block after the 21st message (default 10 windows). */
+  robotWindowMs?: number;
+  robotBlockMs?: number;
 }
 
-export type DingKind = 'accessToken' | 'groupSend' | 'batchSend' | 'session' | 'unknown';
+/** A custom robot's messages per window (dingtalk.md §3.3). */
+export const ROBOT_LIMIT = 20;
+
+export type DingKind =
+  | 'accessToken'
+  | 'groupSend'
+  | 'batchSend'
+  | 'session'
+  | 'robotSend'
+  | 'mediaUpload'
+  | 'fileDownload'
+  | 'file'
+  | 'unknown';
 
 export interface DingRecorded {
   kind: DingKind;
@@ -36,12 +61,25 @@ export interface DingRecorded {
   status: number;
   /** the error code answered ('' when it went through); a sessionWebhook's errcode as a string */
   code: string;
+  /** a custom robot's access_token (robotSend) */
+  token?: string;
+  /** the query string as sent, undecoded (robotSend: access_token, timestamp, sign) */
+  query?: string;
+  /** media/upload: the file part as received and the media_id issued */
+  media?: Uploaded;
   violations: string[];
   at: number;
 }
 
+export interface Uploaded {
+  filename?: string;
+  contentType?: string;
+  data: Buffer;
+  mediaId?: string;
+}
+
 export interface FakeDingtalk {
-  url: string; // DINGTALK_API_BASE
+  url: string; // DINGTALK_API_BASE and DINGTALK_OAPI_BASE
   requests: DingRecorded[];
   /** A sessionWebhook as a callback carries it, working until `expiresAt` (ms). */
   mintSessionWebhook(expiresAt?: number): { url: string; expiresAt: number };
@@ -54,6 +92,12 @@ export interface FakeDingtalk {
   revokeTokens(): void;
   /** Tokens issued so far. */
   tokensIssued(): number;
+  /** A custom robot's Webhook address, as its group settings show it. */
+  robotWebhook(token: string): string;
+  /** What media/upload took under this media_id. */
+  uploaded(mediaId: string): Uploaded | undefined;
+  /** A picture someone sent the robot: the downloadCode its message carries. */
+  pictureCode(bytes: Buffer, contentType?: string): string;
   close(): Promise<void>;
 }
 
@@ -73,6 +117,12 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
   const failures = new Map<DingKind, { status: number; code: string; left: number }[]>();
   const waiters = new Set<{ pred: (r: DingRecorded) => boolean; n: number; resolve: (r: DingRecorded[]) => void }>();
   const sockets = new Set<Socket>();
+  const robots = new Map((o.robots ?? []).map((r) => [r.token, { ...r, sent: [] as number[], blockedUntil: 0 }]));
+  const robotWindowMs = o.robotWindowMs ?? 60_000;
+  const robotBlockMs = o.robotBlockMs ?? 10 * robotWindowMs;
+  const uploads = new Map<string, Uploaded>();
+  const pictures = new Map<string, { bytes: Buffer; contentType: string }>();
+  const files = new Map<string, { bytes: Buffer; contentType: string }>();
 
   function record(r: DingRecorded) {
     requests.push(r);
@@ -127,14 +177,182 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
     }
     for (const f of CATALOG[body.msgKey])
       if (typeof param?.[f] !== 'string' || !param[f]) problems.push(`msgParam.${f} missing for ${body.msgKey}`);
+    // The picture is a media_id from media/upload, or a URL the client can load.
+    const photo = param?.photoURL;
+    if (
+      body.msgKey === 'sampleImageMsg' &&
+      typeof photo === 'string' &&
+      !uploads.has(photo) &&
+      !/^https?:\/\//.test(photo)
+    )
+      problems.push(`photoURL ${JSON.stringify(photo)} is neither an uploaded media_id nor a URL`);
     return param;
+  }
+
+  function headersOf(req: IncomingMessage): Record<string, string | undefined> {
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    return headers;
+  }
+
+  function answerJson(res: ServerResponse, status: number, answer: unknown) {
+    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+    res.end(JSON.stringify(answer));
+  }
+
+  /** GET /files/<id>: a picture's bytes, as the downloadUrl of messageFiles/download points to. */
+  function serveFile(req: IncomingMessage, u: URL, res: ServerResponse) {
+    const f = files.get(u.pathname.slice('/files/'.length));
+    const problems = req.method === 'GET' ? [] : [`method ${req.method}, want GET`];
+    record({
+      kind: 'file',
+      path: u.pathname,
+      headers: headersOf(req),
+      body: undefined,
+      status: f ? 200 : 404,
+      code: f ? '' : '404',
+      violations: problems,
+      at: Date.now(),
+    });
+    if (!f) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': f.contentType, 'content-length': String(f.bytes.length) });
+    res.end(f.bytes);
+  }
+
+  /**
+   * oapi POST /media/upload?access_token=&type=image (upload-media-files): multipart/form-data, the file in `media`,
+   * `type` in the form (or the query). Images: jpg, gif, png, bmp up to 20 MB. Errors as oapi answers them.
+   */
+  function mediaUpload(req: IncomingMessage, u: URL, raw: Buffer, res: ServerResponse) {
+    const problems: string[] = [];
+    let answer: Record<string, unknown>;
+    let media: Uploaded | undefined;
+    const injected = takeFailure('mediaUpload');
+    const token = u.searchParams.get('access_token') ?? '';
+    const known = tokens.get(token);
+    const ct = String(req.headers['content-type'] ?? '');
+    const boundary = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+    const parts = boundary ? parseMultipart(raw, boundary[1] ?? boundary[2]) : null;
+    const file = parts?.find((p) => p.name === 'media');
+    const type = parts?.find((p) => p.name === 'type')?.data.toString('utf8') ?? u.searchParams.get('type');
+    if (req.method !== 'POST') problems.push(`method ${req.method}, want POST`);
+    if (!known) {
+      if (!token) problems.push('media/upload without access_token');
+      else problems.push('unknown access token');
+      answer = { errcode: 88, sub_code: '40014', errmsg: '不合法的access_token' };
+    } else if (known.revoked || known.until < Date.now()) {
+      answer = { errcode: 88, sub_code: '40014', errmsg: '不合法的access_token' };
+    } else if (!parts) {
+      problems.push('body is not multipart/form-data');
+      answer = { errcode: 43008, errmsg: '参数需要multipart类型' };
+    } else if (!file?.filename) {
+      problems.push('no file part named "media" with a filename');
+      answer = { errcode: 40004, errmsg: '不合法的媒体文件类型' };
+    } else if (type !== 'image' || !imageKind(file.data) || file.data.length > 20 * 1024 * 1024) {
+      problems.push(`type ${JSON.stringify(type)} with ${file.data.length} bytes is not an image DingTalk takes`);
+      answer = { errcode: 40004, errmsg: '不合法的媒体文件类型' };
+    } else if (injected) {
+      answer = { errcode: Number(injected.code), errmsg: 'injected' };
+    } else {
+      const mediaId = `@lADP${randomBytes(12).toString('base64url')}`;
+      media = { filename: file.filename, contentType: file.contentType, data: Buffer.from(file.data), mediaId };
+      uploads.set(mediaId, media);
+      answer = { errcode: 0, errmsg: 'ok', type: 'image', media_id: mediaId, created_at: Date.now() };
+    }
+    if (!media && file)
+      media = { filename: file.filename, contentType: file.contentType, data: Buffer.from(file.data) };
+    const status = injected && injected.status !== 200 ? injected.status : 200;
+    record({
+      kind: 'mediaUpload',
+      path: u.pathname,
+      headers: headersOf(req),
+      body: { type },
+      media,
+      status,
+      code: answer.errcode === 0 ? '' : String(answer.errcode),
+      violations: problems,
+      at: Date.now(),
+    });
+    answerJson(res, status, answer);
+  }
+
+  /**
+   * POST /robot/send?access_token=&timestamp=&sign= — a custom robot. The sign is checked as DingTalk does, from the
+   * query as decoded once (an unencoded "+" becomes a space, a doubly encoded one stays "%2B": both fail).
+   */
+  function robotSend(req: IncomingMessage, u: URL, raw: string, res: ServerResponse) {
+    const problems: string[] = [];
+    const now = Date.now();
+    const token = u.searchParams.get('access_token') ?? '';
+    const robot = robots.get(token);
+    let body: any;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      problems.push('body is not JSON');
+    }
+    if (req.method !== 'POST') problems.push(`method ${req.method}, want POST`);
+    if (!/application\/json/.test(String(req.headers['content-type']))) problems.push('content-type is not JSON');
+    checkRobotBody(body, raw, problems);
+    let answer: { errcode: number; errmsg: string };
+    const injected = takeFailure('robotSend');
+    const ok = { errcode: 0, errmsg: 'ok' };
+    if (!robot) {
+      problems.push('unknown custom robot token');
+      answer = { errcode: 300001, errmsg: 'token is not exist' };
+    } else if (robot.secret && !validSign(u, robot.secret)) {
+      problems.push('sign does not match');
+      answer = {
+        errcode: 310000,
+        errmsg: 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]',
+      };
+    } else if (robot.secret && Math.abs(now - Number(u.searchParams.get('timestamp'))) > 3_600_000) {
+      problems.push('timestamp more than an hour away');
+      answer = { errcode: 310000, errmsg: 'invalid timestamp' };
+    } else if (Buffer.byteLength(raw) > 20_000) {
+      answer = { errcode: 460101, errmsg: 'body 大小不合法' };
+    } else if (problems.length) {
+      answer = { errcode: 40035, errmsg: `缺少参数 ${problems.join('; ')}` };
+    } else if (injected) {
+      answer = { errcode: Number(injected.code), errmsg: 'injected' };
+    } else {
+      robot.sent = robot.sent.filter((t) => t > now - robotWindowMs);
+      if (now < robot.blockedUntil || robot.sent.length >= ROBOT_LIMIT) {
+        if (now >= robot.blockedUntil) robot.blockedUntil = now + robotBlockMs;
+        answer = { errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' };
+      } else {
+        robot.sent.push(now);
+        answer = ok;
+      }
+    }
+    record({
+      kind: 'robotSend',
+      path: u.pathname,
+      headers: headersOf(req),
+      body,
+      token,
+      query: (req.url ?? '').split('?')[1] ?? '',
+      status: 200,
+      code: answer.errcode === 0 ? '' : String(answer.errcode),
+      violations: problems,
+      at: now,
+    });
+    answerJson(res, 200, answer);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const rawBytes = Buffer.concat(chunks);
+    const raw = rawBytes.toString('utf8');
     const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname.startsWith('/files/')) return serveFile(req, u, res);
+    if (u.pathname === '/media/upload') return mediaUpload(req, u, rawBytes, res);
+    if (u.pathname === '/robot/send') return robotSend(req, u, raw, res);
     const problems: string[] = [];
     let body: any = {};
     if (req.method !== 'POST') problems.push(`method ${req.method}, want POST`);
@@ -153,7 +371,9 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
             ? 'batchSend'
             : u.pathname === '/robot/sendBySession'
               ? 'session'
-              : 'unknown';
+              : u.pathname === '/v1.0/robot/messageFiles/download'
+                ? 'fileDownload'
+                : 'unknown';
     let status = 200;
     let answer: Record<string, unknown> = {};
     let code = '';
@@ -199,6 +419,22 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       else if (until === undefined || until < Date.now()) answer = { errcode: 300001, errmsg: 'session 不存在' };
       else answer = { errcode: 0, errmsg: 'ok' };
       code = answer.errcode === 0 ? '' : String(answer.errcode);
+    } else if (kind === 'fileDownload') {
+      // download-the-file-content-of-the-robot-receiving-message: {downloadCode, robotCode} → {downloadUrl}.
+      const bad = checkToken(req.headers, problems);
+      if (body.robotCode !== o.robotCode) problems.push(`robotCode ${JSON.stringify(body.robotCode)} is not ours`);
+      if (typeof body.downloadCode !== 'string' || !body.downloadCode) problems.push('downloadCode missing');
+      const picture = pictures.get(body.downloadCode);
+      if (bad) fail(bad === 'InvalidAuthentication' ? 401 : 400, bad, '不合法的access_token');
+      else if (injected) fail(injected.status, injected.code, 'injected');
+      else if (problems.length) fail(400, 'invalidParameter.param.invalid', problems.join('; '));
+      else if (!picture)
+        fail(400, 'invalidParameter.downloadCode.invalid', 'downloadCode 无效'); // code: UNCONFIRMED
+      else {
+        const id = randomBytes(12).toString('hex');
+        files.set(id, picture);
+        answer = { downloadUrl: `${url}/files/${id}` };
+      }
     } else {
       const bad = checkToken(req.headers, problems);
       if (body.robotCode !== o.robotCode) problems.push(`robotCode ${JSON.stringify(body.robotCode)} is not ours`);
@@ -306,11 +542,56 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       for (const t of tokens.values()) t.revoked = true;
     },
     tokensIssued: () => tokens.size,
+    robotWebhook: (token) => `${url}/robot/send?access_token=${token}`,
+    uploaded: (mediaId) => uploads.get(mediaId),
+    pictureCode(bytes, contentType = 'image/png') {
+      const code = `${randomBytes(90).toString('base64')}+/=`; // long, with the characters real codes carry
+      pictures.set(code, { bytes, contentType });
+      return code;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The sign a custom robot request carries, against the one its secret makes (constant time, as we verify). */
+function validSign(u: URL, secret: string): boolean {
+  const ts = u.searchParams.get('timestamp');
+  const sign = u.searchParams.get('sign');
+  if (!ts || !sign || !/^\d{1,16}$/.test(ts)) return false;
+  const want = Buffer.from(createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64'));
+  const got = Buffer.from(sign);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** A custom robot's body (custom-robots-send-group-messages, robot-message-type). */
+function checkRobotBody(body: any, raw: string, problems: string[]): void {
+  if (!body || typeof body !== 'object') return;
+  const mt = body.msgtype;
+  if (mt === 'text') {
+    if (typeof body.text?.content !== 'string' || !body.text.content) problems.push('text.content missing');
+  } else if (mt === 'markdown') {
+    if (typeof body.markdown?.title !== 'string' || !body.markdown.title) problems.push('markdown.title missing');
+    if (typeof body.markdown?.text !== 'string' || !body.markdown.text) problems.push('markdown.text missing');
+  } else if (!['link', 'actionCard', 'feedCard'].includes(mt)) problems.push(`msgtype ${JSON.stringify(mt)}`);
+  if (
+    body.at !== undefined &&
+    (typeof body.at !== 'object' || (body.at.atUserIds && !Array.isArray(body.at.atUserIds)))
+  )
+    problems.push('at.atUserIds must be an array');
+  if (Buffer.byteLength(raw) > 20_000) problems.push('body over 20 000 bytes');
+}
+
+/** The picture formats media/upload takes, by their first bytes. */
+function imageKind(b: Buffer): string | undefined {
+  if (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpg';
+  if (b.length > 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'png';
+  if (b.length > 6 && /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1'))) return 'gif';
+  if (b.length > 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
+  return undefined;
 }
 
 // ---- the callbacks DingTalk posts to the service -------------------------------------------------------------
@@ -333,7 +614,9 @@ export interface RobotTextOptions {
   msgId?: string;
   robotCode: string;
   session?: { url: string; expiresAt: number };
-  msgtype?: 'text' | 'richText';
+  msgtype?: 'text' | 'richText' | 'picture';
+  /** picture: the code fake.pictureCode() gave */
+  downloadCode?: string;
 }
 
 /** A robot message body as DingTalk posts it (receive-message): in a group the @name is gone, a space stays. */
@@ -361,6 +644,8 @@ export function robotMessage(o: RobotTextOptions): Record<string, unknown> {
   };
   if (group) body.conversationTitle = '测试群';
   if ((o.msgtype ?? 'text') === 'text') body.text = { content: ` ${o.text}` };
+  else if (o.msgtype === 'picture')
+    body.content = { pictureDownloadCode: o.downloadCode, downloadCode: o.downloadCode };
   else body.content = { richText: [{ text: o.text }] };
   return body;
 }

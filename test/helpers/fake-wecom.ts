@@ -418,7 +418,7 @@ function checkContent(c: Checker, v: unknown, path: string, maxBytes: number): v
 }
 
 /** A small multipart/form-data reader (RFC 7578): parts with their name, filename, type and bytes; null if malformed. */
-function parseMultipart(
+export function parseMultipart(
   body: Buffer,
   boundary: string,
 ): { name?: string; filename?: string; contentType?: string; data: Buffer }[] | null {

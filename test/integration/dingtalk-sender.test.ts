@@ -3,6 +3,7 @@
 // refusals the outbox tries again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import { RetryLater } from '../../src/channels/channel.js';
 import { DingtalkChannel } from '../../src/channels/dingtalk/sender.js';
 import type { DingtalkSettings } from '../../src/config/load.js';
 import { loadSettings } from '../../src/config/load.js';
@@ -31,7 +32,14 @@ beforeAll(async () => {
     conversations: config.chats.map((c) => c.dingtalk.conversationId!).filter(Boolean),
   });
   redis = redisClient();
-  settings = { apiBase: fake.url, appKey: 'dingappkey', appSecret: 'appsecret', robotCode: 'dingrobot', mode: 'http' };
+  settings = {
+    apiBase: fake.url,
+    oapiBase: fake.url,
+    appKey: 'dingappkey',
+    appSecret: 'appsecret',
+    robotCode: 'dingrobot',
+    mode: 'http',
+  };
 });
 
 afterAll(async () => {
@@ -130,7 +138,7 @@ describe('DingTalk sender', () => {
     expect(dm.map((r) => r.body.userIds)).toEqual([['02110001']]);
   });
 
-  it('a bad parameter fails for good; a server error and throttling are tried again', async () => {
+  it('a bad parameter fails for good; a server error is tried again; throttling waits a minute', async () => {
     const c = channel();
     const send = () =>
       c.deliver({ to: { kind: 'chat', chat: 'manager' }, message: { type: 'text', text: '测试' } }, ctx).then(
@@ -145,9 +153,9 @@ describe('DingTalk sender', () => {
     fake.failNext('groupSend', 500, 'ServiceUnavailable');
     expect(((await send()) as PlatformError).retryable).toBe(true);
     fake.failNext('groupSend', 400, 'send.too.fast');
-    const slow = (await send()) as PlatformError;
-    expect(slow.retryable).toBe(true);
-    expect(slow.retryAfterMs).toBe(60_000);
+    const slow = (await send()) as RetryLater;
+    expect(slow).toBeInstanceOf(RetryLater); // waits without using up an attempt
+    expect(slow.delayMs).toBe(60_000);
     fake.failNext('groupSend', 403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied');
     expect(((await send()) as PlatformError).retryable).toBe(false);
     expect(await send()).toBeUndefined();

@@ -129,7 +129,20 @@ describe('robot receiver', () => {
       richText: [{ text: '@后勤助手 中二班' }, { type: 'picture', downloadCode: 'dc' }, { text: '厕所漏水' }],
     };
     await post(signedHeaders(secret), JSON.stringify(rich));
-    expect(accepted.at(-1)!.text).toBe('中二班厕所漏水');
+    expect(accepted.at(-1)).toMatchObject({ text: '中二班厕所漏水', images: [{ downloadCode: 'dc' }] });
+  });
+
+  it('takes a picture message as an Envelope with its downloadCode and no text', async () => {
+    const picture = {
+      ...msg({ msgId: 'm9' }),
+      msgtype: 'picture',
+      content: { pictureDownloadCode: 'p', downloadCode: 'dc' },
+    };
+    delete (picture as Record<string, unknown>).text;
+    expect((await post(signedHeaders(secret), JSON.stringify(picture))).status).toBe(200);
+    const env = accepted.at(-1)!;
+    expect(env).toMatchObject({ msgId: 'm9', images: [{ downloadCode: 'dc' }] });
+    expect(env.text).toBeUndefined();
   });
 
   it('refuses a bad sign, a stale timestamp and an oversized body, and stores nothing', async () => {
@@ -152,9 +165,9 @@ describe('robot receiver', () => {
     expect((await post(signedHeaders(secret), body)).status).toBe(200);
     const n = accepted.length;
     expect((await post(signedHeaders(secret), body)).status).toBe(200);
-    const picture = { ...msg({ msgId: 'm7' }), msgtype: 'picture', content: { downloadCode: 'dc' } };
-    delete (picture as Record<string, unknown>).text;
-    expect((await post(signedHeaders(secret), JSON.stringify(picture))).status).toBe(200);
+    const noCode = { ...msg({ msgId: 'm7' }), msgtype: 'picture', content: {} };
+    delete (noCode as Record<string, unknown>).text;
+    expect((await post(signedHeaders(secret), JSON.stringify(noCode))).status).toBe(200);
     const external = { ...msg({ msgId: 'm8' }), senderStaffId: undefined };
     expect((await post(signedHeaders(secret), JSON.stringify(external))).status).toBe(200);
     expect(accepted.length).toBe(n);
@@ -207,6 +220,7 @@ describe('DingTalk settings', () => {
     expect(load({}).dingtalk).toBeUndefined();
     expect(load({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' }).dingtalk).toEqual({
       apiBase: 'https://api.dingtalk.com',
+      oapiBase: 'https://oapi.dingtalk.com',
       appKey: 'k',
       appSecret: 's',
       robotCode: 'k',
@@ -218,8 +232,9 @@ describe('DingTalk settings', () => {
         DINGTALK_APP_SECRET: 's',
         DINGTALK_ROBOT_CODE: 'r',
         DINGTALK_API_BASE: 'http://x/',
+        DINGTALK_OAPI_BASE: 'http://y/',
       }).dingtalk,
-    ).toMatchObject({ robotCode: 'r', apiBase: 'http://x' });
+    ).toMatchObject({ robotCode: 'r', apiBase: 'http://x', oapiBase: 'http://y' });
   });
   it('stops the start for stream mode (not built yet), an unknown mode and half a set of credentials', () => {
     expect(() => load({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', DINGTALK_MODE: 'stream' })).toThrow(

@@ -25,12 +25,14 @@ export const THROTTLE_CODES = new Set([
 ]);
 /** sessionWebhook: the session is gone (expired, about 90 minutes after the message). */
 export const SESSION_GONE = 300001;
-/** sessionWebhook / custom robot throttling: 20 messages a minute, then a 10-minute block. */
-const WEBHOOK_THROTTLED = new Set([130101, 660026]);
+/** sessionWebhook / custom robot throttling: 20 messages a minute, then a 10-minute block (dingtalk.md §3.4). */
+export const WEBHOOK_THROTTLED = new Set([130101, 660026]);
+/** oapi token refusals: 88 with sub_code 40014 (dingtalk.md §5), and the plain codes older answers use. */
+const OAPI_TOKEN_CODES = new Set([88, 40014, 42001]);
 
-/** A URL fit for logs: tokens and the sessionWebhook's session key masked. */
+/** A URL fit for logs: tokens, the sessionWebhook's session key and a custom robot's signature masked. */
 export function safeUrl(url: string): string {
-  return safeWecomUrl(url).replace(/([?&]session=)[^&]*/g, '$1***');
+  return safeWecomUrl(url).replace(/([?&](?:session|sign)=)[^&]*/g, '$1***');
 }
 
 export interface ApiAnswer {
@@ -47,6 +49,8 @@ export class DingtalkApi {
     private k: Keys,
     private log: Logger,
     private timeoutMs = 10_000,
+    /** The old API host, for media/upload. */
+    private oapiBase = 'https://oapi.dingtalk.com',
   ) {}
 
   private get tokenKey() {
@@ -98,45 +102,100 @@ export class DingtalkApi {
   }
 
   /** POST to a sessionWebhook (its own credential is in the URL); PlatformError with the errcode on a refusal. */
-  async postWebhook(url: string, body: unknown): Promise<void> {
-    const res = await this.call(url, body);
-    const errcode = Number(res.body.errcode ?? 0);
-    if (res.status !== 200) throw apiError(safeUrl(url), res);
-    if (errcode !== 0)
-      throw new PlatformError(
-        `${safeUrl(url)}: ${errcode} ${String(res.body.errmsg ?? '')}`,
-        errcode,
-        WEBHOOK_THROTTLED.has(errcode) || errcode === -1,
-        WEBHOOK_THROTTLED.has(errcode) ? 60_000 : undefined,
-      );
+  postWebhook(url: string, body: unknown): Promise<void> {
+    return postRobotWebhook(url, body, this.timeoutMs);
   }
 
-  private async call(url: string, body: unknown, token?: string): Promise<ApiAnswer> {
-    let status: number;
-    let text: string;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...(token ? { 'x-acs-dingtalk-access-token': token } : {}),
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
-    } catch (e) {
-      throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
+  /**
+   * Uploads a picture with oapi `media/upload` (https://open.dingtalk.com/document/orgapp/upload-media-files):
+   * multipart/form-data, the file in the field `media`, `type=image` in the form and in the query (some SDKs were
+   * told to put it there); the app's token in the query — the same token works on both hosts (dingtalk.md §5).
+   * Images up to 20 MB, jpg/gif/png/bmp. Returns the media_id that `sampleImageMsg` takes as its photoURL.
+   */
+  async upload(filename: string, data: Buffer, contentType: string): Promise<string> {
+    const send = async (token: string): Promise<ApiAnswer> => {
+      const form = new FormData();
+      form.append('type', 'image');
+      form.append('media', new Blob([new Uint8Array(data)], { type: contentType }), filename);
+      const url = `${this.oapiBase}/media/upload?access_token=${encodeURIComponent(token)}&type=image`;
+      return request(url, { method: 'POST', body: form }, this.timeoutMs * 3);
+    };
+    let res = await send(await this.token());
+    if (OAPI_TOKEN_CODES.has(Number(res.body.errcode))) {
+      this.log.info({ path: '/media/upload', errcode: res.body.errcode }, 'dingtalk token rejected; refreshing once');
+      await this.redis.del(this.tokenKey);
+      res = await send(await this.token(true));
     }
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      return { status, body: parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {} };
-    } catch {
-      if (status >= 200 && status < 300) throw new PlatformError(`non-JSON answer from ${safeUrl(url)}`, -1, true);
-      return { status, body: {} };
+    const errcode = Number(res.body.errcode ?? 0);
+    if (res.status !== 200 || errcode !== 0) {
+      const busy = errcode === -1 || res.status >= 500 || res.status === 429;
+      throw new PlatformError(
+        `/media/upload: HTTP ${res.status} ${errcode} ${String(res.body.errmsg ?? '')}`.trim(),
+        errcode || -1,
+        busy || OAPI_TOKEN_CODES.has(errcode),
+      );
     }
+    const id = res.body.media_id;
+    if (typeof id !== 'string' || !id) throw new PlatformError('media/upload answered without a media_id', -1, true);
+    return id;
+  }
+
+  private call(url: string, body: unknown, token?: string): Promise<ApiAnswer> {
+    return postJson(url, body, this.timeoutMs, token);
+  }
+}
+
+/**
+ * POST to a URL that carries its own credential: a message's sessionWebhook, or a custom robot's signed Webhook.
+ * Both answer HTTP 200 with `{errcode, errmsg}`; a refusal is a PlatformError with that errcode — throttling (130101)
+ * and "busy" (-1) may be tried again, anything else (a bad signature, an unknown token, an ended session) not.
+ */
+export async function postRobotWebhook(url: string, body: unknown, timeoutMs = 10_000): Promise<void> {
+  const res = await postJson(url, body, timeoutMs);
+  const errcode = Number(res.body.errcode ?? 0);
+  if (res.status !== 200) throw apiError(safeUrl(url), res);
+  if (errcode !== 0)
+    throw new PlatformError(
+      `${safeUrl(url)}: ${errcode} ${String(res.body.errmsg ?? '')}`,
+      errcode,
+      WEBHOOK_THROTTLED.has(errcode) || errcode === -1,
+      WEBHOOK_THROTTLED.has(errcode) ? 60_000 : undefined,
+    );
+}
+
+function postJson(url: string, body: unknown, timeoutMs: number, token?: string): Promise<ApiAnswer> {
+  return request(
+    url,
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(token ? { 'x-acs-dingtalk-access-token': token } : {}),
+      },
+      body: JSON.stringify(body),
+    },
+    timeoutMs,
+  );
+}
+
+/** One request with a JSON answer; a network failure or a 2xx that is not JSON is a retryable PlatformError. */
+async function request(url: string, init: RequestInit, timeoutMs: number): Promise<ApiAnswer> {
+  let status: number;
+  let text: string;
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    status = res.status;
+    text = await res.text();
+  } catch (e) {
+    throw new PlatformError(`request to ${safeUrl(url)} failed: ${(e as Error).message}`, -1, true);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return { status, body: parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {} };
+  } catch {
+    if (status >= 200 && status < 300) throw new PlatformError(`non-JSON answer from ${safeUrl(url)}`, -1, true);
+    return { status, body: {} };
   }
 }
 

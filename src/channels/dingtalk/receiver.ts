@@ -7,6 +7,7 @@ import type { DingtalkSettings } from '../../config/load.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
 import type { Envelope } from '../envelope.js';
 import type { Ingress } from '../ingress.js';
+import { picturesOf } from './pictures.js';
 import { verifyRobotSign } from './sign.js';
 
 export const ROBOT_PATH = '/dingtalk/robot';
@@ -119,7 +120,8 @@ export function toEnvelope(m: RobotMessage, now: number): Envelope | undefined {
     text = str(m.content?.recognition).trim();
     voice = true;
   }
-  if (!text) return undefined;
+  const images = picturesOf(m);
+  if (!text && !images.length) return undefined;
   const hook = str(m.sessionWebhook);
   const expires = Number(m.sessionWebhookExpiredTime);
   return {
@@ -129,7 +131,8 @@ export function toEnvelope(m: RobotMessage, now: number): Envelope | undefined {
     msgId,
     chat: { id: conversationId, type: str(m.conversationType) === '2' ? 'group' : 'single' },
     sender: { platformId: staffId },
-    text: text.slice(0, 4000),
+    ...(text ? { text: text.slice(0, 4000) } : {}),
+    ...(images.length ? { images } : {}),
     ...(voice ? { voice } : {}),
     ...(/^https?:\/\//.test(hook) ? { responseUrl: hook } : {}),
     ...(/^https?:\/\//.test(hook) && Number.isFinite(expires) && expires > 0 ? { responseUrlExpiresAt: expires } : {}),

@@ -4,6 +4,7 @@
 // command each button stands for ("回复 接单 12").
 import type { Button, Card, Message } from '../../domain/messages.js';
 import { fitBytes } from '../../util/text.js';
+import type { Parcel } from './pace.js';
 
 const MAX_BYTES = 12_000; // under the 15 000-byte msgParam limit with the JSON around it
 
@@ -60,6 +61,44 @@ export function webhookBody(m: Message, atUserIds: string[]): Record<string, unk
     return { msgtype: 'text', text: { content: fitBytes(m.text, MAX_BYTES) + mentions }, ...at };
   }
   return { msgtype: 'markdown', markdown: asMarkdown(m), ...at };
+}
+
+/**
+ * A message as a custom robot may merge it with others (pace.ts): markdown, with its mentions written as "@staffId"
+ * in the text and listed in `at` — DingTalk wants both (dingtalk.md §3.2).
+ */
+export function webhookParcel(m: Message, atUserIds: string[]): Parcel {
+  const mentions = atUserIds.length ? `\n\n${atUserIds.map((u) => `@${u}`).join(' ')}` : '';
+  if (m.type === 'text') {
+    const text = fitBytes(m.text, MAX_BYTES).replace(/\n/g, '\n\n');
+    return { title: titleOf(m.text), text: text + mentions, at: atUserIds };
+  }
+  const md = asMarkdown(m);
+  return { ...md, text: md.text + mentions, at: atUserIds };
+}
+
+/** Separates merged messages: a rule between them reads as "next message" in the DingTalk client. */
+export const MERGE_SEPARATOR = '\n\n---\n\n';
+
+/** Several messages for one robot as one markdown body, in the order they were queued; every mention kept. */
+export function mergedWebhookBody(batch: Parcel[]): Record<string, unknown> {
+  const at = [...new Set(batch.flatMap((p) => p.at))];
+  const title = Array.from(`${batch[0].title}（共${batch.length}条）`).slice(0, 30).join('');
+  return {
+    msgtype: 'markdown',
+    markdown: { title, text: batch.map((p) => p.text).join(MERGE_SEPARATOR) },
+    ...(at.length ? { at: { atUserIds: at, isAtAll: false } } : {}),
+  };
+}
+
+/** A picture by the media_id media/upload gave (or a URL): `sampleImageMsg` (dingtalk.md §6.1). */
+export function imageMessage(photoURL: string): { msgKey: string; msgParam: string } {
+  return { msgKey: 'sampleImageMsg', msgParam: JSON.stringify({ photoURL }) };
+}
+
+/** A picture that cannot go as one: its words, and why, so nobody looks for a picture that is not there. */
+export function pictureInWords(m: Extract<Message, { type: 'image' | 'photo' }>, why: string): Message {
+  return { type: 'markdown', text: `📷 ${m.alt}\n（${why}）` };
 }
 
 /** Robot API `msgKey` and `msgParam` (a JSON string). */
