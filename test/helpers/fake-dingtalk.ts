@@ -10,6 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface FakeDingtalkOptions {
   appKey: string;
@@ -20,6 +21,14 @@ export interface FakeDingtalkOptions {
   /** staffIds in the app's visible range; others come back in invalidStaffIdList. */
   staff?: string[];
   tokenTtlSeconds?: number; // expireIn (default 7200)
+  /** Another fake behind the same DINGTALK_API_BASE (the Stream gateway, fake-dingtalk-stream.ts): its paths are its. */
+  mounted?: MountedFake;
+}
+
+export interface MountedFake {
+  handles(path: string): boolean;
+  http(req: IncomingMessage, res: ServerResponse, raw: string): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 export type DingKind = 'accessToken' | 'groupSend' | 'batchSend' | 'session' | 'unknown';
@@ -135,6 +144,7 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const u = new URL(req.url ?? '/', 'http://x');
+    if (o.mounted?.handles(u.pathname)) return o.mounted.http(req, res, raw);
     const problems: string[] = [];
     let body: any = {};
     if (req.method !== 'POST') problems.push(`method ${req.method}, want POST`);
@@ -250,6 +260,10 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`fake-dingtalk crashed: ${(e as Error).stack}`);
     });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (o.mounted) o.mounted.upgrade(req, socket, head);
+    else socket.destroy();
   });
   server.on('connection', (s) => {
     sockets.add(s);
