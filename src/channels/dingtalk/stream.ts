@@ -282,8 +282,11 @@ export class DingtalkStream {
       this.o.hooks?.connected?.(false);
     }
     this.lastError = why;
-    this.o.log.warn({ endpoint: conn.host, reason: why }, 'dingtalk stream connection lost; reconnecting');
-    this.retryLater();
+    if (conn.openedAt === undefined) this.fail(why);
+    else {
+      this.o.log.warn({ endpoint: conn.host, reason: why }, 'dingtalk stream connection lost; reconnecting');
+      this.retryLater();
+    }
   }
 
   /** The gateway asked us to move (`disconnect`): dial a new connection now and let this one drain. */
