@@ -87,7 +87,7 @@ const textOf = (r: DingRecorded) => JSON.stringify(r.param ?? r.body);
 describe('DingTalk end to end (Stream mode)', () => {
   it('a report over Stream → reply through the sessionWebhook → the workers told; no HTTP callback route', async () => {
     const w = await world(60_000);
-    const svc = await w.start();
+    const svc = await w.start({ HOUQIN_ADMIN_TOKEN: 'admin-secret' });
     const ready = JSON.parse(svc.logs.find((l) => l.includes('houqin listening on port'))!);
     expect(ready.channels).toContain('DingTalk robot');
     expect(ready.dingtalkStream).toBe('connected');
@@ -104,6 +104,11 @@ describe('DingTalk end to end (Stream mode)', () => {
       2,
     );
     expect(dms.map((d) => d.body.userIds[0]).sort()).toEqual([STAFF.liSf, STAFF.wuSf]);
+    const metrics = await (
+      await fetch(`${svc.url}/admin/metrics`, { headers: { authorization: 'Bearer admin-secret' } })
+    ).text();
+    expect(metrics).toMatch(/^houqin_dingtalk_stream_connected 1$/m);
+    expect(metrics).toMatch(/^houqin_dingtalk_stream_reconnects_total 0$/m);
     // Stream mode takes nothing over HTTP.
     expect((await fetch(`${svc.url}/dingtalk/robot`, { method: 'POST', body: '{}' })).status).toBe(404);
     expect(w.gw.violations).toEqual([]);

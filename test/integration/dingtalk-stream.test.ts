@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { type Redis, Redis as RedisCtor } from 'ioredis';
+import { WebSocket } from 'ws';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { robotRoutes } from '../../src/channels/dingtalk/receiver.js';
 import { robotStream } from '../../src/channels/dingtalk/stream-receiver.js';
@@ -128,6 +129,11 @@ describe('DingTalk Stream client', () => {
     });
     expect(w.gw.live()).toHaveLength(1);
     expect(w.gw.violations).toEqual([]);
+    // The gateway holds tickets to one use, as DingTalk does: the same ticket again is refused.
+    const again = new WebSocket(`${w.gw.url.replace('http', 'ws')}/connect?ticket=${w.gw.handshakes[0].ticket}`);
+    const refused = await new Promise<string>((r) => again.once('error', (e) => r(e.message)));
+    expect(refused).toContain('401');
+    expect(w.gw.violations.splice(0)).toEqual(['connect with a ticket already used (tickets are single-use)']);
     const text = JSON.stringify(w.logs());
     expect(text).toContain('dingtalk stream connected');
     expect(text).not.toContain(APP_SECRET);
