@@ -231,7 +231,10 @@ export class DingtalkStream {
       url.searchParams.set('ticket', answer.data.ticket);
       return { url: url.toString(), host: url.host };
     } catch (e) {
-      throw timeout.signal.aborted ? (timeout.signal.reason as Error) : e;
+      if (timeout.signal.aborted) throw timeout.signal.reason as Error;
+      // fetch says only "fetch failed"; the cause names it (ENOTFOUND, ECONNREFUSED, a TLS error …).
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw cause ? new Error(`${(e as Error).message}: ${cause.code ?? cause.message}`) : e;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onStop);
