@@ -7,6 +7,8 @@ import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
 import { DingtalkChannel } from './channels/dingtalk/sender.js';
 import { DingtalkMedia } from './channels/dingtalk/media.js';
+import { robotStream } from './channels/dingtalk/stream-receiver.js';
+import type { DingtalkStream, StreamStatus } from './channels/dingtalk/stream.js';
 import { LocalChats } from './channels/local/chats.js';
 import { LocalChannel } from './channels/local/sender.js';
 import { EventHub } from './channels/local/hub.js';
@@ -24,6 +26,7 @@ import { MealRatings } from './domain/meals/ratings.js';
 import { ChecklistStore } from './store/checklists.js';
 import { MealStore } from './store/meals.js';
 import { createHttpApp } from './http/app.js';
+import { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import { Queues } from './queues/runtime.js';
 import { SchoolCalendar } from './scheduler/calendar.js';
@@ -170,6 +173,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const reloadVocabulary = () =>
     service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
 
+  const metrics = new Metrics();
+  // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
+  const streamOn =
+    settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;
+  let stream: DingtalkStream | undefined;
+
   let server: Server | undefined;
   return {
     settings,
@@ -230,7 +239,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           ),
         );
       }
-      const app = createHttpApp({ settings, ingress, queues, redis, mount });
+      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics });
       server = createServer(app).listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -238,6 +247,11 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      if (streamOn) {
+        // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
+        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream });
+        await stream.start();
+      }
       const shown = role === 'workers' ? false : consoleOn;
       const consoleUrl = shown
         ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
@@ -247,12 +261,19 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         console: shown,
         consoleUrl,
         role,
-        channels: role === 'workers' ? [] : channelStates(settings, consoleOn),
+        channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status()),
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
       // Tests and scripts wait for this exact line.
       log.info(
-        { port, prefix, role, console: consoleUrl, channels: started.channels.filter((c) => c.on).map((c) => c.name) },
+        {
+          port,
+          prefix,
+          role,
+          console: consoleUrl,
+          channels: started.channels.filter((c) => c.on).map((c) => c.name),
+          ...(stream ? { dingtalkStream: stream.status().state } : {}),
+        },
         `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`,
       );
       if (role === 'receiver')
@@ -261,6 +282,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     },
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
+      await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
       await hub.close(); // end console streams, or server.close() would wait for the browsers
       if (server) {
         const closed = new Promise<void>((r) => server!.close(() => r()));
@@ -275,7 +297,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   };
 }
 
-function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
+export function channelStates(s: Settings, consoleOn: boolean, stream?: StreamStatus): ChannelState[] {
   const w = s.wecom;
   const wecomOn = s.config.channels.wecom.enabled;
   const off = (what: string) => (wecomOn ? `off: set ${what} (docs/setup-wecom.md)` : 'off in the config');
@@ -300,9 +322,11 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
       on: dingtalkOn && !!s.dingtalk,
       detail: !dingtalkOn
         ? 'off in the config'
-        : s.dingtalk
-          ? `callback on /dingtalk/robot (robot ${s.dingtalk.robotCode}, ${s.dingtalk.mode} mode)`
-          : 'off: set DINGTALK_APP_KEY and DINGTALK_APP_SECRET (docs/setup-dingtalk.md)',
+        : !s.dingtalk
+          ? 'off: set DINGTALK_APP_KEY and DINGTALK_APP_SECRET (docs/setup-dingtalk.md)'
+          : s.dingtalk.mode === 'stream'
+            ? streamDetail(s.dingtalk.robotCode, stream)
+            : `callback on /dingtalk/robot (robot ${s.dingtalk.robotCode}, http mode)`,
     },
     {
       name: 'DingTalk custom robots',
@@ -328,4 +352,10 @@ function channelStates(s: Settings, consoleOn: boolean): ChannelState[] {
 /** Groups reached through a custom robot's Webhook (chats[].dingtalk.webhook). */
 function customRobots(config: Settings['config']): number {
   return config.chats.filter((c) => c.dingtalk.webhook).length;
+}
+
+function streamDetail(robot: string, st?: StreamStatus): string {
+  if (st?.state === 'connected') return `stream mode, connected to DingTalk (robot ${robot})`;
+  const why = st?.lastError ? `; last try: ${st.lastError}` : '';
+  return `stream mode, connecting to DingTalk (robot ${robot}${why})`;
 }

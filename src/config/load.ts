@@ -27,8 +27,11 @@ export interface DingtalkSettings {
   appSecret: string;
   /** The robot's RobotCode; the same as the AppKey for a robot inside an enterprise internal app. */
   robotCode: string;
-  /** How messages arrive: `http` (callbacks on /dingtalk/robot). `stream` is not built yet. */
-  mode: 'http';
+  /**
+   * How messages arrive: `http` (DingTalk posts to /dingtalk/robot, which needs a public HTTPS address) or `stream`
+   * (Houqin dials out to DingTalk's Stream gateway over a WebSocket; no public address needed).
+   */
+  mode: 'http' | 'stream';
 }
 
 export interface Settings {
@@ -208,11 +211,8 @@ const dingtalkNeeds = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET'] as const;
 function dingtalkSettings(env: Env): DingtalkSettings | undefined {
   const set = (n: string) => env[n] !== undefined && env[n] !== '';
   const mode = env.DINGTALK_MODE || 'http';
-  if (mode === 'stream')
-    throw new ConfigError(
-      'DINGTALK_MODE=stream is not built yet: set DINGTALK_MODE=http and give DingTalk the callback URL /dingtalk/robot (docs/setup-dingtalk.md)',
-    );
-  if (mode !== 'http') throw new ConfigError(`DINGTALK_MODE must be http (got "${mode}")`);
+  if (mode !== 'http' && mode !== 'stream')
+    throw new ConfigError(`DINGTALK_MODE must be http or stream (got "${mode}")`);
   const given = dingtalkNeeds.filter(set);
   if (!given.length) {
     if (set('DINGTALK_ROBOT_CODE'))

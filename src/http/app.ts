@@ -21,6 +21,8 @@ export interface HttpDeps {
   redis: Redis;
   /** Extra routes from other parts (the local console). */
   mount?: ((router: Router) => void)[];
+  /** Shared with parts that report to it (the DingTalk Stream connection); one of our own when not given. */
+  metrics?: Metrics;
 }
 
 /** The server's request listener. */
@@ -51,9 +53,10 @@ export function createHttpApp(d: HttpDeps): RequestListener {
     if (settings.wecom.aibot) callbacks.push(...aibotRoutes(ingress, settings.wecom.aibot));
     if (settings.wecom.app && settings.wecom.corpId)
       callbacks.push(...appRoutes(ingress, { ...settings.wecom.app, corpId: settings.wecom.corpId }));
-    if (settings.dingtalk && settings.config.channels.dingtalk.enabled)
+    // In Stream mode messages come over the connection Houqin dials (app.ts), not to this route.
+    if (settings.dingtalk?.mode === 'http' && settings.config.channels.dingtalk.enabled)
       callbacks.push(...robotRoutes(ingress, settings.dingtalk));
-    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = new Metrics()));
+    if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = d.metrics ?? new Metrics()));
     for (const m of d.mount ?? []) m(router);
   }
   const onError = (err: Error) => ingress.log.error({ err: err.message }, 'http error');

@@ -1,7 +1,8 @@
 // What an operator can scrape (GET /admin/metrics, Prometheus text format, behind the admin token): how long the
 // platform callbacks take inside this process, from the request's arrival to its answer being written. WeCom gives
-// up on a callback after 5 s and retries; this is the part of that time that is ours.
-import { Histogram, Registry } from 'prom-client';
+// up on a callback after 5 s and retries; this is the part of that time that is ours. In DingTalk Stream mode, also
+// whether the long connection is up and how often it had to be dialled again.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Bucket bounds in seconds: fine below 5 ms, where a healthy receiver answers. */
 const buckets = [
@@ -18,6 +19,23 @@ export class Metrics {
     buckets,
     registers: [this.registry],
   });
+
+  private streamUp = new Gauge({
+    name: 'houqin_dingtalk_stream_connected',
+    help: '1 while the DingTalk Stream connection of this process is open, 0 otherwise.',
+    registers: [this.registry],
+  });
+  private streamRedials = new Counter({
+    name: 'houqin_dingtalk_stream_reconnects_total',
+    help: 'New DingTalk Stream connections dialled after one was lost, refused or rotated by the gateway.',
+    registers: [this.registry],
+  });
+
+  /** Hooks for the DingTalk Stream connection (src/channels/dingtalk/stream.ts). */
+  readonly stream = {
+    connected: (on: boolean) => this.streamUp.set(on ? 1 : 0),
+    reconnecting: () => this.streamRedials.inc(),
+  };
 
   callback(route: string, status: number, seconds: number): void {
     this.callbacks.observe({ route, status: String(status) }, seconds);

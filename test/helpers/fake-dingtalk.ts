@@ -18,6 +18,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseMultipart } from './fake-wecom.js';
+import type { Duplex } from 'node:stream';
 
 export interface FakeDingtalkOptions {
   appKey: string;
@@ -33,6 +34,14 @@ export interface FakeDingtalkOptions {
   /** A custom robot's counting window (default 60 000 ms) and block after the 21st message (default 10 windows). */
   robotWindowMs?: number;
   robotBlockMs?: number;
+  /** Another fake behind the same DINGTALK_API_BASE (the Stream gateway, fake-dingtalk-stream.ts): its paths are its. */
+  mounted?: MountedFake;
+}
+
+export interface MountedFake {
+  handles(path: string): boolean;
+  http(req: IncomingMessage, res: ServerResponse, raw: string): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 /** A custom robot's messages per window (dingtalk.md §3.3). */
@@ -350,6 +359,7 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
     const rawBytes = Buffer.concat(chunks);
     const raw = rawBytes.toString('utf8');
     const u = new URL(req.url ?? '/', 'http://x');
+    if (o.mounted?.handles(u.pathname)) return o.mounted.http(req, res, raw);
     if (u.pathname.startsWith('/files/')) return serveFile(req, u, res);
     if (u.pathname === '/media/upload') return mediaUpload(req, u, rawBytes, res);
     if (u.pathname === '/robot/send') return robotSend(req, u, raw, res);
@@ -486,6 +496,10 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`fake-dingtalk crashed: ${(e as Error).stack}`);
     });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (o.mounted) o.mounted.upgrade(req, socket, head);
+    else socket.destroy();
   });
   server.on('connection', (s) => {
     sockets.add(s);

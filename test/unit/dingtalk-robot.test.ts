@@ -236,11 +236,14 @@ describe('DingTalk settings', () => {
       }).dingtalk,
     ).toMatchObject({ robotCode: 'r', apiBase: 'http://x', oapiBase: 'http://y' });
   });
-  it('stops the start for stream mode (not built yet), an unknown mode and half a set of credentials', () => {
-    expect(() => load({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', DINGTALK_MODE: 'stream' })).toThrow(
-      /DINGTALK_MODE=stream is not built yet/,
-    );
-    expect(() => load({ DINGTALK_MODE: 'ws' })).toThrow(ConfigError);
+  it('takes DINGTALK_MODE=stream', () => {
+    expect(load({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', DINGTALK_MODE: 'stream' }).dingtalk).toMatchObject({
+      mode: 'stream',
+      appKey: 'k',
+    });
+  });
+  it('stops the start for an unknown mode and half a set of credentials', () => {
+    expect(() => load({ DINGTALK_MODE: 'ws' })).toThrow(/DINGTALK_MODE must be http or stream/);
     expect(() => load({ DINGTALK_APP_KEY: 'k' })).toThrow(/DINGTALK_APP_SECRET/);
     expect(() => load({ DINGTALK_ROBOT_CODE: 'r' })).toThrow(ConfigError);
   });

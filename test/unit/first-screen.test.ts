@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { channelStates } from '../../src/app.js';
 import { banner } from '../../src/cli/banner.js';
+import { loadSettings } from '../../src/config/load.js';
 import { createLogger, logFormat } from '../../src/log.js';
 
 function sink(): { stream: Writable; text: () => string } {
@@ -62,5 +64,38 @@ describe('start-up banner', () => {
     expect(text).toContain('AOF no: a Redis restart loses data');
     expect(text).not.toContain(':pw@');
     expect(text.split('\n').length).toBeLessThan(12);
+  });
+});
+
+describe('start-up banner in DingTalk Stream mode', () => {
+  const settings = loadSettings(
+    { DINGTALK_APP_KEY: 'dingkey', DINGTALK_APP_SECRET: 'dingsecret', DINGTALK_MODE: 'stream' },
+    'config/example.yaml',
+  );
+  const line = (stream: Parameters<typeof channelStates>[2]) => {
+    const text = banner(
+      {
+        port: 3000,
+        console: false,
+        role: 'all',
+        channels: channelStates(settings, false, stream),
+        redis: { appendonly: 'yes', policy: 'noeviction' },
+      },
+      'redis://127.0.0.1:6379',
+      false,
+    );
+    return text.split('\n').find((l) => l.includes('DingTalk robot'))!;
+  };
+
+  it('says stream mode and whether the connection is up, with the last error while it is not', () => {
+    expect(line({ state: 'connected', reconnects: 0 })).toMatch(
+      /✓ DingTalk robot +stream mode, connected to DingTalk \(robot dingkey\)/,
+    );
+    const connecting = line({ state: 'connecting', reconnects: 2, lastError: 'handshake failed: HTTP 400' });
+    expect(connecting).toMatch(
+      /stream mode, connecting to DingTalk \(robot dingkey; last try: handshake failed: HTTP 400\)/,
+    );
+    expect(connecting).not.toContain('/dingtalk/robot');
+    expect(connecting).not.toContain('dingsecret');
   });
 });

@@ -2,6 +2,7 @@
 // (https://open.dingtalk.com/document/orgapp/receive-message): signed headers, a JSON body, group messages that @ the
 // robot and 1:1 messages. A message becomes an Envelope and goes through the same durable hand-off as WeCom's; the
 // answer is an immediate 200 `{}` — replies go out later through the sessionWebhook or the robot API (sender.ts).
+// Stream mode (stream-receiver.ts) takes the same message body through takeRobotMessage.
 import { VerificationError, StaleRequestError } from '../../errors.js';
 import type { DingtalkSettings } from '../../config/load.js';
 import type { CallbackAnswer, CallbackRequest, CallbackRoute } from '../../http/callbacks.js';
@@ -47,11 +48,21 @@ async function receive(req: CallbackRequest, ingress: Ingress, secret: string): 
     throw new VerificationError('body is not JSON', 400);
   }
   if (!body || typeof body !== 'object') throw new VerificationError('body is not a JSON object', 400);
-  const m = body as RobotMessage;
+  await takeRobotMessage(body as RobotMessage, ingress);
+  return ok;
+}
+
+/**
+ * A robot message, from either mode (the HTTP body and the Stream frame's `data` are the same JSON): resolves once
+ * it is safe in Redis, or known as seen before, or not for us. Throws VerificationError for a message without its
+ * ids; any other rejection means the hand-off failed and the message must come again. The dedupe key is shared by
+ * both modes and every instance, so a message DingTalk delivers twice — to us or to another instance — is handled once.
+ */
+export async function takeRobotMessage(m: RobotMessage, ingress: Ingress): Promise<void> {
   const env = toEnvelope(m, ingress.now());
   if (!env) {
     ingress.log.info({ msgtype: str(m.msgtype) }, 'dingtalk robot message of a kind not handled; ignored');
-    return ok;
+    return;
   }
   // The msgId check rides with the durable hand-off: a message seen before writes nothing.
   const fresh = await ingress.accept(env, { key: `dingtalk:msg:${env.msgId}`, ttlMs: MSG_TTL_MS });
@@ -63,7 +74,6 @@ async function receive(req: CallbackRequest, ingress: Ingress, secret: string): 
       'dingtalk group (put its conversationId in chats[].dingtalk in the config)',
     );
   }
-  return ok;
 }
 
 function refuse(req: CallbackRequest, ingress: Ingress, err: unknown): CallbackAnswer {
