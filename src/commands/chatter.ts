@@ -13,11 +13,14 @@ export function createChatter(personNames: string[]): Chatter {
     ...new Set([...chatterWords, ...addressWords, ...personNames.map((n) => n.toLowerCase()), ...particles]),
   ].sort((a, b) => b.length - a.length);
   const address = addressWords.filter((w) => w.length > 1);
+  // Per first character, longest first: one lookup per position instead of a scan of every word.
+  const byFirst = new Map<string, string[]>();
+  for (const w of words) byFirst.set(w[0], [...(byFirst.get(w[0]) ?? []), w]);
 
   function isChatter(clause: string): boolean {
     const s = clause.toLowerCase().replace(/[\p{P}\p{S}\p{Extended_Pictographic}\s]/gu, '');
     for (let i = 0; i < s.length; ) {
-      const w = words.find((word) => s.startsWith(word, i));
+      const w = byFirst.get(s[i])?.find((word) => s.startsWith(word, i));
       // "谢谢王老师": a surname the roster does not know, before a form of address.
       const named = w ? undefined : address.find((a) => s.startsWith(a, i + 1));
       if (!w && !named) return false;

@@ -10,6 +10,7 @@ import {
   faultCode,
   faultWords,
   foodSafetyWords,
+  foodUrgentWords,
   mealWords,
   messWords,
   notFaults,
@@ -110,7 +111,7 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
   function urgentOnce(text: string, kind: Kind): boolean {
     const t = calm.blank(text);
     if (urgent.test(t) || shock.test(t)) return true;
-    if (kind === 'meal') return foodSafety.test(t);
+    if (kind === 'meal') return foodUrgent.test(t);
     return dangerPairs.some(([thing, state, needsSomeone]) => {
       const m = thing.exec(t);
       if (!m || !state.test(t.slice(0, m.index) + ' ' + t.slice(m.index + m[0].length))) return false;
@@ -183,6 +184,7 @@ const calm = wordSet(notUrgent);
 const calmFaults = wordSet(notFaults);
 const urgent = wordSet(urgentWords);
 const foodSafety = wordSet(foodSafetyWords);
+const foodUrgent = wordSet(foodUrgentWords);
 /** Vomit is a mess to clean; the other food-safety words make a meal complaint. */
 const foodSafetyNotVomit = wordSet(foodSafetyWords.filter((w) => w !== '呕吐' && w !== '吐了'));
 const mess = wordSet(messWords);

@@ -144,10 +144,19 @@ const rooms = [
   '候诊区',
   '等候区',
   'icu',
+  '顶楼',
+  '露台',
+  '平台',
 ];
 const roomPattern = [...rooms].sort((a, b) => b.length - a.length).join('|');
 
 const num = '[0-9一二三四五六七八九十两]+';
+/** Characters no room name has: particles, pronouns, time words, verbs of the complaint around it. */
+const notInRoomName =
+  '一二三四五六七八九十两的了吗呢吧啊呀也都还又就在有是我你他她它们这那个些里上下一不没很太好要给把被和跟与及或请麻烦谢看说去来到从今明昨早午晚刚天点钟,.!?:;、，。！？：；';
+/** "时间", "中间": words that end like a room and are none. */
+const notRooms = /(?:时|中|期|之|空|瞬|夜|课)间$|^科室$/;
+const knownRoomAtEnd = new RegExp(`(?:${[...rooms].sort((a, b) => b.length - a.length).join('|')})$`);
 /** The parts a written place is made of, in the order people chain them. */
 const parts = [
   `[a-z]?\\d+(?:-\\d+){1,3}(?:单元|室|号)?`, // 8-2, 10-1-3003, B2-105, 20-2单元
@@ -169,7 +178,11 @@ const parts = [
   `(?:入口|出口|门口|楼下|楼上|旁边|对面)`,
   `(?:${roomPattern})`,
   `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
+  // Any other room by its ending: 美术室, 资料室, 配餐间, 茶水间 (freePlace drops it when a known room ends it).
+  `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆)`,
 ];
+/** The chain without the room-by-its-ending part: what a place must start with to be more than a guess. */
+const known = new RegExp(`(?:${parts.slice(0, -1).join('|')})`, 'y');
 const chain = new RegExp(`(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
 /** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. */
 const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2})/;
@@ -196,6 +209,11 @@ export function freePlace(text: string): string | undefined {
     if (/\d/.test(lower[i - 1] ?? '') && /^\d/.test(s)) continue;
     if (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
       continue;
+    // A room by its ending alone: not a word that only ends like one, and not when a known room ends it (the words
+    // before "办公室" are more often "老师" or "今天" than part of its name).
+    known.lastIndex = i;
+    const guessed = !known.test(lower);
+    if (guessed && (notRooms.test(s) || knownRoomAtEnd.test(s))) continue;
     const found = text.slice(i, i + s.length).replace(/的/g, '');
     // A building or unit code says where better than a room word; a bed number alone does not.
     if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;

@@ -89,6 +89,19 @@ export function train(examples: { example: Example; intent: string }[], alpha = 
   return { classes, lines, totals, counts, alpha };
 }
 
+interface Lift {
+  row: Float64Array;
+  /** The judgement that last counted this feature. */
+  seen: number;
+}
+
+/** One to three UTF-16 codes as one number: 1 + c1, then ×65536 + c2 … (the 1 keeps "a" and "\0a" apart). */
+function runKey(s: string, from: number, n: number): number {
+  let key = 1;
+  for (let i = from; i < from + n; i++) key = key * 65536 + s.charCodeAt(i);
+  return key;
+}
+
 export interface IntentModel {
   /** The classes by probability, most likely first. */
   judge(e: Example): Opinion[];
@@ -101,51 +114,64 @@ export function loadModel(data: ModelData): IntentModel {
   const prior = data.lines.map((n) => Math.log(n / all));
   const denominators = data.totals.map((t) => Math.log(t + data.alpha * vocabulary));
   const unseen = denominators.map((d) => Math.log(data.alpha) - d);
-  // Per feature, the log-likelihood it adds to each class beyond "unseen in this class".
-  const lift = new Map<string, Float64Array>();
+  // Per feature, the log-likelihood it adds to each class beyond "unseen in this class", and the judgement that last
+  // counted it: a run met twice in one message counts once, as in training, without building a set per message.
+  // Runs of characters are keyed by their UTF-16 codes packed into one number (three codes fit in 48 bits), so
+  // judging a message cuts no strings.
+  const meta = new Map<string, Lift>();
+  const runs = new Map<number, Lift>();
   for (const [f, pairs] of Object.entries(data.counts)) {
     const row = new Float64Array(k);
     for (let i = 0; i < pairs.length; i += 2) {
       const c = pairs[i];
       row[c] = Math.log(pairs[i + 1] + data.alpha) - denominators[c] - unseen[c];
     }
-    lift.set(f, row);
+    if (f[0] === META) meta.set(f, { row, seen: 0 });
+    else runs.set(runKey(f, 0, f.length), { row, seen: 0 });
   }
   // Reports of every kind count together as "report"; the kind is the likeliest of them.
   const split = data.classes.map((c) => c.split(':') as [string, string | undefined]);
   const intents = [...new Set(split.map(([i]) => i))];
   const intentOf = split.map(([i]) => intents.indexOf(i));
-  return {
-    judge(e) {
-      const score = Float64Array.from(prior);
-      let known = 0;
-      for (const f of featureSet(e)) {
-        const row = lift.get(f);
-        if (!row) continue;
-        known++;
-        for (let c = 0; c < k; c++) score[c] += row[c];
-      }
-      for (let c = 0; c < k; c++) score[c] += known * unseen[c];
-      let top = -Infinity;
-      for (let c = 0; c < k; c++) top = Math.max(top, score[c]);
-      let z = 0;
-      for (let c = 0; c < k; c++) {
-        score[c] = Math.exp(score[c] - top);
-        z += score[c];
-      }
-      const p = new Float64Array(intents.length);
-      const kind: (string | undefined)[] = [];
-      const best = new Float64Array(intents.length);
-      for (let c = 0; c < k; c++) {
-        const i = intentOf[c];
-        p[i] += score[c] / z;
-        if (split[c][1] && score[c] > best[i]) [kind[i], best[i]] = [split[c][1], score[c]];
-      }
-      return intents
-        .map((intent, i) => (kind[i] ? { intent, p: p[i], kind: kind[i] } : { intent, p: p[i] }))
-        .sort((a, b) => b.p - a.p);
-    },
-  };
+  let judgement = 0;
+
+  function judge(e: Example): Opinion[] {
+    const score = Float64Array.from(prior);
+    const gen = ++judgement;
+    let known = 0;
+    const count = (hit: Lift | undefined) => {
+      if (!hit || hit.seen === gen) return;
+      hit.seen = gen;
+      known++;
+      for (let c = 0; c < k; c++) score[c] += hit.row[c];
+    };
+    for (const f of metaFeatures(e)) count(meta.get(f));
+    const s = `^${fold(e.text)}$`;
+    for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= s.length; i++) count(runs.get(runKey(s, i, n)));
+    let top = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      score[c] += known * unseen[c];
+      top = Math.max(top, score[c]);
+    }
+    let z = 0;
+    for (let c = 0; c < k; c++) {
+      score[c] = Math.exp(score[c] - top);
+      z += score[c];
+    }
+    const p = new Float64Array(intents.length);
+    const kind: (string | undefined)[] = [];
+    const best = new Float64Array(intents.length);
+    for (let c = 0; c < k; c++) {
+      const i = intentOf[c];
+      p[i] += score[c] / z;
+      if (split[c][1] && score[c] > best[i]) [kind[i], best[i]] = [split[c][1], score[c]];
+    }
+    return intents
+      .map((intent, i) => (kind[i] ? { intent, p: p[i], kind: kind[i] } : { intent, p: p[i] }))
+      .sort((a, b) => b.p - a.p);
+  }
+
+  return { judge };
 }
 
 let builtIn: IntentModel | undefined;

@@ -63,7 +63,7 @@ function commandWordsOf(ctx: ParseContext): CommandWord[] {
 
 /** @-mentions anywhere (the bot's, a worker's) and phone numbers, masked or not: noise around a request. */
 const noise =
-  /@\S+|(?:电话|手机|联系电话|联系方式|tel)?[:\s]*(?:(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d))/gi;
+  /@\S+|(?:电话|手机|联系电话|联系方式|tel)?[:\s]*(?:(?<!\d)1[3-9]\d[\d*]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)|(?<![\d-])[48]00-?\d{3}-?\d{4}(?![\d-]))/gi;
 
 const taskSteps = new Set<string>(taskIntentNames);
 const isTaskStep = (i: Intent) => taskSteps.has(i.intent);
@@ -202,7 +202,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     // What the rules read for sure stands; the rest may be reconsidered (second-opinion.ts says when).
     const open = !understood || ['none', 'note', 'report'].includes(understood.intent);
     if (!open) return understood;
-    if (chatter.isChatter(line)) return understood ?? { intent: 'none' };
+    if ((!understood || understood.intent === 'none') && chatter.isChatter(line))
+      return understood ?? { intent: 'none' };
     const judged = reconsider?.(understood, {
       line,
       text: normalized,
@@ -211,7 +212,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       who,
       role: primaryRole(input.roles),
       chat: input.chat,
-      commanded: leadingCommand(line, ctx) !== undefined,
+      commanded: startsWithCommand(line, ctx),
     });
     if (judged) return judged;
     if (understood) return understood;
@@ -256,6 +257,13 @@ function leadingCommand(
     if (intent) return intent;
   }
   return undefined;
+}
+
+/** The line starts with a command word, after any polite prefix (what leadingCommand reads, without reading it). */
+function startsWithCommand(line: string, ctx: ParseContext): boolean {
+  for (const candidate of withoutPrefixes(line))
+    if (commandWordsOf(ctx).some((c) => candidate.startsWith(c.word))) return true;
+  return false;
 }
 
 /** "12号修好了", "#12 验收", "把12号转给吴师傅", "12号有人接了吗" (a question about a task is 进度). */

@@ -83,6 +83,6 @@ export function splitPastedQuote(msg: string): { quote?: string; text: string } 
 
 /** Stands for "the task I reported last" in a reporter's message: 那个, 刚才那个, 我报的那个, 上午报的. */
 export const lastRef =
-  /(?:刚才|刚刚|刚|上午|下午|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:那个|那单|的单子?)|我刚?报的|刚报的|报修的那个|(?:^|\s)那个(?!新|人|老师|谁|阿姨|师傅|小朋友|孩子|家长)/;
+  /(?:刚才|刚刚|刚|上午|下午|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:那个|那单|的单子?)|我刚?报的|刚报的|报修的那个|(?:刚|刚刚)?修好?的那个|(?:^|\s)那个(?!新|人|老师|谁|阿姨|师傅|小朋友|孩子|家长)/;
 
 export { chineseToInt };

@@ -52,13 +52,22 @@ export function createReconsider(ctx: ParseContext, s: SecondOpinion) {
       reportFromSentence(line, ctx) ??
       (kind && siteKinds.has(kind) ? reportFromCommand(kind, line, line, ctx) : undefined);
     // A place, a thing or a fault the rules can name: "晨检仪" alone is nothing to ask about.
-    const named = report?.place || ctx.classifier.read(line).trades.length || ctx.classifier.isBroken(line);
+    const named =
+      report?.kind !== 'repair' ||
+      report?.place ||
+      ctx.classifier.read(line).trades.length ||
+      ctx.classifier.isBroken(line);
     return report && !report.invalid && named ? { ...report, unsure: true } : undefined;
   }
 
   /** What the rules made of a message, or the model's reading where it applies; undefined keeps the rules'. */
   return function reconsider(ruled: Intent | undefined, h: Heard): Intent | undefined {
     if (h.commanded || (ruled?.intent === 'report' && ruled.urgent)) return undefined;
+    // A reporter's report that names what and where is as sure as the rules get: the model is not asked (it is the
+    // dearest step of the parse, and on the development corpus it changed none of these for the better).
+    const named =
+      ruled?.intent === 'report' && !ruled.unsure && !!ruled.place && (!!ruled.trade || ruled.kind !== 'repair');
+    if (h.who === 'reporter' && named) return undefined;
     const [top] = s.model.judge({ text: h.text, who: h.role, chat: h.chat, quote: h.quoteText });
     if (top.p < s.sure || top.intent === ruled?.intent) return undefined;
     const staff = h.who === 'worker' || h.who === 'manager';
@@ -72,7 +81,9 @@ export function createReconsider(ctx: ParseContext, s: SecondOpinion) {
     if (steps.has(top.intent) && (was === 'none' || was === 'report' || was === 'note')) {
       const task = h.quote?.task ?? findTaskRef(h.line)?.task;
       if (task) return { intent: top.intent as 'claim', task };
-      if (h.who !== 'worker' && lastRef.test(h.line)) return { intent: top.intent as 'claim', ref: 'last' };
+      // 那个 alone: a question about "that noise just now" is no status request, so only the steps a reporter takes.
+      if (h.who !== 'worker' && top.intent !== 'status' && lastRef.test(h.line))
+        return { intent: top.intent as 'claim', ref: 'last' };
     }
     if ((top.intent === 'mine' || top.intent === 'help') && was === 'none') return { intent: top.intent };
     if (was === 'note' && top.intent === 'none') return { intent: 'none' };

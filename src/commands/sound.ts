@@ -104,7 +104,10 @@ export function createSoundIndex(words: string[], asWritten: string[] = []): Sou
     let out = '';
     let changed = false;
     for (let i = 0; i < text.length; ) {
-      const w = covered[i] ? undefined : matchAt(text, i, covered);
+      let w = covered[i] ? undefined : matchAt(text, i, covered);
+      // A slip on the first character loses to one that starts right inside the same span: "楼电悌" is 楼 + 电梯,
+      // not 漏电 + 悌.
+      if (w && w[0] !== text[i] && startsRightInside(text, i, w.length, covered)) w = undefined;
       if (w) {
         out += w;
         i += w.length;
@@ -112,6 +115,14 @@ export function createSoundIndex(words: string[], asWritten: string[] = []): Sou
       } else out += text[i++];
     }
     return changed ? out : text;
+  }
+
+  function startsRightInside(text: string, i: number, length: number, covered: Uint8Array): boolean {
+    for (let j = i + 1; j < i + length; j++) {
+      const w = covered[j] ? undefined : matchAt(text, j, covered);
+      if (w && w[0] === text[j]) return true;
+    }
+    return false;
   }
 
   function knownAt(text: string, i: number): string | undefined {

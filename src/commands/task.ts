@@ -5,6 +5,7 @@ import { ratingPresets, type TaskIntent } from './lexicon.js';
 import { say } from './messages.js';
 import { trimPunct } from './normalize.js';
 import { takeRating, takeTask } from './numbers.js';
+import { lastRef } from './refs.js';
 
 export interface TaskWord {
   word: string;
@@ -41,6 +42,9 @@ export function taskCommand(
   }
   if (task === undefined && quoted === undefined && inHand && (intent === 'done' || intent === 'hold'))
     return { intent, text: trimPunct(body).replace(/^[了啦]\s*/, '') || undefined };
+  // "撤回刚才那个", "验收我报的那个": the sender's last report, found by the domain.
+  if (task === undefined && w.strong && lastRef.test(body) && intent !== 'transfer' && intent !== 'claim')
+    return { intent, ref: 'last', text: trimPunct(body.replace(lastRef, ' ')) || undefined };
   if (task === undefined) return w.strong ? { intent, invalid: true, error: say.needTask(ex(intent)) } : undefined;
   // "完工了 换了灯管", "12号我接了": the particle belongs to the verb.
   body = trimPunct(body).replace(/^[了啦]\s*/, '');

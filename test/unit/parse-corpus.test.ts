@@ -25,10 +25,10 @@ describe('parse corpus', () => {
   it.each([
     ['intent', 94],
     ['kind', 94.5],
-    ['place', 92],
+    ['place', 92.5],
     ['trade', 93],
     ['urgent', 93.5],
-    ['task', 93.5],
+    ['task', 95],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
   });
@@ -40,8 +40,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most seven of its 410 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(7);
+  it('turns at most eight of its 410 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(8);
   });
 
   it('gives schema-valid output for every line of every file', () => {
