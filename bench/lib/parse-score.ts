@@ -143,9 +143,11 @@ export function formatScore(title: string, s: Score): string {
 export const MODEL_FILE = resolve(import.meta.dirname, '..', '..', 'src', 'commands', 'model', 'intent.json');
 
 /** The learned second opinion trained on the development corpus (never the held-out files). */
-export function trainFromCorpus() {
+export const trainFromCorpus = () => trainOn(devCorpus());
+
+export function trainOn(lines: Labelled[]) {
   return train(
-    devCorpus().map((l) => ({
+    lines.map((l) => ({
       example: {
         text: normalize(l.text),
         who: l.from,
