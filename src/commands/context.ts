@@ -70,5 +70,5 @@ export function createContext(config: Config): ParseContext {
 function normalizeVocabulary(v: Config['vocabulary']): Config['vocabulary'] {
   const each = (r: Record<string, string[]> | undefined) =>
     Object.fromEntries(Object.entries(r ?? {}).map(([k, words]) => [k, words.map(normalize)]));
-  return { trades: each(v?.trades), kinds: each(v?.kinds) };
+  return { trades: each(v?.trades), kinds: each(v?.kinds), examples: v?.examples ?? [] };
 }

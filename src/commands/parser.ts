@@ -8,7 +8,7 @@ import { createChatter, isTalkToPeople } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import { type Intent, taskIntentNames } from './intent.js';
-import { builtInModel } from './learned.js';
+import { builtInData, builtInModel, type IntentModel, loadModel, primaryRole, withExamples } from './learned.js';
 import { politePrefixes, taskWords, type TaskIntent } from './lexicon.js';
 import { normalize } from './normalize.js';
 import { readNote } from './notes.js';
@@ -87,9 +87,15 @@ function mentionedPerson(raw: string, names: string[]): string | undefined {
   return undefined;
 }
 
-/** The one role the learned model knows a sender by (it was trained on one role per line). */
-function primaryRole(roles: readonly string[] | undefined): string {
-  return ['director', 'manager', 'worker', 'nurse', 'teacher'].find((r) => roles?.includes(r)) ?? 'teacher';
+/** The shipped model, with the site's own examples (config and overlay `vocabulary.examples`) learned on top. */
+function siteModel(config: Config): IntentModel {
+  const examples = config.vocabulary?.examples ?? [];
+  if (!examples.length) return builtInModel();
+  const taught = examples.map((e) => ({
+    example: { text: normalize(e.text), who: e.who ?? 'teacher' },
+    intent: e.means,
+  }));
+  return loadModel(withExamples(builtInData(), taught));
 }
 
 function whoOf(roles: readonly string[] | undefined): Who {
@@ -111,7 +117,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       ? undefined
       : createReconsider(ctx, {
           sure: options.secondOpinion?.sure ?? 0.95,
-          model: options.secondOpinion?.model ?? builtInModel(),
+          model: options.secondOpinion?.model ?? siteModel(config),
         });
   const chatter = createChatter(ctx.personNames);
 

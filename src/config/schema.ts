@@ -61,6 +61,13 @@ const place = z.object({
   owners: z.record(kind, id).default({}),
 });
 
+/** A labelled message: `means` is `report:<kind>` or an intent (`none`, `note` …); `who` the sender's role. */
+export const vocabularyExample = z.object({
+  text: z.string().trim().min(1).max(500),
+  means: z.string().regex(/^(?:report:[a-z_]+|[a-z]+)$/),
+  who: role.optional(),
+});
+
 const chat = z.object({
   id,
   name: z.string().min(1),
@@ -253,8 +260,11 @@ export const configSchema = z
       .object({
         trades: z.record(z.string().min(1), z.array(word)).default({}),
         kinds: z.record(z.string().min(1), z.array(word)).default({}),
+        // Whole messages with what they meant, the site's own way of writing: the parser's learned second opinion
+        // learns them on top of what it ships with (src/commands/learned.ts). The console adds them from 未识别.
+        examples: z.array(vocabularyExample).max(5000).default([]),
       })
-      .default({ trades: {}, kinds: {} }),
+      .default({ trades: {}, kinds: {}, examples: [] }),
     channels: z
       .object({
         wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),

@@ -1,21 +1,26 @@
 // The site's learned words: an overlay file beside the hand-edited config, written by the console when a manager
-// turns a message the bot missed into a report ("门口电子屏黑了" → 电子屏 is 弱电). It holds only `trades:` and
-// `kinds:` word lists, merged into the config's `vocabulary:` at start. Path: HOUQIN_VOCABULARY, default
+// turns a message the bot missed into a report ("门口电子屏黑了" → 电子屏 is 弱电). It holds `trades:` and `kinds:`
+// word lists and `examples:` (whole messages with what they meant, which the parser's learned second opinion learns),
+// merged into the config's `vocabulary:` at start. Path: HOUQIN_VOCABULARY, default
 // data/vocabulary.yaml (next to the Redis data `npm start` keeps), so the config file is never rewritten by a program.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import type { Config } from './schema.js';
+import { type Config, vocabularyExample } from './schema.js';
 
 const word = z.string().trim().min(1).max(20);
 const overlaySchema = z
   .object({
     trades: z.record(z.string().min(1), z.array(word)).default({}),
     kinds: z.record(z.string().min(1), z.array(word)).default({}),
+    examples: z.array(vocabularyExample).default([]),
   })
   .strict();
+
+/** The most examples the overlay keeps: the oldest go first (a site's way of writing drifts). */
+export const MAX_EXAMPLES = 2000;
 
 export type Overlay = z.infer<typeof overlaySchema>;
 
@@ -29,7 +34,7 @@ export function readOverlay(path: string): Overlay {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return { trades: {}, kinds: {} };
+    return { trades: {}, kinds: {}, examples: [] };
   }
   const r = overlaySchema.safeParse(parseYaml(text) ?? {});
   if (!r.success)
@@ -48,7 +53,11 @@ export function withOverlay(config: Config, o: Overlay): Config {
   };
   return {
     ...config,
-    vocabulary: { trades: merge(config.vocabulary.trades, o.trades), kinds: merge(config.vocabulary.kinds, o.kinds) },
+    vocabulary: {
+      trades: merge(config.vocabulary.trades, o.trades),
+      kinds: merge(config.vocabulary.kinds, o.kinds),
+      examples: [...config.vocabulary.examples, ...o.examples],
+    },
   };
 }
 
@@ -58,12 +67,25 @@ export function addWords(path: string, to: { trade: string } | { kind: string },
   const [section, key] = 'trade' in to ? (['trades', to.trade] as const) : (['kinds', to.kind] as const);
   const clean = words.map((w) => w.trim()).filter((w) => w && w.length <= 20);
   o[section][key] = [...new Set([...(o[section][key] ?? []), ...clean])];
+  write(path, o);
+  return o;
+}
+
+/** Keeps a message with what a manager said it meant; the same text again replaces the earlier answer. */
+export function addExample(path: string, e: Overlay['examples'][number]): Overlay {
+  const o = readOverlay(path);
+  const text = e.text.trim().slice(0, 500);
+  o.examples = [...o.examples.filter((x) => x.text !== text), { ...e, text }].slice(-MAX_EXAMPLES);
+  write(path, o);
+  return o;
+}
+
+function write(path: string, o: Overlay): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(
     tmp,
-    `# Words the managers added from the console's 未识别 list. Merged into the config's vocabulary: at start.\n${stringify(o)}`,
+    `# What the managers taught the bot from the console's 未识别 list. Merged into the config's vocabulary: at start.\n${stringify(o)}`,
   );
   renameSync(tmp, path);
-  return o;
 }

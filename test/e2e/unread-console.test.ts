@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { dropPrefix, REDIS_URL, redisClient, testPrefix } from '../helpers/redis.js';
 import { type RunningService, startService, testConfig, until } from '../helpers/service.js';
 
@@ -79,6 +80,9 @@ describe('未识别 in the console', () => {
     );
     expect((await unread()).some((u) => u.id === item.id)).toBe(false);
     expect(existsSync(overlay) && readFileSync(overlay, 'utf8')).toContain('摇号屏');
+    // The message itself is kept as an example of what this site means by such words.
+    const learned = parseYaml(readFileSync(overlay, 'utf8')) as { examples: { text: string; means: string }[] };
+    expect(learned.examples).toContainEqual({ text: '摇号屏的字全糊了', means: 'report:repair', who: 'teacher' });
 
     // The running parser knows the word now: a report naming it gets the trade the manager chose.
     await api('/messages', { as: 'li_na', chat: 'class_xiao1', text: '小二班摇号屏坏了' });
@@ -88,6 +92,18 @@ describe('未识别 in the console', () => {
     const id = Number(/#(\d+)/.exec(ack.text!)![1]);
     const board = (await (await api('/tasks')).json()) as { tasks: { id: number; trade?: string }[] };
     expect(board.tasks.find((t) => t.id === id)?.trade).toBe('弱电');
+  });
+
+  it('a dismissed message is kept as an example of talk, not a report', async () => {
+    await api('/messages', { as: 'wang_li', chat: 'dm:wang_li', text: '阿姨说的那个事回头再说吧' });
+    const item = await until('the unread item', async () =>
+      (await unread()).find((u) => u.text === '阿姨说的那个事回头再说吧'),
+    );
+    expect((await api('/unread/dismiss', { as: 'wang_li', id: item.id })).status).toBe(403);
+    const r = await api('/unread/dismiss', { as: 'chen_zr', id: item.id });
+    expect(await r.json()).toEqual({ ok: true });
+    const learned = parseYaml(readFileSync(overlay, 'utf8')) as { examples: { text: string; means: string }[] };
+    expect(learned.examples).toContainEqual({ text: '阿姨说的那个事回头再说吧', means: 'none', who: 'teacher' });
   });
 
   it('refuses a malformed request with a clear error', async () => {

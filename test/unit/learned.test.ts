@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MODEL_FILE, trainFromCorpus } from '../../bench/lib/parse-score.js';
-import { features, loadModel, train } from '../../src/commands/learned.js';
+import { builtInData, builtInModel, features, loadModel, train, withExamples } from '../../src/commands/learned.js';
 import { createParser } from '../../src/commands/parser.js';
 import { loadSettings } from '../../src/config/load.js';
 
@@ -70,5 +70,42 @@ describe('the parser with a second opinion', () => {
     const text = '柜子太重 下午叫人帮忙抬';
     expect(p.parse(text, { roles: ['worker'] }).intent).toBe('note');
     expect(p.parse(text, { roles: ['teacher'] }).intent).not.toBe('note');
+  });
+});
+
+describe("a site's own examples", () => {
+  it('teach the model a kind it never saw, on top of what it ships with', () => {
+    const site = loadModel(
+      withExamples(builtInData(), [
+        { example: { text: '5病区有个标本要送检验科', who: 'nurse' }, intent: 'report:transport' },
+        { example: { text: '3床的血样麻烦送到检验科', who: 'nurse' }, intent: 'report:transport' },
+        { example: { text: '手术室的病理标本送一下', who: 'nurse' }, intent: 'report:transport' },
+      ]),
+    );
+    expect(builtInModel().judge({ text: '8病区两管血要送检验科', who: 'nurse' })[0].kind).not.toBe('transport');
+    expect(site.judge({ text: '8病区两管血要送检验科', who: 'nurse' })[0]).toMatchObject({
+      intent: 'report',
+      kind: 'transport',
+    });
+    // What it knew stays: a plain repair is still a repair.
+    expect(site.judge({ text: '三楼热水器不出热水了', who: 'teacher' })[0]).toMatchObject({ kind: 'repair' });
+  });
+
+  it('come from the config and the overlay (vocabulary.examples) into the parser', () => {
+    const taught = {
+      ...config,
+      vocabulary: {
+        ...config.vocabulary,
+        examples: [{ text: '中班的植物角该浇水了', means: 'report:cleaning', who: 'teacher' as const }],
+      },
+    };
+    const text = '大班的植物角该浇水了';
+    expect(createParser(config).parse(text, { roles: ['teacher'] }).intent).toBe('none');
+    // Asked about, as every report only the model sees: "是要报保洁「大班的植物角该浇水了」吗？"
+    expect(createParser(taught).parse(text, { roles: ['teacher'] })).toMatchObject({
+      intent: 'report',
+      kind: 'cleaning',
+      unsure: true,
+    });
   });
 });

@@ -5,12 +5,13 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Parser } from '../../commands/parser.js';
-import { addWords } from '../../config/vocabulary.js';
+import { addExample, addWords } from '../../config/vocabulary.js';
+import { primaryRole } from '../../commands/learned.js';
 import { Outcome } from '../../domain/outcome.js';
 import type { Roster } from '../../domain/roster.js';
 import type { TaskService } from '../../domain/tasks/service.js';
 import type { Queues } from '../../queues/runtime.js';
-import type { SideStore } from '../../store/side.js';
+import type { SideStore, Unread } from '../../store/side.js';
 import { json } from './request.js';
 
 export interface UnreadDeps {
@@ -45,6 +46,9 @@ export function mountUnread(router: Router, d: UnreadDeps): void {
     ctx.body = { error: `only a manager can do this ("${as}" is not one)` };
     return false;
   };
+
+  const teach = (item: Unread, means: string) =>
+    addExample(d.vocabularyPath, { text: item.text, means, who: primaryRole(d.roster.person(item.person)?.roles) });
 
   router.get('/console/api/unread', async (ctx) => {
     const items = await d.side.listUnread(200);
@@ -87,17 +91,23 @@ export function mountUnread(router: Router, d: UnreadDeps): void {
       `你之前发的「${item.text.slice(0, 30)}」已由${d.roster.name(b.as)}登记为 #${id}，有人接单会告诉你。`,
     );
     await d.queues.apply(out, `unread:${item.id}`);
-    if (b.words.length) {
-      addWords(d.vocabularyPath, b.trade ? { trade: b.trade } : { kind: b.kind }, b.words);
-      d.reloadVocabulary();
-    }
+    // The message itself, as this site writes, is kept as an example of the kind; and the words, if any were picked.
+    teach(item, `report:${b.kind}`);
+    if (b.words.length) addWords(d.vocabularyPath, b.trade ? { trade: b.trade } : { kind: b.kind }, b.words);
+    d.reloadVocabulary();
     ctx.body = { task: id, learned: b.words };
   });
 
   router.post('/console/api/unread/dismiss', async (ctx) => {
     const b = await json(ctx, dismissSchema);
     if (!b || !manager(ctx, b.as)) return;
-    ctx.body = { ok: !!(await d.side.takeUnread(b.id)) };
+    const item = await d.side.takeUnread(b.id);
+    // Nothing for logistics: the next message like it is no report either.
+    if (item) {
+      teach(item, 'none');
+      d.reloadVocabulary();
+    }
+    ctx.body = { ok: !!item };
   });
 
   router.post('/console/api/vocabulary', async (ctx) => {
