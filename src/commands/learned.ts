@@ -96,7 +96,8 @@ export function train(examples: { example: Example; intent: string }[], alpha = 
 }
 
 interface Lift {
-  row: Float64Array;
+  classes: Uint8Array;
+  lifts: Float64Array;
   /** The judgement that last counted this feature. */
   seen: number;
 }
@@ -127,13 +128,18 @@ export function loadModel(data: ModelData): IntentModel {
   const meta = new Map<string, Lift>();
   const runs = new Map<number, Lift>();
   for (const [f, pairs] of Object.entries(data.counts)) {
-    const row = new Float64Array(k);
+    // Only the classes the feature was seen in: most runs of characters belong to a few, so a message adds a few
+    // numbers per run instead of one per class.
+    const classes = new Uint8Array(pairs.length / 2);
+    const lifts = new Float64Array(pairs.length / 2);
     for (let i = 0; i < pairs.length; i += 2) {
       const c = pairs[i];
-      row[c] = Math.log(pairs[i + 1] + data.alpha) - denominators[c] - unseen[c];
+      classes[i / 2] = c;
+      lifts[i / 2] = Math.log(pairs[i + 1] + data.alpha) - denominators[c] - unseen[c];
     }
-    if (f[0] === META) meta.set(f, { row, seen: 0 });
-    else runs.set(runKey(f, 0, f.length), { row, seen: 0 });
+    const lift = { classes, lifts, seen: 0 };
+    if (f[0] === META) meta.set(f, lift);
+    else runs.set(runKey(f, 0, f.length), lift);
   }
   // Reports of every kind count together as "report"; the kind is the likeliest of them.
   const split = data.classes.map((c) => c.split(':') as [string, string | undefined]);
@@ -149,7 +155,7 @@ export function loadModel(data: ModelData): IntentModel {
       if (!hit || hit.seen === gen) return;
       hit.seen = gen;
       known++;
-      for (let c = 0; c < k; c++) score[c] += hit.row[c];
+      for (let j = 0; j < hit.classes.length; j++) score[hit.classes[j]] += hit.lifts[j];
     };
     for (const f of metaFeatures(e)) count(meta.get(f));
     const s = `^${fold(e.text)}$`;
