@@ -156,9 +156,15 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     async click(env: Envelope) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
       if ((await redis.set(k.seen(env.id), '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
-      const outcome = await service.handle(env);
-      await queues.apply(outcome, env.id);
-      return outcome.clickedCard;
+      try {
+        const outcome = await service.handle(env);
+        await queues.apply(outcome, env.id);
+        return outcome.clickedCard;
+      } catch (e) {
+        // Not handled: the platform's next delivery of this click must not be taken for a repeat.
+        await redis.del(k.seen(env.id)).catch(() => undefined);
+        throw e;
+      }
     },
     firstSight: async (key, ttlMs) => (await fast.set(nonceKey(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
     forget: async (key) => void (await fast.del(nonceKey(key))),
