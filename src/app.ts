@@ -100,7 +100,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
   // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
   const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
-  if (dingtalkOn) channels.push(new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }));
+  const dingtalk = dingtalkOn ? new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }) : undefined;
+  if (dingtalk) channels.push(dingtalk);
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
@@ -245,7 +246,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           ),
         );
       }
-      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics });
+      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics, dingtalkCards: dingtalk?.cards });
       server = createServer(app).listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -255,9 +256,19 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
-        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream });
+        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
         await stream.start();
       }
+      // HTTP mode: tell DingTalk where card clicks go, in the background (the start does not wait on DingTalk).
+      if (role !== 'workers' && settings.dingtalk?.mode === 'http' && dingtalk?.cards)
+        dingtalk.cards
+          .register()
+          .catch((e: Error) =>
+            log.error(
+              { err: e.message },
+              'dingtalk card callback not registered: card buttons do nothing until it is (docs/setup-dingtalk.md)',
+            ),
+          );
       const shown = role === 'workers' ? false : consoleOn;
       const consoleUrl = shown
         ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
@@ -333,6 +344,17 @@ export function channelStates(s: Settings, consoleOn: boolean, stream?: StreamSt
           : s.dingtalk.mode === 'stream'
             ? streamDetail(s.dingtalk.robotCode, stream)
             : `callback on /dingtalk/robot (robot ${s.dingtalk.robotCode}, http mode)`,
+    },
+    {
+      name: 'DingTalk cards',
+      on: dingtalkOn && !!s.dingtalk?.cards,
+      detail: !dingtalkOn
+        ? 'off in the config'
+        : !s.dingtalk
+          ? 'off: needs the DingTalk robot'
+          : !s.dingtalk.cards
+            ? 'buttons off: cards name the words to type; set DINGTALK_CARD_TEMPLATE_ID (docs/setup-dingtalk.md)'
+            : `buttons by template ${s.dingtalk.cards.templateId}, clicks ${s.dingtalk.mode === 'stream' ? 'over the stream' : 'on /dingtalk/card'}`,
     },
     {
       name: 'DingTalk custom robots',
