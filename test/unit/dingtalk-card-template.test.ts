@@ -127,7 +127,11 @@ describe('every card the domain makes fits the template', () => {
   });
 
   it('a taken card: no button, the status line says who', () => {
-    expect(cardParams(cards['taken (others)'])).toMatchObject({ status: '李师傅已接单', btn1_show: 'false', btn1_key: '' });
+    expect(cardParams(cards['taken (others)'])).toMatchObject({
+      status: '李师傅已接单',
+      btn1_show: 'false',
+      btn1_key: '',
+    });
     expect(cardParams(cards['taken (the clicker)']).status).toBe('你已接单');
   });
 
