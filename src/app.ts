@@ -187,6 +187,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   let stream: DingtalkStream | undefined;
 
   let server: Server | undefined;
+  const stopping = new AbortController();
   return {
     settings,
     redis,
@@ -261,14 +262,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       }
       // HTTP mode: tell DingTalk where card clicks go, in the background (the start does not wait on DingTalk).
       if (role !== 'workers' && settings.dingtalk?.mode === 'http' && dingtalk?.cards)
-        dingtalk.cards
-          .register()
-          .catch((e: Error) =>
-            log.error(
-              { err: e.message },
-              'dingtalk card callback not registered: card buttons do nothing until it is (docs/setup-dingtalk.md)',
-            ),
-          );
+        void dingtalk.cards.registerWithRetries(stopping.signal);
       const shown = role === 'workers' ? false : consoleOn;
       const consoleUrl = shown
         ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
@@ -299,6 +293,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     },
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
+      stopping.abort();
       await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
       await hub.close(); // end console streams, or server.close() would wait for the browsers
       if (server) {

@@ -160,4 +160,38 @@ describe('DingTalk cards', () => {
       'cardTemplateId "not-imported.schema" is not the imported template',
     ]);
   });
+
+  it('http mode: the click address is registered with its secret, tried again while DingTalk is busy', async () => {
+    const http = new DingtalkChannel(
+      {
+        ...settings,
+        mode: 'http',
+        cards: { templateId: TEMPLATE, routeKey: 'school-a', callbackUrl: 'https://h/dingtalk/card', apiSecret: 's3' },
+      },
+      roster,
+      redis,
+      keys(prefix),
+      createLogger('silent'),
+    );
+    fake.failNext('cardRegister', 500, 'system.busy');
+    await http.cards!.registerWithRetries(new AbortController().signal, [10]);
+    const regs = fake.requests.filter((r) => r.kind === 'cardRegister');
+    expect(regs.map((r) => r.status)).toEqual([500, 200]);
+    expect(regs[1].body).toEqual({
+      callbackRouteKey: 'school-a',
+      callbackUrl: 'https://h/dingtalk/card',
+      apiSecret: 's3',
+      forceUpdate: true,
+    });
+    expect(fake.cards.routes.get('school-a')).toEqual({ url: 'https://h/dingtalk/card', apiSecret: 's3' });
+    // A card created in http mode names the route its clicks go to.
+    await http.deliver(
+      { to: { kind: 'user', person: 'wu_sf' }, message: { type: 'card', card: claim } },
+      { jobId: 'job-http', attempt: 1 },
+    );
+    expect(fake.requests.filter((r) => r.kind === 'cardCreate').at(-1)!.body).toMatchObject({
+      callbackType: 'HTTP',
+      callbackRouteKey: 'school-a',
+    });
+  });
 });

@@ -182,6 +182,36 @@ export class DingtalkCards {
     this.log.info({ routeKey, callbackUrl }, 'dingtalk card callback registered');
   }
 
+  /**
+   * register(), tried again after 5 s, 30 s, 2 and 10 minutes when DingTalk cannot be reached or refuses for now;
+   * logged either way, never thrown (the service runs on; its cards' buttons wait for the address).
+   */
+  async registerWithRetries(signal: AbortSignal, delaysMs = [5_000, 30_000, 120_000, 600_000]): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.register();
+        return;
+      } catch (e) {
+        const err = e as PlatformError;
+        const last = i >= delaysMs.length || !(err instanceof PlatformError && err.retryable);
+        this.log.error(
+          { err: err.message, ...(last ? {} : { retryInMs: delaysMs[i] }) },
+          'dingtalk card callback not registered: card buttons do nothing until it is (docs/setup-dingtalk.md)',
+        );
+        if (last || signal.aborted) return;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delaysMs[i]);
+          const cancel = () => {
+            clearTimeout(t);
+            resolve();
+          };
+          signal.addEventListener('abort', cancel, { once: true });
+        });
+        if (signal.aborted) return;
+      }
+    }
+  }
+
   private async save(outTrackId: string, state: CardState): Promise<void> {
     await this.redis.set(this.stateKey(outTrackId), JSON.stringify(state), 'EX', KEEP_SECONDS);
   }
