@@ -154,9 +154,10 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const nonceKey = (key: string) => `${prefix}:nonce:${key}`;
   const ingress: Ingress = {
     accept: (env, replay) => queues.accept(env, replay && { key: nonceKey(replay.key), ttlMs: replay.ttlMs }),
-    async click(env: Envelope) {
+    async click(env: Envelope, o?: { repeatWithinMs?: number }) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
-      if ((await redis.set(k.seen(env.id), '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
+      const ttl = o?.repeatWithinMs ?? 86_400_000;
+      if ((await redis.set(k.seen(env.id), '1', 'PX', ttl, 'NX')) !== 'OK') return undefined;
       try {
         const outcome = await service.handle(env);
         await queues.apply(outcome, env.id);

@@ -148,7 +148,7 @@ describe('DingTalk cards', () => {
     fake.failNext('cardCreate', 500, 'system.busy');
     const busy = await c.deliver(out, { jobId: 'job-busy', attempt: 1 }).catch((e) => e);
     expect(busy).toMatchObject({ retryable: true });
-    await redis.hset(`${prefix}:dingtalk:cards:t12`, 'ghost', 'hq_t12_gone');
+    await redis.hset(`${prefix}:dingtalk:cards:t12`, 'ghost|hq_t12_gone', 'hq_t12_gone');
     await c.deliver(
       { to: { kind: 'cards', ref: 't12' }, message: { type: 'card', card: taken('已撤销') } },
       { jobId: 'job-cancel', attempt: 1 },
@@ -193,5 +193,25 @@ describe('DingTalk cards', () => {
       callbackType: 'HTTP',
       callbackRouteKey: 'school-a',
     });
+  });
+
+  it('a person holding two cards of one ref (claim card, then 确认接单 when assigned) has both updated', async () => {
+    const c = channel();
+    const t13: Card = { ...claim, ref: 't13', buttons: [{ text: '接单', key: 'claim:13' }] };
+    const assigned: Card = { ...t13, title: '已派给你 #13', buttons: [{ text: '确认接单', key: 'claim:13' }] };
+    const to = { kind: 'user' as const, person: 'wu_sf' };
+    await c.deliver({ to, message: { type: 'card', card: t13 } }, { jobId: 'job-13a', attempt: 1 });
+    await c.deliver({ to, message: { type: 'card', card: assigned } }, { jobId: 'job-13b', attempt: 1 });
+    await c.deliver(
+      {
+        to: { kind: 'cards', ref: 't13' },
+        message: { type: 'card', card: { ...t13, buttons: [{ text: '已撤销', key: 'noop:13' }] } },
+      },
+      { jobId: 'job-13c', attempt: 1 },
+    );
+    const both = fake.cards.in('IM_ROBOT', STAFF.wu).filter((x) => x.outTrackId.startsWith('hq_t13_'));
+    expect(both).toHaveLength(2);
+    for (const card of both)
+      expect(fake.cards.view(card, STAFF.wu)).toMatchObject({ status: '已撤销', btn1_show: 'false' });
   });
 });

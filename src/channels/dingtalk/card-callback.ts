@@ -6,8 +6,8 @@
 //
 // A click is handled at once, as on WeCom (ingress.click): the answer carries the card the clicker should see, and
 // DingTalk waits 2 seconds for it. Everyone else's card follows through the outbox (cards.ts update). A click is
-// one `outTrackId + userId + key`: DingTalk delivering it again — to this instance or another — is handled once and
-// answered with the card as it is now.
+// one `outTrackId + userId + key`: DingTalk delivering it again — to this instance or another, within ten minutes —
+// is handled once and answered with the card as it is now.
 import { z } from 'zod';
 import type { DingtalkCardSettings } from '../../config/load.js';
 import { VerificationError } from '../../errors.js';
@@ -19,6 +19,13 @@ import { refuseCallback } from './receiver.js';
 import { verifyCardCallbackSign } from './sign.js';
 
 export const CARD_PATH = '/dingtalk/card';
+
+/**
+ * A click carries no id or time of its own, so a tap is `outTrackId + userId + key`. Within this window the same
+ * again is DingTalk delivering it again (Stream redelivers an unACKed push after about a minute); after it, a person
+ * tapping the button again (有异常 a second time), which deserves an answer.
+ */
+const REPEAT_WITHIN_MS = 10 * 60_000;
 export const CARD_TOPIC = '/v1.0/card/instances/callback';
 
 const id = z.string().min(1).max(200);
@@ -89,7 +96,7 @@ export async function takeCardClick(payload: unknown, ingress: Ingress, cards: D
     action: { key, ...(state ? { cardRef: state.ref } : {}) },
     receivedAt: ingress.now(),
   };
-  const card = await ingress.click(env);
+  const card = await ingress.click(env, { repeatWithinMs: REPEAT_WITHIN_MS });
   return cards.answer(m.outTrackId, m.userId, card);
 }
 

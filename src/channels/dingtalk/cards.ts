@@ -107,7 +107,8 @@ export class DingtalkCards {
     await this.redis
       .multi()
       .set(this.stateKey(outTrackId), JSON.stringify(state), 'EX', KEEP_SECONDS)
-      .hset(this.refKey(card.ref), holder, outTrackId)
+      // One field per card: a person can hold two cards of one ref (the claim card, then 确认接单 when assigned).
+      .hset(this.refKey(card.ref), `${holder}|${outTrackId}`, outTrackId)
       .expire(this.refKey(card.ref), KEEP_SECONDS)
       .exec();
   }
@@ -121,7 +122,8 @@ export class DingtalkCards {
     const holders = await this.redis.hgetall(this.refKey(ref));
     const params = cardParams(card);
     let retry: PlatformError | undefined;
-    for (const [holder, outTrackId] of Object.entries(holders)) {
+    for (const [field, outTrackId] of Object.entries(holders)) {
+      const holder = field.slice(0, field.lastIndexOf('|'));
       if (holder === except) continue;
       const state = await this.state(outTrackId);
       const privateData = Object.fromEntries((state?.privates ?? []).map((u) => [u, { cardParamMap: params }]));
