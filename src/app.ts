@@ -100,7 +100,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
   // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
   const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
-  if (dingtalkOn) channels.push(new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }));
+  const dingtalk = dingtalkOn ? new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }) : undefined;
+  if (dingtalk) channels.push(dingtalk);
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
@@ -153,12 +154,19 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const nonceKey = (key: string) => `${prefix}:nonce:${key}`;
   const ingress: Ingress = {
     accept: (env, replay) => queues.accept(env, replay && { key: nonceKey(replay.key), ttlMs: replay.ttlMs }),
-    async click(env: Envelope) {
+    async click(env: Envelope, o?: { repeatWithinMs?: number }) {
       // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
-      if ((await redis.set(k.seen(env.id), '1', 'EX', 86_400, 'NX')) !== 'OK') return undefined;
-      const outcome = await service.handle(env);
-      await queues.apply(outcome, env.id);
-      return outcome.clickedCard;
+      const ttl = o?.repeatWithinMs ?? 86_400_000;
+      if ((await redis.set(k.seen(env.id), '1', 'PX', ttl, 'NX')) !== 'OK') return undefined;
+      try {
+        const outcome = await service.handle(env);
+        await queues.apply(outcome, env.id);
+        return outcome.clickedCard;
+      } catch (e) {
+        // Not handled: the platform's next delivery of this click must not be taken for a repeat.
+        await redis.del(k.seen(env.id)).catch(() => undefined);
+        throw e;
+      }
     },
     firstSight: async (key, ttlMs) => (await fast.set(nonceKey(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
     forget: async (key) => void (await fast.del(nonceKey(key))),
@@ -180,6 +188,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   let stream: DingtalkStream | undefined;
 
   let server: Server | undefined;
+  const stopping = new AbortController();
   return {
     settings,
     redis,
@@ -239,7 +248,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           ),
         );
       }
-      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics });
+      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics, dingtalkCards: dingtalk?.cards });
       server = createServer(app).listen(settings.port, settings.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -249,9 +258,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
-        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream });
+        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
         await stream.start();
       }
+      // HTTP mode: tell DingTalk where card clicks go, in the background (the start does not wait on DingTalk).
+      if (role !== 'workers' && settings.dingtalk?.mode === 'http' && dingtalk?.cards)
+        void dingtalk.cards.registerWithRetries(stopping.signal);
       const shown = role === 'workers' ? false : consoleOn;
       const consoleUrl = shown
         ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
@@ -282,6 +294,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     },
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
+      stopping.abort();
       await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
       await hub.close(); // end console streams, or server.close() would wait for the browsers
       if (server) {
@@ -327,6 +340,17 @@ export function channelStates(s: Settings, consoleOn: boolean, stream?: StreamSt
           : s.dingtalk.mode === 'stream'
             ? streamDetail(s.dingtalk.robotCode, stream)
             : `callback on /dingtalk/robot (robot ${s.dingtalk.robotCode}, http mode)`,
+    },
+    {
+      name: 'DingTalk cards',
+      on: dingtalkOn && !!s.dingtalk?.cards,
+      detail: !dingtalkOn
+        ? 'off in the config'
+        : !s.dingtalk
+          ? 'off: needs the DingTalk robot'
+          : !s.dingtalk.cards
+            ? 'buttons off: cards name the words to type; set DINGTALK_CARD_TEMPLATE_ID (docs/setup-dingtalk.md)'
+            : `buttons by template ${s.dingtalk.cards.templateId}, clicks ${s.dingtalk.mode === 'stream' ? 'over the stream' : 'on /dingtalk/card'}`,
     },
     {
       name: 'DingTalk custom robots',

@@ -16,8 +16,11 @@ export interface Ingress {
    * already seen. The replay check and the hand-off are one step, so neither can happen without the other.
    */
   accept(env: Envelope, replay?: ReplayCheck): Promise<boolean>;
-  /** Handles a button click now; returns the card the clicker should see, if any. */
-  click(env: Envelope): Promise<Card | undefined>;
+  /**
+   * Handles a button click now; returns the card the clicker should see, if any. The same envelope id again within
+   * `repeatWithinMs` (default a day) is a repeated delivery: nothing is done and nothing returned.
+   */
+  click(env: Envelope, o?: { repeatWithinMs?: number }): Promise<Card | undefined>;
   /** true the first time a signed request is seen within ttl; false for a replay (for requests handled inline). */
   firstSight(key: string, ttlMs: number): Promise<boolean>;
   /** Forget a request (its hand-off failed, so the platform's retry must be let in). */

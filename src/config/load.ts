@@ -1,5 +1,6 @@
 // Settings come from one function of (environment, config file path), so tests pass their own and never
 // touch process.env (probot's createProbot({ env }) habit).
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -32,6 +33,22 @@ export interface DingtalkSettings {
    * (Houqin dials out to DingTalk's Stream gateway over a WebSocket; no public address needed).
    */
   mode: 'http' | 'stream';
+  /** Cards with buttons (卡片平台 template, src/channels/dingtalk/cards.ts); without it cards go as markdown. */
+  cards?: DingtalkCardSettings;
+}
+
+/**
+ * The card template an admin imported from config/dingtalk-card-template.json. Clicks come the way messages do: over
+ * the Stream connection in stream mode; in http mode to `callbackUrl`, which Houqin registers under `routeKey` with
+ * `apiSecret` at start, and which DingTalk signs with that secret.
+ */
+export interface DingtalkCardSettings {
+  templateId: string;
+  routeKey: string;
+  /** http mode only: the public address of /dingtalk/card. */
+  callbackUrl?: string;
+  /** http mode only: the secret DingTalk signs card callbacks with (x-ddpaas-signature). */
+  apiSecret?: string;
 }
 
 export interface Settings {
@@ -229,5 +246,31 @@ function dingtalkSettings(env: Env): DingtalkSettings | undefined {
     appSecret: env.DINGTALK_APP_SECRET!,
     robotCode: env.DINGTALK_ROBOT_CODE || env.DINGTALK_APP_KEY!,
     mode,
+    cards: cardSettings(env, mode, env.DINGTALK_APP_SECRET!),
   };
+}
+
+/**
+ * DINGTALK_CARD_TEMPLATE_ID turns buttons on. In http mode a click needs somewhere to go: the public address of
+ * /dingtalk/card, which Houqin registers with DingTalk itself (DINGTALK_CARD_CALLBACK_URL). A template without it
+ * would show buttons that do nothing, so that stops the start. The callback secret defaults to one derived from the
+ * app secret, so nobody has to invent one; an admin who registers the address by hand sets it explicitly.
+ */
+function cardSettings(env: Env, mode: 'http' | 'stream', appSecret: string): DingtalkCardSettings | undefined {
+  const templateId = env.DINGTALK_CARD_TEMPLATE_ID?.trim();
+  if (!templateId) return undefined;
+  const routeKey = env.DINGTALK_CARD_ROUTE_KEY?.trim() || 'houqin';
+  if (!/^[\w.-]{1,64}$/.test(routeKey))
+    throw new ConfigError('DINGTALK_CARD_ROUTE_KEY may hold letters, digits, "_", "." and "-" (at most 64)');
+  if (mode === 'stream') return { templateId, routeKey };
+  const callbackUrl = env.DINGTALK_CARD_CALLBACK_URL?.trim();
+  if (!callbackUrl)
+    throw new ConfigError(
+      'DINGTALK_CARD_TEMPLATE_ID in http mode needs DINGTALK_CARD_CALLBACK_URL (the public https address of /dingtalk/card), or DINGTALK_MODE=stream',
+    );
+  if (!/^https?:\/\/[^\s]+$/.test(callbackUrl))
+    throw new ConfigError(`DINGTALK_CARD_CALLBACK_URL must be an http(s) address (got "${callbackUrl}")`);
+  const apiSecret =
+    env.DINGTALK_CARD_CALLBACK_SECRET || createHmac('sha256', appSecret).update('houqin card callback').digest('hex');
+  return { templateId, routeKey, callbackUrl, apiSecret };
 }

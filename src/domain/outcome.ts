@@ -19,7 +19,7 @@ export class Outcome {
   timers: TimerSpec[] = [];
   /** Tasks to dispatch (each through its kind's route queue). A checklist answer with two failures opens two. */
   routes: { task: number; kind: Kind }[] = [];
-  /** For platforms that update the clicked card in the HTTP answer (WeCom AI bot). */
+  /** The card the clicker should see, for platforms that change the clicked card in the click's own answer. */
   clickedCard?: Card;
   /** The channel a person just wrote from: where their direct messages go when several platforms can reach them. */
   via?: { person: string; channel: string };

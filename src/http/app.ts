@@ -9,6 +9,8 @@ import type { Settings } from '../config/load.js';
 import { aibotRoutes } from '../channels/wecom/aibot.js';
 import { appRoutes } from '../channels/wecom/app.js';
 import { robotRoutes } from '../channels/dingtalk/receiver.js';
+import { cardRoutes } from '../channels/dingtalk/card-callback.js';
+import type { DingtalkCards } from '../channels/dingtalk/cards.js';
 import type { Queues } from '../queues/runtime.js';
 import { mountAdmin } from './admin.js';
 import { withCallbacks, type CallbackRoute } from './callbacks.js';
@@ -23,6 +25,8 @@ export interface HttpDeps {
   mount?: ((router: Router) => void)[];
   /** Shared with parts that report to it (the DingTalk Stream connection); one of our own when not given. */
   metrics?: Metrics;
+  /** DingTalk cards with buttons (a card template is configured): their clicks' route in HTTP mode. */
+  dingtalkCards?: DingtalkCards;
 }
 
 /** The server's request listener. */
@@ -56,6 +60,8 @@ export function createHttpApp(d: HttpDeps): RequestListener {
     // In Stream mode messages come over the connection Houqin dials (app.ts), not to this route.
     if (settings.dingtalk?.mode === 'http' && settings.config.channels.dingtalk.enabled)
       callbacks.push(...robotRoutes(ingress, settings.dingtalk));
+    if (settings.dingtalk?.mode === 'http' && settings.dingtalk.cards && d.dingtalkCards)
+      callbacks.push(...cardRoutes(ingress, d.dingtalkCards, settings.dingtalk.cards));
     if (settings.adminToken) mountAdmin(router, d.queues, settings.adminToken, (metrics = d.metrics ?? new Metrics()));
     for (const m of d.mount ?? []) m(router);
   }

@@ -1,6 +1,7 @@
 // DingTalk in HTTP mode end to end: the real service as a child process, a local server playing the DingTalk API,
 // signed robot callbacks. A teacher's group @-message → reply through the sessionWebhook → team notice and workers'
-// messages → a worker's 1:1 接单 → the reporter told → 完工 → 验收 → 评价; forged, stale and replayed callbacks.
+// messages → a worker's 1:1 接单 → the reporter told → 完工 → 验收 → 评价; forged, stale and replayed callbacks. No
+// card template here: cards arrive as markdown naming the words to type (dingtalk-cards.test.ts has the buttons).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -82,9 +83,12 @@ afterAll(async () => {
 });
 
 describe('DingTalk end to end (HTTP mode)', () => {
-  it('says at start-up that the DingTalk robot is on', () => {
+  it('says at start-up that the DingTalk robot is on, without buttons', async () => {
     const ready = svc.logs.find((l) => l.includes('houqin listening on port'))!;
     expect(JSON.parse(ready).channels).toContain('DingTalk robot');
+    expect(JSON.parse(ready).channels).not.toContain('DingTalk cards');
+    // No template, no route for card clicks.
+    expect((await fetch(`${svc.url}/dingtalk/card`, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 
   it('report → reply via sessionWebhook → team notice → 1:1 接单 → reporter told → 完工 → 验收 → 评价', async () => {
@@ -119,7 +123,9 @@ describe('DingTalk end to end (HTTP mode)', () => {
 
     expect((await say(STAFF.liSf, `完工 ${id} 换了电容`, { group: false })).res.status).toBe(200);
     await until('done', async () => (await store.get(id))!.state === 'done');
-    await fake.waitFor((r) => toStaff(STAFF.wangLi)(r) && textOf(r).includes(`验收 ${id}`));
+    // The reporter's acceptance card, as markdown naming both answers.
+    const accept = await fake.waitFor((r) => toStaff(STAFF.wangLi)(r) && r.body.msgKey === 'sampleMarkdown');
+    expect(accept.param.text).toContain(`「验收 ${id}」 或 「没修好 ${id}」`);
 
     expect((await say(STAFF.wangLi, `验收 ${id}`)).res.status).toBe(200);
     await until('accepted', async () => (await store.get(id))!.state === 'accepted');
@@ -127,6 +133,8 @@ describe('DingTalk end to end (HTTP mode)', () => {
     expect(rated.res.status).toBe(200);
     await until('rated', async () => (await store.get(id))!.rating === 5);
     expect((await store.get(id))!).toMatchObject({ state: 'accepted', rating: 5, note: '换了电容' });
+    // No card template: no card API call; every card went as markdown naming the words to type.
+    expect(fake.requests.filter((r) => r.kind.startsWith('card'))).toEqual([]);
     expect(fake.violations()).toEqual([]);
     expect(fake.tokensIssued()).toBe(1);
   });

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 export const ROBOT_TOPIC = '/v1.0/im/bot/messages/get';
+export const CARD_TOPIC = '/v1.0/card/instances/callback';
 const OPEN_PATH = '/v1.0/gateway/connections/open';
 
 export interface FakeStreamOptions {
@@ -44,6 +45,8 @@ export interface StreamConn {
   leaving: boolean;
   /** Answers no ws ping (a half-dead path). */
   deaf: boolean;
+  /** The CALLBACK topics its handshake subscribed to: only those are pushed to it. */
+  topics: string[];
 }
 
 export interface Ack {
@@ -75,8 +78,9 @@ export interface FakeStreamGateway {
   /** Open connections still given messages. */
   live(): StreamConn[];
   /**
-   * Pushes a CALLBACK frame (a robot message by default) to a random live connection, or to the next one that
-   * opens; returns the push's id. Pushing the same data twice is DingTalk delivering one message twice.
+   * Pushes a CALLBACK frame (a robot message by default) to a random live connection subscribed to its topic, or to
+   * the next one that opens (`conn` forces one); returns the push's id. Pushing the same data twice is DingTalk
+   * delivering one message twice.
    */
   push(data: object | string, o?: { conn?: StreamConn; topic?: string }): string;
   /** Sends any text down a connection (bad frames). */
@@ -115,7 +119,7 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
   const connections: StreamConn[] = [];
   const acks: Ack[] = [];
   const violations: string[] = [];
-  const tickets = new Map<string, { until: number; used: boolean }>();
+  const tickets = new Map<string, { until: number; used: boolean; topics: string[] }>();
   const pending = new Map<string, Pending>();
   const byMessageId = new Map<string, Pending>();
   const pings = new Map<string, { data: string; done: (ok: boolean) => void }>();
@@ -135,10 +139,15 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
     return t;
   };
   const live = () => connections.filter((c) => c.closedAt === undefined && !c.leaving);
-  const pick = (conn?: StreamConn) => conn ?? live()[Math.floor(random() * live().length)];
+  const pick = (conn?: StreamConn, topic?: string) => {
+    const open = live().filter((c) => !topic || c.topics.includes(topic));
+    return conn ?? open[Math.floor(random() * open.length)];
+  };
 
   function deliver(p: Pending, conn?: StreamConn) {
-    const c = conn && conn.closedAt === undefined ? conn : pick();
+    // Only connections that subscribed to the topic get it (protocols/dingtalk.md §8.1); a test naming the
+    // connection forces it (a gateway misbehaving).
+    const c = conn && conn.closedAt === undefined ? conn : pick(undefined, p.topic);
     if (!c) {
       waiting.push(p); // nobody connected: the next connection gets it
       return;
@@ -208,6 +217,9 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
     }
     if (f.code === 200 && p.topic === ROBOT_TOPIC && !(data && typeof data === 'object' && 'response' in data))
       problems.push('a robot ACK carries data {"response": …}');
+    // A card click's ACK carries the card's new data as the response object (event-callback-card, 事件回调响应).
+    if (f.code === 200 && p.topic === CARD_TOPIC && !(data?.response && typeof data.response === 'object'))
+      problems.push('a card ACK carries data {"response": {cardData …}}');
     for (const x of problems) violations.push(`ACK ${messageId}: ${x}`);
     acks.push({ at: Date.now(), conn: c.id, messageId, code: f.code, push: p.id, frame: f });
     // 500 means "our fault, try again"; anything else settles the message.
@@ -263,7 +275,8 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
         return answer(400, { code: 'invalidClientIdOrSecret', message: '无效的clientId或者clientSecret' });
       }
       const ticket = randomUUID();
-      tickets.set(ticket, { until: Date.now() + ticketTtlMs, used: false });
+      const topics = (subs as any[]).filter((x) => x?.type === 'CALLBACK').map((x) => String(x.topic));
+      tickets.set(ticket, { until: Date.now() + ticketTtlMs, used: false, topics });
       handshakes.push({ at, status: 200, body, ticket });
       answer(200, { endpoint: `ws://${req.headers.host}/connect`, ticket });
     };
@@ -290,7 +303,14 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
     known.used = true;
     if (known.until < Date.now()) return refuseUpgrade(401, 'Unauthorized'); // too late: the client's slowness
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: StreamConn = { id: randomUUID(), ws, openedAt: Date.now(), leaving: false, deaf: false };
+      const c: StreamConn = {
+        id: randomUUID(),
+        ws,
+        openedAt: Date.now(),
+        leaving: false,
+        deaf: false,
+        topics: known.topics,
+      };
       connections.push(c);
       ws.on('message', (raw) => onClientFrame(c, raw.toString()));
       ws.on('ping', (data) => {
@@ -300,7 +320,7 @@ export function fakeStreamGateway(o: FakeStreamOptions): FakeStreamGateway {
       ws.on('close', () => {
         c.closedAt = Date.now();
       });
-      for (const p of waiting.splice(0)) deliver(p, c);
+      for (const p of waiting.splice(0)) deliver(p, c.topics.includes(p.topic) ? c : undefined);
     });
   }
 

@@ -13,11 +13,13 @@
 // served by `GET /files/<id>`. Custom robots (`POST /robot/send?access_token=`, custom-robots-send-group-messages):
 // the `timestamp` / `sign` query checked as DingTalk does (HMAC-SHA256 of timestamp + "\n" + secret, ±1 hour), and
 // 20 accepted messages per window (a minute, shorter in tests): the next is answered 130101 and the robot stays
-// blocked for `robotBlockMs` (ten minutes at DingTalk).
+// blocked for `robotBlockMs` (ten minutes at DingTalk). Interactive cards (`/v1.0/card/*`, and a person tapping a
+// card's button over HTTP or Stream) are played by fake-dingtalk-cards.ts, reachable as `cards`.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseMultipart } from './fake-wecom.js';
+import { type CardKind, FakeCardPlatform } from './fake-dingtalk-cards.js';
 import type { Duplex } from 'node:stream';
 
 export interface FakeDingtalkOptions {
@@ -34,6 +36,8 @@ export interface FakeDingtalkOptions {
   /** A custom robot's counting window (default 60 000 ms) and block after the 21st message (default 10 windows). */
   robotWindowMs?: number;
   robotBlockMs?: number;
+  /** The card template the admin imported (its variables are the shipped file's); cards with another id are refused. */
+  cardTemplateId?: string;
   /** Another fake behind the same DINGTALK_API_BASE (the Stream gateway, fake-dingtalk-stream.ts): its paths are its. */
   mounted?: MountedFake;
 }
@@ -56,6 +60,7 @@ export type DingKind =
   | 'mediaUpload'
   | 'fileDownload'
   | 'file'
+  | CardKind
   | 'unknown';
 
 export interface DingRecorded {
@@ -107,6 +112,8 @@ export interface FakeDingtalk {
   uploaded(mediaId: string): Uploaded | undefined;
   /** A picture someone sent the robot: the downloadCode its message carries. */
   pictureCode(bytes: Buffer, contentType?: string): string;
+  /** The card platform: cards as they stand, and people tapping their buttons. */
+  cards: FakeCardPlatform;
   close(): Promise<void>;
 }
 
@@ -197,6 +204,16 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
       problems.push(`photoURL ${JSON.stringify(photo)} is neither an uploaded media_id nor a URL`);
     return param;
   }
+
+  const cards = new FakeCardPlatform({
+    templateId: o.cardTemplateId,
+    robotCode: o.robotCode,
+    conversations: o.conversations,
+    staff: o.staff,
+    checkToken,
+    takeFailure,
+    record,
+  });
 
   function headersOf(req: IncomingMessage): Record<string, string | undefined> {
     const headers: Record<string, string | undefined> = {};
@@ -363,6 +380,7 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
     if (u.pathname.startsWith('/files/')) return serveFile(req, u, res);
     if (u.pathname === '/media/upload') return mediaUpload(req, u, rawBytes, res);
     if (u.pathname === '/robot/send') return robotSend(req, u, raw, res);
+    if (cards.handles(u.pathname)) return cards.http(req, res, raw, u.pathname);
     const problems: string[] = [];
     let body: any = {};
     if (req.method !== 'POST') problems.push(`method ${req.method}, want POST`);
@@ -558,6 +576,7 @@ export async function startFakeDingtalk(o: FakeDingtalkOptions): Promise<FakeDin
     tokensIssued: () => tokens.size,
     robotWebhook: (token) => `${url}/robot/send?access_token=${token}`,
     uploaded: (mediaId) => uploads.get(mediaId),
+    cards,
     pictureCode(bytes, contentType = 'image/png') {
       const code = `${randomBytes(90).toString('base64')}+/=`; // long, with the characters real codes carry
       pictures.set(code, { bytes, contentType });

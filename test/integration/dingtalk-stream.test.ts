@@ -294,7 +294,8 @@ describe('DingTalk Stream client', () => {
     w.gw.sendRaw(JSON.stringify({ type: 'CALLBACK', data: '{}' })); // no headers
     const notJson = w.gw.push('{"msgId": broken');
     const noIds = w.gw.push({ msgtype: 'text', text: { content: 'hello' } });
-    const card = w.gw.push({ outTrackId: 'x' }, { topic: '/v1.0/card/instances/callback' });
+    // A topic the client never subscribed to, forced onto its connection (a gateway misbehaving).
+    const card = w.gw.push({ outTrackId: 'x' }, { topic: '/v1.0/card/instances/callback', conn: w.gw.live()[0] });
     const stranger = w.gw.push({ ...message(), senderStaffId: undefined }); // an external member: nobody we know
     w.gw.sendRaw(
       JSON.stringify({

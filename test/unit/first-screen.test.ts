@@ -99,3 +99,23 @@ describe('start-up banner in DingTalk Stream mode', () => {
     expect(connecting).not.toContain('dingsecret');
   });
 });
+
+describe('start-up banner: DingTalk cards', () => {
+  const line = (env: Record<string, string>) => {
+    const settings = loadSettings(
+      { DINGTALK_APP_KEY: 'dingkey', DINGTALK_APP_SECRET: 'dingsecret', DINGTALK_MODE: 'stream', ...env },
+      'config/example.yaml',
+    );
+    return channelStates(settings, false).find((c) => c.name === 'DingTalk cards')!;
+  };
+
+  it('says whether buttons are on, and what to set when they are not', () => {
+    expect(line({ DINGTALK_CARD_TEMPLATE_ID: 'tpl.schema' })).toMatchObject({
+      on: true,
+      detail: 'buttons by template tpl.schema, clicks over the stream',
+    });
+    const off = line({});
+    expect(off.on).toBe(false);
+    expect(off.detail).toContain('set DINGTALK_CARD_TEMPLATE_ID');
+  });
+});

@@ -91,14 +91,23 @@ export class DingtalkApi {
 
   /** POST to the robot API with the token header; one fresh token on a token error; PlatformError on any other. */
   async post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    let res = await this.call(`${this.base}${path}`, body, await this.token());
+    const res = await this.send('POST', path, body);
+    if (res.status !== 200) throw apiError(path, res);
+    return res.body;
+  }
+
+  /**
+   * A call with the token header, once more with a fresh token when DingTalk says it is no good; the answer as it
+   * came, for callers that read the error code themselves (the card API's `param.cardAlreadyExist`).
+   */
+  async send(method: 'POST' | 'PUT', path: string, body: unknown): Promise<ApiAnswer> {
+    let res = await postJson(`${this.base}${path}`, body, this.timeoutMs, await this.token(), method);
     if (res.status !== 200 && TOKEN_CODES.has(String(res.body.code))) {
       this.log.info({ path, code: res.body.code }, 'dingtalk token rejected; refreshing once');
       await this.redis.del(this.tokenKey);
-      res = await this.call(`${this.base}${path}`, body, await this.token(true));
+      res = await postJson(`${this.base}${path}`, body, this.timeoutMs, await this.token(true), method);
     }
-    if (res.status !== 200) throw apiError(path, res);
-    return res.body;
+    return res;
   }
 
   /** POST to a sessionWebhook (its own credential is in the URL); PlatformError with the errcode on a refusal. */
@@ -163,11 +172,17 @@ export async function postRobotWebhook(url: string, body: unknown, timeoutMs = 1
     );
 }
 
-function postJson(url: string, body: unknown, timeoutMs: number, token?: string): Promise<ApiAnswer> {
+function postJson(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  token?: string,
+  method: 'POST' | 'PUT' = 'POST',
+): Promise<ApiAnswer> {
   return request(
     url,
     {
-      method: 'POST',
+      method,
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',

@@ -30,7 +30,7 @@ export function robotRoutes(ingress: Ingress, s: Pick<DingtalkSettings, 'appSecr
         try {
           return await receive(req, ingress, s.appSecret);
         } catch (e) {
-          return refuse(req, ingress, e);
+          return refuseCallback(req, ingress, e, 'robot');
         }
       },
     },
@@ -76,7 +76,13 @@ export async function takeRobotMessage(m: RobotMessage, ingress: Ingress): Promi
   }
 }
 
-function refuse(req: CallbackRequest, ingress: Ingress, err: unknown): CallbackAnswer {
+/** A callback that cannot be taken, answered with a status that says why and logged without its body. */
+export function refuseCallback(
+  req: CallbackRequest,
+  ingress: Ingress,
+  err: unknown,
+  surface: 'robot' | 'card',
+): CallbackAnswer {
   const e = err as { statusCode?: number; type?: string; message?: string };
   let status = 500;
   if (err instanceof VerificationError) status = err.status;
@@ -84,7 +90,7 @@ function refuse(req: CallbackRequest, ingress: Ingress, err: unknown): CallbackA
   else if (e.type === 'entity.too.large') status = 413;
   else if (e.statusCode && e.statusCode < 500) status = e.statusCode;
   const level = status >= 500 ? 'error' : 'warn';
-  ingress.log[level]({ surface: 'robot', status, reason: e.message, ip: req.ip }, 'dingtalk callback refused');
+  ingress.log[level]({ surface, status, reason: e.message, ip: req.ip }, 'dingtalk callback refused');
   return { status, body: status === 413 ? 'payload too large' : status >= 500 ? 'internal error' : 'refused' };
 }
 

@@ -9,6 +9,10 @@
 // published per-minute limit and no 10-minute block, and it carries pictures; the custom robot is the way in only
 // for groups the enterprise robot cannot post to (dingtalk.md §1: the webhook is the last resort).
 //
+// Cards: with a card template (DINGTALK_CARD_TEMPLATE_ID) a card is an instance of it with buttons that call back
+// (cards.ts), to a person's 1:1 chat or a group, updated in place later; a custom robot cannot carry one and gets the
+// markdown. Without a template every card is markdown that names the words to type (render.ts cardMarkdown).
+//
 // Pictures (the digest's chart, people's photos) go through the robot API as `sampleImageMsg` after one upload;
 // a sessionWebhook and a custom robot cannot carry an uploaded picture, so a reply with a picture takes the robot
 // API, and a custom robot says in words that a picture is not shown (robots.ts).
@@ -22,6 +26,7 @@ import type { Keys } from '../../store/keys.js';
 import { type MediaStore, sniffImage } from '../../store/media.js';
 import { type Channel, type DeliveryContext, RetryLater } from '../channel.js';
 import { DingtalkApi, SESSION_GONE } from './api.js';
+import { DingtalkCards } from './cards.js';
 import { type PaceOptions, RobotPace, webhookPace } from './pace.js';
 import { apiMessage, imageMessage, pictureInWords, webhookBody } from './render.js';
 import { CustomRobots } from './robots.js';
@@ -48,6 +53,8 @@ export class DingtalkChannel implements Channel {
   readonly name = 'dingtalk';
   /** The enterprise robot's API; absent when only custom robots are configured. */
   readonly api?: DingtalkApi;
+  /** Cards with buttons; absent without a card template (cards then go as markdown). */
+  readonly cards?: DingtalkCards;
   private uploads?: PictureUploads;
   private robots: CustomRobots;
   private now: () => number;
@@ -73,6 +80,7 @@ export class DingtalkChannel implements Channel {
         settings.oapiBase,
       );
       this.uploads = new PictureUploads(this.api, redis, k, settings.appKey);
+      if (settings.cards) this.cards = new DingtalkCards(this.api, settings, redis, k, log);
     }
     const pace = new RobotPace(redis, k, opts.pace ?? webhookPace, this.now);
     this.robots = new CustomRobots(roster.config, pace, log, this.now);
@@ -87,24 +95,39 @@ export class DingtalkChannel implements Channel {
       case 'reply':
         return to.handle.channel === 'dingtalk' && !!this.api;
       case 'cards':
+        return !!this.cards;
       case 'clicked_card':
-        return false; // card updates need the card template (a later step)
+        return false; // the clicked card changes in the click's own answer (card-callback.ts)
     }
   }
 
   async deliver(out: Outgoing, ctx: DeliveryContext): Promise<void> {
     const to = out.to;
+    const card = this.cards && out.message.type === 'card' ? out.message.card : undefined;
     switch (to.kind) {
-      case 'user':
-        return this.toPeople([this.roster.person(to.person)!.dingtalk!], out.message);
+      case 'user': {
+        const staffId = this.roster.person(to.person)!.dingtalk!;
+        if (card) return this.cards!.deliver(card, 'IM_ROBOT', staffId, to.person, ctx.jobId);
+        return this.toPeople([staffId], out.message);
+      }
       case 'chat': {
         const cid = this.conversationOf(to.chat);
+        if (card && cid) return this.cards!.deliver(card, 'IM_GROUP', cid, `chat:${cid}`, ctx.jobId);
         if (this.api && cid) return this.toGroup(cid, out.message);
         const at = out.message.type === 'text' ? this.staffIds(out.message.mention ?? []) : [];
         return this.robots.send(to.chat, out.message, at, ctx.jobId);
       }
-      case 'reply':
-        return this.reply(to.handle, out.message);
+      case 'reply': {
+        const h = to.handle;
+        if (!card) return this.reply(h, out.message);
+        if (h.chatType === 'group')
+          return this.cards!.deliver(card, 'IM_GROUP', h.chatId, `chat:${h.chatId}`, ctx.jobId);
+        const person = this.roster.fromPlatform('dingtalk', h.senderPlatformId)?.id ?? h.senderPlatformId;
+        return this.cards!.deliver(card, 'IM_ROBOT', h.senderPlatformId, person, ctx.jobId);
+      }
+      case 'cards':
+        if (card) return this.cards!.update(to.ref, to.except, card);
+        return;
       default:
         return;
     }

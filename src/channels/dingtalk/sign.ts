@@ -42,3 +42,30 @@ export function signedWebhook(webhook: string, secret: string | undefined, now: 
   u.searchParams.set('sign', robotSign(ts, secret));
   return u.toString();
 }
+
+/**
+ * The signature on a card callback in HTTP mode (https://open.dingtalk.com/document/orgapp/event-callback-card,
+ * 回调签名验证): the `x-ddpaas-signature-timestamp` header (ms) and `x-ddpaas-signature` = base64(HMAC-SHA256(key =
+ * the apiSecret registered with the callback address, the timestamp alone)) — not the robot's formula above.
+ */
+export function cardCallbackSign(timestamp: string, apiSecret: string): string {
+  return createHmac('sha256', apiSecret).update(timestamp, 'utf8').digest('base64');
+}
+
+/** As verifyRobotSign: VerificationError (401) for a missing or wrong signature, StaleRequestError (403) if stale. */
+export function verifyCardCallbackSign(
+  timestamp: string | undefined,
+  sign: string | undefined,
+  apiSecret: string,
+  now: number,
+  maxSkewMs: number,
+): void {
+  if (!timestamp || !sign) throw new VerificationError('x-ddpaas-signature or its timestamp header missing');
+  if (!/^\d{1,16}$/.test(timestamp)) throw new VerificationError('signature timestamp is not a number of milliseconds');
+  const want = Buffer.from(cardCallbackSign(timestamp, apiSecret));
+  const got = Buffer.from(sign);
+  if (got.length !== want.length || !timingSafeEqual(got, want))
+    throw new VerificationError('x-ddpaas-signature does not match');
+  if (Math.abs(now - Number(timestamp)) > maxSkewMs)
+    throw new StaleRequestError(`timestamp ${timestamp} is outside ±${maxSkewMs / 1000}s`);
+}
