@@ -29,7 +29,11 @@ const month = /月/;
 const week = /周|礼拜|星期/;
 /** A list of one's own work: "我的", "我手上有哪些单", "我接的单还有哪些没完工", "我报的那些怎么样了". */
 const mineWords =
-  /^(?:查看?|看看?|列一?下)?我的(?:任务|工单|单子|报修|单|待办|活|人物)?(?:列表)?$|我(?:手上|手里|名下)|我(?:接|报|报过|提交|负责)的(?!那个|那单)|我接了哪些|我未完成|我今天要干|看看我报的|我有几个没|还有几个单|我.{0,4}(?:哪些|几个|几单|啥|什么)(?:单|活|任务|工单|没完|没修|没做)/;
+  /^mytasks?$|^(?:查看?|看看?|列一?下)?下?我的(?:任务|工单|单子|活)|派给我的|我(?:待|要)处理的|^(?:查看?|看看?|列一?下)?我的(?:任务|工单|单子|报修|单|待办|活|人物)?(?:列表)?$|我(?:手上|手里|名下)|我(?:接|报|报过|提交|负责)的(?!那个|那单)|我接了哪些|我未完成|我今天要干|看看我报的|我有几个没|还有几个单|我.{0,4}(?:哪些|几个|几单|啥|什么)(?:单|活|任务|工单|没完|没修|没做)/;
+/** How-to questions: "这个机器人怎么用", "怎么接单啊", "报修要按什么格式写", "有哪些指令" (no number: "怎么还没人修" is not one). */
+const howTo =
+  /机器人怎么|怎么(?:用|使用|操作)(?:啊|呀|呢)?$|(?:要|该|应该|得)?(?:怎么|如何)(?:接单|报修|撤销|撤回|验收|评价|打分|转单|挂起|完工|催单|报保洁|评餐)(?!了)|(?:什么|啥)格式|有(?:哪些|什么)(?:指令|命令|功能|用法)|(?:指令|命令|用法)(?:有哪些|是什么|是啥)/;
+
 /** What a summary request is made of: the rest must not say that anything is broken. */
 const summaryTalk = /报修|维修|汇总|统计|报表|情况|数据|一共|多少|发.{0,2}我|看看|怎么样/g;
 
@@ -39,6 +43,7 @@ export function readAsk(line: string, broken: (s: string) => boolean): Intent | 
     .replace(/\s+/g, '')
     .replace(/(.)[.!~。…?]+$/, '$1');
   if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
+  if (howTo.test(core) && !/\d/.test(core)) return { intent: 'help' };
   if (core.length > 30) return undefined;
   const mine = mineWords.test(core);
   const summary = summaryNoun.test(core);

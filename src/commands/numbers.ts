@@ -72,8 +72,10 @@ export function takeTask(s: string): Taken<number> {
   let rest = after.slice(raw.length);
   // "6-2 应急灯坏了", "2号宿舍楼": a building-unit code or a numbered building, not a task.
   if (/^-\d|^\s*号(?:宿舍|教学|住院|办公|实验|门诊)楼/.test(rest)) return { rest: s };
-  const suffix = /^\s*(?:号单?|单)/.exec(rest)?.[0];
+  const suffix = /^\s*(?:号(?:单子?)?|单子?)/.exec(rest)?.[0];
   if (!suffix && (measure.test(rest) || /^\s*(?:星|分|颗|\.\d)/.test(rest))) return { rest: s };
+  // "208的马桶很脏": a bare room number owning a thing is a place; a task is "208号" or "#208".
+  if (!suffix && !/#|no/i.test(prefix) && /^的/.test(rest)) return { rest: s };
   rest = rest.slice(suffix?.length ?? 0);
   if (suffix && numberedThing.test(rest)) return { rest: s };
   const value = digits ? (digits.length <= 9 ? Number(digits) : 0) : chineseToInt(raw)!;

