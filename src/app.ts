@@ -5,6 +5,7 @@ import type { Channel } from './channels/channel.js';
 import type { Envelope } from './channels/envelope.js';
 import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
+import { webhookPace } from './channels/dingtalk/pace.js';
 import { DingtalkChannel } from './channels/dingtalk/sender.js';
 import { DingtalkMedia } from './channels/dingtalk/media.js';
 import { robotStream } from './channels/dingtalk/stream-receiver.js';
@@ -100,7 +101,12 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
   // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
   const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
-  const dingtalk = dingtalkOn ? new DingtalkChannel(settings.dingtalk, roster, redis, k, log, { media }) : undefined;
+  const dingtalk = dingtalkOn
+    ? new DingtalkChannel(settings.dingtalk, roster, redis, k, log, {
+        media,
+        pace: { ...webhookPace, ...settings.robotPace },
+      })
+    : undefined;
   if (dingtalk) channels.push(dingtalk);
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);

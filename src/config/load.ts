@@ -59,6 +59,8 @@ export interface Settings {
   config: Config;
   wecom: WecomSettings;
   dingtalk?: DingtalkSettings;
+  /** Messages per window through one DingTalk custom robot (DINGTALK_ROBOT_PACE). */
+  robotPace: { perWindow: number; windowMs: number };
   /** Max age of a signed callback before it is refused as stale. */
   maxSkewMs: number;
   bodyLimitBytes: number;
@@ -218,8 +220,24 @@ export function loadSettings(
     logLevel: env.LOG_LEVEL || 'info',
     role: parseRole(env.HOUQIN_ROLE, 'HOUQIN_ROLE'),
     vocabularyPath: overlayPath,
+    robotPace: robotPace(env.DINGTALK_ROBOT_PACE),
     missingEnv,
   };
+}
+
+/**
+ * DINGTALK_ROBOT_PACE, "18/62s" by default: at most this many messages per window through one custom robot. DingTalk
+ * refuses the 21st in a minute and blocks the robot for ten; a group whose robot other systems also post through
+ * needs a lower pace ("10/60s").
+ */
+function robotPace(v: string | undefined): { perWindow: number; windowMs: number } {
+  if (!v) return { perWindow: 18, windowMs: 62_000 };
+  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/.exec(v);
+  const perWindow = m ? Number(m[1]) : 0;
+  const windowMs = m ? Number(m[2]) * (m[3] === 's' ? 1000 : 1) : 0;
+  if (!m || perWindow < 1 || perWindow > 20 || windowMs < 100)
+    throw new ConfigError(`DINGTALK_ROBOT_PACE must be like "18/62s": 1 to 20 messages per window (got "${v}")`);
+  return { perWindow, windowMs };
 }
 
 const dingtalkNeeds = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET'] as const;

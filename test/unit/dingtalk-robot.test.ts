@@ -242,6 +242,13 @@ describe('DingTalk settings', () => {
       appKey: 'k',
     });
   });
+  it('paces custom robots at 18 a 62 s window unless DINGTALK_ROBOT_PACE says otherwise, never past 20', () => {
+    expect(load({}).robotPace).toEqual({ perWindow: 18, windowMs: 62_000 });
+    expect(load({ DINGTALK_ROBOT_PACE: '10/60s' }).robotPace).toEqual({ perWindow: 10, windowMs: 60_000 });
+    expect(load({ DINGTALK_ROBOT_PACE: ' 5 / 1500ms ' }).robotPace).toEqual({ perWindow: 5, windowMs: 1500 });
+    for (const bad of ['21/60s', '0/60s', '18', '18/60', 'fast'])
+      expect(() => load({ DINGTALK_ROBOT_PACE: bad }), bad).toThrow(/DINGTALK_ROBOT_PACE must be like "18\/62s"/);
+  });
   it('stops the start for an unknown mode and half a set of credentials', () => {
     expect(() => load({ DINGTALK_MODE: 'ws' })).toThrow(/DINGTALK_MODE must be http or stream/);
     expect(() => load({ DINGTALK_APP_KEY: 'k' })).toThrow(/DINGTALK_APP_SECRET/);
