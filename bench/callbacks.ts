@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { aesKey } from '../test/helpers/wecom-env.js';
 import { meterCpu, takeRetry, waitQuiet, type CpuUse } from './lib/cpu.js';
-import { writeCallbacks } from './lib/gen.js';
+import { writeCallbacks, writeDingtalkCallbacks } from './lib/gen.js';
 import { sleep, startServer, type Server } from './lib/proc.js';
 import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 import { between, readBuckets, type ServerTime } from './lib/server-time.js';
 
-export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'real-noworkers';
+export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'real-noworkers' | 'dingtalk';
 
 export const targetLabels: Record<TargetKey, string> = {
   bare: 'ceiling  bare Koa',
@@ -22,6 +22,7 @@ export const targetLabels: Record<TargetKey, string> = {
   real: 'real     receiver+workers',
   'real-one': 'real, one process (diag.)',
   'real-noworkers': 'real, receiver alone (diag)',
+  dingtalk: 'real, DingTalk HTTP robot',
 };
 
 /** The workers of the split share the load generator's core; they yield to it (bench/README.md). */
@@ -36,6 +37,11 @@ const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
   },
   'real-one': { args: ['bin/houqin.mjs', 'serve'] },
   'real-noworkers': { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'] },
+  // The same split as `real`, receiving DingTalk's signed robot callbacks (POST /dingtalk/robot) instead.
+  dingtalk: {
+    args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'],
+    workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'],
+  },
 };
 
 export interface CallbackOptions {
@@ -56,6 +62,18 @@ export interface CallbackOptions {
   nodeArgs: string[];
   log: (line: string) => void;
 }
+
+/**
+ * The DingTalk row's app: HTTP mode, its APIs on a closed port (the chatter it receives needs no answer, and nothing
+ * here must reach DingTalk). The secret is a bench value, never a real one.
+ */
+const dingtalkEnv = {
+  DINGTALK_APP_KEY: 'dingbench',
+  DINGTALK_APP_SECRET: 'bench-secret-' + Math.random().toString(36).slice(2, 10),
+  DINGTALK_MODE: 'http',
+  DINGTALK_API_BASE: 'http://127.0.0.1:9',
+  DINGTALK_OAPI_BASE: 'http://127.0.0.1:9',
+};
 
 /** The admin token the app servers get, so the bench can read their callback timings (GET /admin/metrics). */
 const ADMIN_TOKEN = 'bench-admin';
@@ -80,7 +98,7 @@ export interface CallbackRow {
 }
 
 export const defaultCallbackOptions = (): CallbackOptions => ({
-  targets: ['bare', 'floor', 'real', 'real-one'],
+  targets: ['bare', 'floor', 'real', 'real-one', 'dingtalk'],
   seconds: Number(process.env.BENCH_SECONDS || 6),
   connections: Number(process.env.BENCH_CONNECTIONS || 50),
   rate: Number(process.env.BENCH_RATE || 1000),
@@ -120,9 +138,9 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
       const prefix = benchPrefix(key);
       const row: CallbackRow = { key, label: targetLabels[key], warnings: 0 };
       rows.push(row);
+      const ding = key === 'dingtalk';
       const env: Record<string, string> = {
-        WECOM_AIBOT_TOKEN: keys.token,
-        WECOM_AIBOT_AES_KEY: keys.aesKey,
+        ...(ding ? dingtalkEnv : { WECOM_AIBOT_TOKEN: keys.token, WECOM_AIBOT_AES_KEY: keys.aesKey }),
         REDIS_URL,
         HOUQIN_KEY_PREFIX: prefix,
         BENCH_PREFIX: prefix,
@@ -131,7 +149,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
       };
       const isApp = key.startsWith('real');
       const { args, workers: workersArgs } = commands[key];
-      const hasWorkers = key === 'real' || key === 'real-one';
+      const hasWorkers = key === 'real' || key === 'real-one' || ding;
+      const generate = (file: string, count: number) =>
+        ding
+          ? writeDingtalkCallbacks(file, { appSecret: dingtalkEnv.DINGTALK_APP_SECRET, robotCode: 'dingbench', count })
+          : writeCallbacks(file, { keys, count });
       let server: Server | undefined;
       let workers: Server | undefined;
       try {
@@ -155,7 +177,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         const file = join(dir, `${key}.txt`);
 
         // Warm-up (JIT, connections, token caches): constant rate, not reported.
-        await writeCallbacks(file, { keys, count: o.rate * o.warmupSeconds + 500 });
+        await generate(file, o.rate * o.warmupSeconds + 500);
         const warm = await wrk({
           url,
           file,
@@ -177,7 +199,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
             const count = rate
               ? Math.ceil(rate * seconds * 1.05) + 500
               : Math.ceil((ceilingRps ?? 15_000) * (attempt === 0 ? 1.3 : 2.6) * seconds) + 1000;
-            const genMs = await writeCallbacks(file, { keys, count });
+            const genMs = await generate(file, count);
             if (hasWorkers) await drain(redis, prefix, 30_000);
             const quiet = await waitQuiet(20_000);
             o.log(

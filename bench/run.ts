@@ -2,7 +2,7 @@
 //   node bin/run-ts.mjs bench/run.ts              both parts
 //   node bin/run-ts.mjs bench/run.ts callbacks    part 1 only (ceiling / floor / real)
 //   node bin/run-ts.mjs bench/run.ts latency      part 2 only (report → claim card)
-// Options: --targets=bare,floor,real,real-one,real-noworkers (part 1). Environment knobs: see bench/README.md.
+// Options: --targets=bare,floor,real,real-one,real-noworkers,dingtalk (part 1). Environment knobs: see bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -70,6 +70,10 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
   out.push(
     `1. Encrypted AI-bot callbacks — POST /wecom/aibot?msg_signature&timestamp&nonce, body {"encrypt"}; every request distinct, sent once`,
   );
+  if (rows.some((r) => r.key === 'dingtalk'))
+    out.push(
+      `   DingTalk row: POST /dingtalk/robot with the timestamp and sign headers (HMAC-SHA256), a JSON robot message, each its own msgId`,
+    );
   out.push(
     `   closed loop: wrk -t1 -c${o.connections} for ${o.seconds}s · constant rate: ${o.rate} req/s for ${o.rateSeconds}s over ${o.rateConnections} connections`,
   );
@@ -110,16 +114,23 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
     return m?.wrk.valid ? m.wrk.rps : undefined;
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b) : '—');
-  const [ceil, floor, real, realOne, realNw] = [
+  const realRow0 = by('real');
+  const [ceil, floor, real, realOne, realNw, ding] = [
     rps('bare'),
     rps('floor'),
     rps('real'),
     rps('real-one'),
     rps('real-noworkers'),
+    rps('dingtalk'),
   ];
   out.push(
     `   ratios (closed-loop req/s): real/ceiling ${ratio(real, ceil)}   floor/ceiling ${ratio(floor, ceil)}   real/floor ${ratio(real, floor)}`,
   );
+  if (by('dingtalk'))
+    out.push(
+      `   DingTalk HTTP robot (same split, signed robot callbacks) / WeCom receiver: ${ratio(ding, real)} closed-loop req/s, ` +
+        `${ratio(by('dingtalk')?.fixed?.wrk.lat_us.p99, realRow0?.fixed?.wrk.lat_us.p99)} p99 at ${o.rate} req/s; DingTalk/floor ${ratio(ding, floor)}`,
+    );
   if (realOne !== undefined || realNw !== undefined) {
     const parts = [
       ['one process', realOne],

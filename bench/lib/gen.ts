@@ -1,10 +1,11 @@
-// Pre-generated AI-bot callbacks: each line "<path?query>\t<body>", every one a distinct signed and encrypted
+// Pre-generated callbacks: each line "<path?query>\t<body>[\t<name=value|name=value>]", every one a distinct signed and encrypted
 // request (own msgid, nonce, random prefix) built with the real algorithms (test/helpers/wecom-callbacks.ts →
 // src/channels/wecom/crypto.ts). Timestamps are "now" at generation: generate right before a run, because the
 // real app refuses callbacks older than 300 s.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
+import { robotMessage, signedHeaders } from '../../test/helpers/fake-dingtalk.js';
 import { aibotPost, aibotText, type AibotKeys } from '../../test/helpers/wecom-callbacks.js';
 
 export interface GenOptions {
@@ -36,6 +37,45 @@ export async function writeCallbacks(file: string, o: GenOptions): Promise<numbe
     });
     const { query, body } = aibotPost(o.keys, payload, { timestamp, nonce: String(nonceBase + i) });
     buf.push(`${o.path ?? '/wecom/aibot'}?${query}\t${body}\n`);
+    if (buf.length >= 2000) {
+      if (!out.write(buf.join(''))) await once(out, 'drain');
+      buf = [];
+    }
+  }
+  out.end(buf.join(''));
+  await once(out, 'finish');
+  return performance.now() - t0;
+}
+
+export interface DingtalkGenOptions {
+  appSecret: string;
+  robotCode: string;
+  count: number;
+  /** the sender's DingTalk staff id; default a teacher of config/example.yaml */
+  staffId?: string;
+}
+
+/**
+ * DingTalk robot callbacks (HTTP mode), the same chatter as the WeCom lines: each its own msgId, signed the way
+ * DingTalk signs (the `timestamp` and `sign` headers, src/channels/dingtalk/sign.ts). One timestamp for the file, like
+ * the WeCom lines: generate right before a run, the app refuses a timestamp older than HOUQIN_MAX_SKEW_SECONDS.
+ */
+export async function writeDingtalkCallbacks(file: string, o: DingtalkGenOptions): Promise<number> {
+  const t0 = performance.now();
+  const tag = randomBytes(4).toString('hex');
+  const h = signedHeaders(o.appSecret);
+  const headers = `timestamp=${h.timestamp}|sign=${h.sign}`;
+  const out = createWriteStream(file);
+  let buf: string[] = [];
+  for (let i = 0; i < o.count; i++) {
+    const body = robotMessage({
+      staffId: o.staffId ?? '02110001',
+      text: '谢谢李师傅！',
+      conversationId: 'cidBenchGroup',
+      msgId: `bench${tag}${i}`,
+      robotCode: o.robotCode,
+    });
+    buf.push(`/dingtalk/robot\t${JSON.stringify(body)}\t${headers}\n`);
     if (buf.length >= 2000) {
       if (!out.write(buf.join(''))) await once(out, 'drain');
       buf = [];

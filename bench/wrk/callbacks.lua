@@ -1,7 +1,8 @@
 -- wrk script for the callback benchmark (bench/README.md).
 --
 -- Env (read by every Lua state, main and threads):
---   BENCH_FILE  pre-generated requests, one per line: "<path?query>\t<body>" (each a distinct signed callback)
+--   BENCH_FILE  pre-generated requests, one per line: "<path?query>\t<body>" (each a distinct signed callback),
+--               optionally "\t<name=value|name=value>" after the body: headers (DingTalk signs in headers)
 --   BENCH_RATE  requests/s for the whole run; 0 or unset = as fast as the connections go (closed loop)
 --
 -- Each thread takes the lines i where i % threads == thread id, formats them once in init (wrk.format per
@@ -61,8 +62,18 @@ function init(args)
       local tab = string.find(line, "\t", 1, true)
       local path = string.sub(line, 1, tab - 1)
       local body = string.sub(line, tab + 1)
+      local headers = { ["Content-Type"] = "application/json" }
+      -- an optional third field carries headers, "name=value|name=value" (DingTalk signs in headers)
+      local tab2 = string.find(body, "\t", 1, true)
+      if tab2 then
+        for pair in string.gmatch(string.sub(body, tab2 + 1), "[^|]+") do
+          local eq = string.find(pair, "=", 1, true)
+          headers[string.sub(pair, 1, eq - 1)] = string.sub(pair, eq + 1)
+        end
+        body = string.sub(body, 1, tab2 - 1)
+      end
       nreqs = nreqs + 1
-      reqs[nreqs] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
+      reqs[nreqs] = wrk.format("POST", path, headers, body)
     end
     i = i + 1
   end
