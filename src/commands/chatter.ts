@@ -45,7 +45,15 @@ export function createChatter(personNames: string[]): Chatter {
  * The parser asks this only of messages that carry no command, and a message in danger is never chatter.
  */
 /** The sender's own home or car: "我家洗衣机罢工了", "家里热水器又坏了" — not the school's, however broken or dangerous. */
-export const ownLife = /(?:^|[^自])(?:我家|我们家|我老家|家里)(?!孩子|宝宝|娃|小孩)|我的车|我车/;
+export const ownLife =
+  /(?:^|[^自])(?:我家|我们家|我老家|家里|她家|他家)(?!孩子|宝宝|娃|小孩)|我的车|我车|车电瓶|我(?:的)?手机|房东|租的房子/;
+
+/**
+ * A fault somewhere else, heard of or dreamt: "听说隔壁小学电梯困人了", "新闻说燃气泄漏的事故挺多", "我女儿学校的空调坏了",
+ * "昨晚做梦滑梯塌了" — talk, however dangerous it sounds, because nothing here needs anyone.
+ */
+export const elsewhere =
+  /听说|新闻|做梦|梦见|梦到|隔壁(?:小学|中学|学校|幼儿园|单位|医院|小区)|(?:女儿|儿子|闺女|孩子)(?:的|所在的|那个)?(?:学校|幼儿园)/;
 
 export function isTalkToPeople(line: string): 'plain' | 'notice' | 'question' | 'reminder' | 'praise' | undefined {
   if (plainlyToPeople.test(line)) return 'plain';
@@ -67,7 +75,7 @@ const reminder =
   /^(?:记得|别忘了|别忘记|走之前|下班前|离开前|离园前|放学前|睡前|出门前|晚上别忘|请大家|麻烦大家|大家|各位)|别忘了|记得|别让|看好|小心点|注意安全|说话小声|多穿|(?:都|要|记得)(?:关好|锁好|收好|盖好|关上)|别迟到|请大家|请各位/;
 /** Strong signs of talk between people: a question here is never the start of a report. */
 const plainlyToPeople =
-  /^(?:每天|每周|每次|以后|今后)\S{0,12}(?:把|要|记得|请)|(?:去年|上回|上次|那几天|那天|以前|上学期)(?!.{0,8}(?:又|还是))|会(?:跳闸|漏|坏|堵|烧)的|不然|否则|预算|打算|计划|准备换|要换新的|一起(?:吃|去|走)|[找去].{1,4}(?:补办|办理|领|登记)|回家讲|(?:师傅|阿姨|老师|园长|主任|医生|家长|保安|同事)说.{0,6}(?:下周|明天|后天|到时候)|又来电|来电了|来水了|恢复了|在谁那|谁有|谁拿|谁借|谁知道|报给我|在群里发|数量报/;
+  /^(?:每天|每周|每次|以后|今后)\S{0,12}(?:把|要|记得|请)|(?:去年|上回|上次|那几天|那天|以前|上学期)(?!.{0,8}(?:又|还是))|会(?:跳闸|漏|坏|堵|烧)的|不然|否则|预算|打算|计划|准备换|要换新的|一起(?:吃|去|走)|[找去来].{1,4}(?:补办|办理|领|登记)|回家讲|(?:师傅|阿姨|老师|园长|主任|医生|家长|保安|同事)说.{0,6}(?:下周|明天|后天|到时候)|又来电|来电了|来水了|恢复了|在谁那|谁有|谁拿|谁借|谁知道|报给我|在群里发|数量报/;
 const toPeople =
   /谁(?:有|知道|拿|借|值班|在|看见|见过)|在谁那|哪位(?:老师|同事)?(?:有|知道)|有没有人(?:有|知道|看见)|放哪|在哪|借一下|借我|有没有.{1,6}$|哪个(?:班|老师|人)/;
 const praise = /点赞|真快|真好|真棒|辛苦了|谢谢|感谢|厉害|给力|太棒|好评如潮/;

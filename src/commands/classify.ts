@@ -198,4 +198,6 @@ const locative = /^(?:上|里|下|旁|边|外|内|顶|底|前|后|对面|附近)
 const builtIn = createClassifier();
 export const detectTrade = (text: string) => builtIn.detectTrade(text);
 export const isUrgent = (text: string, kind: Kind) => builtIn.isUrgent(text, kind);
+/** A food-safety word (头发, 虫, 没熟, 拉肚子 …): a meal score with one goes to the canteen as a task, urgent or not. */
+export const mentionsFoodSafety = (text: string) => foodSafety.test(text);
 export const detectKind = (text: string) => builtIn.detectKind(text);

@@ -66,7 +66,7 @@ export function takeTask(s: string): Taken<number> {
   const prefix = taskPrefix.exec(s)![0];
   const after = s.slice(prefix.length);
   const digits = /^\d+/.exec(after)?.[0];
-  const chinese = digits ? undefined : /^[零〇一二两三四五六七八九十百]+(?=\s*号|\s|$)/.exec(after)?.[0];
+  const chinese = digits ? undefined : /^[零〇一二两三四五六七八九十百]+(?=\s*[号单]|\s|$)/.exec(after)?.[0];
   const raw = digits ?? chinese;
   if (!raw) return { rest: s };
   let rest = after.slice(raw.length);
@@ -77,7 +77,8 @@ export function takeTask(s: string): Taken<number> {
   // "208的马桶很脏": a bare room number owning a thing is a place; a task is "208号" or "#208".
   if (!suffix && !/#|no/i.test(prefix) && /^的/.test(rest)) return { rest: s };
   rest = rest.slice(suffix?.length ?? 0);
-  if (suffix && numberedThing.test(rest)) return { rest: s };
+  // "第156单 门能关严了" is task 156 whatever follows; "2号楼" is a building.
+  if (suffix && !suffix.includes('单') && numberedThing.test(rest)) return { rest: s };
   const value = digits ? (digits.length <= 9 ? Number(digits) : 0) : chineseToInt(raw)!;
   return value > 0 ? { value, rest } : { bad: true, rest };
 }

@@ -4,7 +4,7 @@
 // and last "没看懂".
 import type { Config, Kind } from '../config/schema.js';
 import { readAsk } from './asks.js';
-import { createChatter, isTalkToPeople, ownLife } from './chatter.js';
+import { createChatter, elsewhere, isTalkToPeople, ownLife } from './chatter.js';
 import { createContext, type ParseContext } from './context.js';
 import { readForm } from './form.js';
 import { type Intent, taskIntentNames } from './intent.js';
@@ -74,7 +74,7 @@ const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}
 const askingLogistics =
   /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
-const resolved = /是好的|没事了|不用管|还好很快|虚惊|误报|已经恢复/;
+const resolved = /是好的|没事了|不用管|还好很快|虚惊|误报|已经恢复|其实还好|不用(?:打扫|扫|收拾|擦|拖|修)|解释了/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
@@ -149,11 +149,17 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     const talk = isTalkToPeople(line);
     // A worker's words are about the work in hand unless something is dangerous; a manager's only when they say so.
     const toEveryone = /大家|各位|全体|各班|老师们/.test(line);
-    if ((who === 'worker' || who === 'manager') && !(talk === 'notice' && toEveryone) && talk !== 'plain') {
+    if (
+      (who === 'worker' || who === 'manager') &&
+      !(toEveryone && (talk === 'notice' || talk === 'praise')) &&
+      talk !== 'plain'
+    ) {
       const note = readNote(line, who === 'manager');
-      if (note) return note;
+      // "修完了 单号187": a step with its number at the end, in a spelling the plain-task reading did not take.
+      const task = note && note.intent !== 'note' ? (findTaskRef(line)?.task ?? quote?.task) : undefined;
+      if (note) return task ? { ...note, task } : note;
     }
-    if (ownLife.test(line)) return { intent: 'none' };
+    if (ownLife.test(line) || elsewhere.test(line)) return { intent: 'none' };
     const report = reportFromSentence(talk ? line.replace(warning, ' ') : line, ctx);
     // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
     // plainly broken as well ("谢谢 三楼灯又坏了").

@@ -26,16 +26,16 @@ const rules: Rule[] = [
   },
   {
     intent: 'cancel',
-    re: /不用(?:来|修|了|弄|管|麻烦)|不需要了|不修了|别来了|撤销|撤回|撤单|撤(?:了|掉|吧)|不用过来|不用上来|取消|算了|报错了|搞错了|自己好了|(?:重启|弄|修)了?一下(?:就)?好了/,
+    re: /不用(?:来|修|了|弄|管|麻烦)|不麻烦|不需要了|(?<!修)不修了|别来了|撤销|撤回|撤单|撤(?:了|掉|吧)|不用过来|不用上来|取消|算了|报错了|搞错了|自己好了|(?:重启|弄|修)了?一下(?:就)?好了/,
     who: ['reporter', 'manager'],
   },
   {
     intent: 'rate',
-    re: /\brate\b|[1-5]\s*stars?|[1-5一二三四五]\s*颗?星|★|⭐|好评|差评|中评|打.{0,2}分|评分|评价|满分|[1-5一二三四五]\s*分/,
+    re: /\brate\b|[1-5]\s*stars?|[1-5一二两三四五]\s*颗?星|★|⭐|好评|差评|中评|打.{0,2}分|评分|评价|满分|星星?给满|[1-5一二两三四五]\s*分/,
   },
   {
     intent: 'hold',
-    re: /放一放|先放|先不(?:弄|修|做|处理)|缓一缓|缓缓|暂缓|\bhold\b|搁着|先挂|挂起|挂着|暂停|等(?:配件|零件|材料|厂家|放假|周末|孩子|厂里|公司|货)|缺(?:配件|零件|材料)|配件没到|要定做|订货|改天再/,
+    re: /放一放|先放|先不(?:弄|修|做|处理)|缓一缓|缓缓|暂缓|\bhold\b|搁着|先挂|(?<!还|怎么)挂起|(?<!还|一直)挂着|暂停|等(?:配件|零件|材料|厂家|放假|周末|孩子|厂里|公司|货)|缺(?:配件|零件|材料)|配件没到|要定做|订货|改天再/,
     who: ['worker', 'manager'],
   },
   {
@@ -45,7 +45,7 @@ const rules: Rule[] = [
   },
   {
     intent: 'nudge',
-    re: /怎么还没|还没人|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急/,
+    re: /怎么还没|还没人|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急/,
   },
   {
     intent: 'claim',
@@ -59,7 +59,7 @@ const rules: Rule[] = [
   },
   {
     intent: 'status',
-    re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有人接|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
+    re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有人接|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|[了过]没有?\s*$|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
   },
   { intent: 'accept', re: /验收|确认|通过|可以了|行了|没问题|结单|关单|可以结/, who: ['reporter', 'manager'] },
 ];
@@ -88,7 +88,8 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
   if (c.mentioned && who !== 'reporter' && /你|去|看|处理|弄|修|这个/.test(text))
     return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
-  const asking = /(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text);
+  // A question ("啥时候能弄完") asks about the step it names; it does not take it.
+  const asking = (/(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text)) || /什么时候|啥时候|多久/.test(text);
   for (const r of ordered) {
     if (r.who && who !== 'anyone' && !r.who.includes(who)) continue;
     // "12号有人接了吗", "修好了吗": a question about the step, not the step itself.
@@ -116,10 +117,11 @@ function finish(intent: TaskIntent, text: string, task: number | undefined): Int
   const body = trimPunct(text) || undefined;
   if (intent === 'rate') {
     const preset = Object.entries(ratingPresets).find(([w]) => text.includes(w))?.[1];
-    const m = /([1-5一二三四五])\s*(?:颗?星|分|stars?)|rate\s*([1-5])/i.exec(text);
+    const m = /([1-5一二两三四五])\s*(?:颗?星|分|stars?)|rate\s*([1-5])/i.exec(text);
     const stars = /[★⭐]+/.exec(text)?.[0].length;
-    const digit = m?.[1] ?? m?.[2];
-    const rating = digit ? '一二三四五'.indexOf(digit) + 1 || Number(digit) : (stars ?? preset);
+    const digit = m?.[1]?.replace('两', '二') ?? m?.[2];
+    const full = /满分|星星?给满/.test(text) ? 5 : undefined;
+    const rating = digit ? '一二三四五'.indexOf(digit) + 1 || Number(digit) : (stars ?? preset ?? full);
     return { intent, task, rating, text: body };
   }
   if (intent === 'transfer') return { intent, task, text: body };

@@ -174,7 +174,7 @@ describe('meal rounds', () => {
     ]);
   });
 
-  it('a low score is a canteen task; a food-safety word an urgent one', async () => {
+  it('a low score is a canteen task; a food-safety word one too, urgent when food is raw or spoiled', async () => {
     const low = await say('zhang_min', '2 鱼有点腥', 'staff', at('13:00'));
     complaint = low.route!.task;
     expect(replyText(low)).toContain(`已转食堂 #${complaint}`);
@@ -187,7 +187,10 @@ describe('meal rounds', () => {
       reporter: 'zhang_min',
       text: '午餐评价 2分：鱼有点腥',
     });
-    const unsafe = await say('liu_fang', '4 汤里有头发', 'staff', at('13:01'));
+    // A hair goes to the canteen whatever the score, as a complaint; undercooked chicken is urgent.
+    const hair = await say('sun_yan', '4 汤里有头发', 'staff', at('13:00'));
+    expect(await tasks.get(hair.route!.task)).toMatchObject({ kind: 'meal', urgent: false, mealRating: 4 });
+    const unsafe = await say('liu_fang', '4 鸡肉没熟', 'staff', at('13:01'));
     expect(await tasks.get(unsafe.route!.task)).toMatchObject({ kind: 'meal', urgent: true, mealRating: 4 });
     expect(replyText(unsafe)).toContain('食品安全');
     const stored = await day(DATE);

@@ -1,5 +1,6 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today. The held-out files are scored by `npm run bench:parse` only, never tuned against here.
+// what it reaches today (the floors fell with the sixth round, corpus-g: its lines were chosen where the rules are
+// weakest, and the rules alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
 // would say nothing (bench/README.md has its figures on lines it never saw).
 import { describe, expect, it } from 'vitest';
@@ -23,12 +24,12 @@ describe('parse corpus', () => {
   });
 
   it.each([
-    ['intent', 93],
-    ['kind', 93.5],
-    ['place', 91.5],
-    ['trade', 92],
+    ['intent', 92.5],
+    ['kind', 93],
+    ['place', 91],
+    ['trade', 91],
     ['urgent', 93],
-    ['task', 93.5],
+    ['task', 92],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
   });
@@ -40,8 +41,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most sixteen of its 510 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(16);
+  it('turns at most twenty-one of its 666 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(21);
   });
 
   it('gives schema-valid output for every line of every file', () => {

@@ -117,14 +117,15 @@ const meals: Case[] = [
   ['餐评 今天的汤太咸 3分', { kind: 'meal', rating: 3, text: '今天的汤太咸' }],
   ['餐评 两个菜都凉了', { kind: 'meal', rating: undefined, text: '两个菜都凉了', urgent: false }],
   ['餐评 十分好吃', { kind: 'meal', rating: undefined, text: '十分好吃' }],
-  ['餐评 汤里有头发', { kind: 'meal', rating: undefined, urgent: true, text: '汤里有头发' }],
+  // A hair or an insect is a complaint for the canteen, not an emergency (how the corpora's labellers read it).
+  ['餐评 汤里有头发', { kind: 'meal', rating: undefined, urgent: false, text: '汤里有头发' }],
   ['餐评 米饭夹生', { kind: 'meal', urgent: false }], // half-cooked rice is a complaint, not a danger
   ['餐评 鸡肉没熟', { kind: 'meal', urgent: true }],
-  ['餐评 2 菜里有根头发', { kind: 'meal', rating: 2, urgent: true }],
+  ['餐评 2 菜里有根头发', { kind: 'meal', rating: 2, urgent: false }],
   ['餐评 1 鸡蛋有异味 孩子吃了拉肚子', { kind: 'meal', rating: 1, urgent: true }],
   ['餐评 3 菜有点发霉', { kind: 'meal', rating: 3, urgent: true }],
   ['餐评 2 有孩子对虾过敏', { kind: 'meal', rating: 2, urgent: true }],
-  ['午餐的汤里有虫子', { intent: 'report', kind: 'meal', urgent: true, text: '午餐的汤里有虫子' }],
+  ['午餐的汤里有虫子', { intent: 'report', kind: 'meal', urgent: false, text: '午餐的汤里有虫子' }],
   ['饭菜没熟', { kind: 'meal', urgent: true }],
   ['午餐有异物', { kind: 'meal', urgent: true }],
   ['早餐的牛奶过期了', { kind: 'meal', urgent: true }],

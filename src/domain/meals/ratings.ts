@@ -4,7 +4,7 @@
 // meal and day: a second one replaces the first (the digest and the ledger count one), and a complaint already
 // raised about that meal is not raised twice.
 import type { Envelope } from '../../channels/envelope.js';
-import { isUrgent } from '../../commands/classify.js';
+import { isUrgent, mentionsFoodSafety } from '../../commands/classify.js';
 import { isCommand } from '../../commands/command-guard.js';
 import { normalize, trimPunct } from '../../commands/normalize.js';
 import { takeRating, takeTrailingRating } from '../../commands/numbers.js';
@@ -42,7 +42,8 @@ export class MealRatings implements Conversation {
     const rating = r.value;
     const comment = trimPunct(r.rest.trim()) || undefined;
     const safety = isUrgent(comment ?? '', 'meal');
-    const low = rating <= this.d.roster.config.meals.lowRating || safety;
+    // A hair in the soup goes to the canteen whatever the score; only illness, danger or spoiled food is urgent.
+    const low = rating <= this.d.roster.config.meals.lowRating || safety || mentionsFoodSafety(comment ?? '');
     // One score per person, meal and day: a second score replaces the first. A complaint opens one task per person
     // and meal that day — its source id says so, so neither a second low score nor a race opens another.
     let opened: number | undefined; // opened by this message (kept across retries of the write)
