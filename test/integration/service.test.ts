@@ -165,7 +165,10 @@ describe('task service', () => {
       urgent: false,
       mealRating: 1,
     });
-    const unsafe = await say('li_na', '餐评 4 汤里有头发');
+    // A hair is a complaint for the canteen, a task but not urgent; raw chicken is urgent.
+    const hair = await say('li_na', '餐评 4 汤里有头发');
+    expect((await store.get(hair.route!.task))!).toMatchObject({ kind: 'meal', urgent: false });
+    const unsafe = await say('li_na', '餐评 4 鸡肉没熟');
     expect((await store.get(unsafe.route!.task))!).toMatchObject({ kind: 'meal', urgent: true });
     expect((await side.mealFeedback()).length).toBeGreaterThanOrEqual(3);
   });

@@ -1,5 +1,6 @@
 // Reports: 报修 / 保洁 / 餐评 become a task (or, for a meal score that is not low, only a feedback record). A report
 // without a place waits for one (SideStore pending) and is finished by the reporter's next message (service.ts).
+import { mentionsFoodSafety } from '../../commands/classify.js';
 import type { Intent } from '../../commands/intent.js';
 import { dateIn } from '../../util/time.js';
 import type { Outcome } from '../outcome.js';
@@ -43,7 +44,8 @@ async function mealReport(k: StepKit, ctx: Ctx, intent: Intent, text: string): P
     urgent: safety,
     ...(task !== undefined ? { task } : {}),
   });
-  if (!low && !safety) {
+  // A hair or an insect is not urgent, but it is the canteen's to answer: a task, like a low score.
+  if (!low && !safety && !mentionsFoodSafety(text)) {
     await k.side.addMealFeedback(record(), date, env.id);
     return out.reply(`谢谢反馈${intent.rating ? `（${'★'.repeat(intent.rating)}）` : ''}，已转达食堂。`);
   }
