@@ -157,6 +157,8 @@ export function createClassifier(vocabulary: Vocabulary = {}): Classifier {
       if (own && !isBrokenHere()) return own.id;
       // A mess decides before anything else, unless something is broken besides the mess words themselves.
       // Food-safety words only count against a mess when the message is about food ("沙池里有碎玻璃" is a mess).
+      // "吃完午点有三个孩子吐了": illness after a meal is about the food, not a mess to clean.
+      if (ateThenIll.test(text) && !/拖|擦|扫|清理|收拾|保洁/.test(text)) return 'meal';
       const aboutFood = meal.test(rest) && foodSafetyNotVomit.test(rest);
       if (mess.test(rest) && !aboutFood && !faults.test(calmFaults.blank(mess.blank(rest)))) return 'cleaning';
       const broken = isBrokenHere();
@@ -192,6 +194,8 @@ const asks = wordSet(repairAsks);
 
 /** Someone got a shock: "被水龙头电了一下", "洗手时被电到". */
 const shock = /被[^,.!?，。！？\s]{0,5}电(?:了|到|一下)/;
+
+const ateThenIll = /吃(?:完|了|过)\S{0,6}\s?\S{0,8}(?:吐了|呕吐|拉肚子|肚子疼|腹痛|过敏|起疹|疹子)/;
 
 const locative = /^(?:上|里|下|旁|边|外|内|顶|底|前|后|对面|附近)(?:面|边|头)?的/;
 

@@ -449,44 +449,6 @@ export const urgentWords = [
 // A smoke alarm that chirps for its battery is routine; real smoke is reported as 冒烟.
 export const notUrgent = ['不急', '不着急', '不紧急', '不用急', '别急', '不太急', '应急', '急救', '烟雾报警'];
 
-/** Food-safety words: a meal comment with one of these goes to the canteen as urgent. */
-export const foodSafetyWords = [
-  '异物',
-  '变质',
-  '没熟',
-  '不熟',
-  '夹生',
-  '半生',
-  '发霉',
-  '霉',
-  '过敏',
-  '头发',
-  '毛发',
-  '虫',
-  '苍蝇',
-  '蟑螂',
-  '老鼠',
-  '馊',
-  '臭',
-  '异味',
-  '中毒',
-  '拉肚子',
-  '腹泻',
-  '呕吐',
-  '吐了',
-  '肚子疼',
-  '腹痛',
-  '过期',
-  '玻璃',
-  '钢丝',
-  '铁丝',
-  '塑料',
-  '石子',
-  '沙子',
-  '鱼刺',
-  '噎',
-];
-
 /** Whole-message chatter the bot ignores, with the forms of address that go with it ("谢谢李师傅"). */
 export const chatterWords = [
   '谢谢',

@@ -45,7 +45,7 @@ const rules: Rule[] = [
   },
   {
     intent: 'nudge',
-    re: /怎么还没|还没人|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急/,
+    re: /怎么还没|还没人|还没来|有没有人来|别忘了|还没修|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急/,
   },
   {
     intent: 'claim',
@@ -89,7 +89,9 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
     return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
   // A question ("啥时候能弄完") asks about the step it names; it does not take it.
-  const asking = (/(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text)) || /什么时候|啥时候|多久/.test(text);
+  const asking =
+    (/(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text)) ||
+    /什么时候|啥时候|多久|能\S{0,3}吗|能不能|可以\S{0,3}吗/.test(text);
   for (const r of ordered) {
     if (r.who && who !== 'anyone' && !r.who.includes(who)) continue;
     // "12号有人接了吗", "修好了吗": a question about the step, not the step itself.

@@ -1,6 +1,7 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today (the floors fell with the sixth round, corpus-g: its lines were chosen where the rules are
-// weakest, and the rules alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
+// what it reaches today (the floors fell with the sixth and seventh rounds, corpus-g and corpus-h: their lines were
+// chosen where the rules are weakest — chatter that names a fault, task steps in plain words — and the rules alone
+// read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
 // would say nothing (bench/README.md has its figures on lines it never saw).
 import { describe, expect, it } from 'vitest';
@@ -24,11 +25,11 @@ describe('parse corpus', () => {
   });
 
   it.each([
-    ['intent', 92.5],
-    ['kind', 93],
+    ['intent', 91.5],
+    ['kind', 92.5],
     ['place', 91],
-    ['trade', 91],
-    ['urgent', 93],
+    ['trade', 90.5],
+    ['urgent', 92],
     ['task', 92],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
@@ -41,8 +42,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most twenty-one of its 666 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(21);
+  it('turns at most forty of its 850 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(40);
   });
 
   it('gives schema-valid output for every line of every file', () => {
