@@ -36,6 +36,7 @@ import { allJobs } from '../jobs/index.js';
 import { checkPersistence, connect } from './store/redis.js';
 import { keys } from './store/keys.js';
 import { SideStore } from './store/side.js';
+import { StrangerStore } from './store/strangers.js';
 import { TaskStore } from './store/tasks.js';
 import { targetsOf } from './store/stats.js';
 import { digestsFor } from './domain/digest/service.js';
@@ -112,7 +113,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
-  const queues = new Queues(fast, prefix, channels, log, k);
+  const queues = new Queues(fast, prefix, channels, log, k, { recipientCap: config.outbox.recipientCap });
   queues.onApply((o) => followCards(photos, tasks, o));
   const intake = new PhotoIntake(
     media,
@@ -188,6 +189,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
 
   const metrics = new Metrics();
+  metrics.watchOutbox(() => queues.mailbox.stats());
   // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
   const streamOn =
     settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;
@@ -212,7 +214,8 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           service,
           dispatcher,
           redisUrl: settings.redisUrl,
-          prepare: (env) => intake.resolve(env),
+          // A sender not on the roster gets no further than a polite reply: their pictures are not fetched.
+          prepare: async (env) => (roster.fromPlatform(env.channel, env.sender.platformId) ? intake.resolve(env) : env),
         });
         await scheduler.start(settings.redisUrl);
       }
@@ -234,6 +237,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
             (r: Parameters<typeof mountConsole>[0]) =>
               mountUnread(r, {
                 side,
+                strangers: new StrangerStore(redis, prefix),
                 service,
                 roster,
                 queues,
