@@ -16,6 +16,7 @@ import { EventHub } from './channels/local/hub.js';
 import { mountConsole, type ScheduledJobs } from './channels/local/console.js';
 import { mountUnread } from './channels/local/unread-api.js';
 import { readOverlay, withOverlay } from './config/vocabulary.js';
+import { VocabularyNews } from './config/vocabulary-news.js';
 import { createParser } from './commands/parser.js';
 import type { Settings } from './config/load.js';
 import { Dispatcher } from './domain/tasks/dispatch.js';
@@ -79,7 +80,15 @@ export interface ChannelState {
   detail: string;
 }
 
-export function createHouqin(settings: Settings, log: Logger): Houqin {
+/** How this process runs when `houqin serve` supervises a receiver and a workers process (cli/supervise.ts). */
+export interface HouqinOptions {
+  /** A child of the supervisor: it says when it is ready instead of logging the "listening" line itself. */
+  supervised?: boolean;
+  /** The receiver's view of the workers process, from the supervisor (for /readyz). */
+  workersUp?: () => boolean;
+}
+
+export function createHouqin(settings: Settings, log: Logger, opts: HouqinOptions = {}): Houqin {
   const { config } = settings;
   const prefix = config.redis.keyPrefix;
   const k = keys(prefix);
@@ -185,8 +194,14 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
 
   // The console's 未识别 list can teach the parser new words: rebuild it from the config plus the overlay just written.
   // Other processes (a split receiver/workers deployment) pick the words up at their next start.
-  const reloadVocabulary = () =>
+  // Every other process on this Redis (the workers process beside a receiver, split roles) is told to read it again.
+  const vocabulary = new VocabularyNews(settings.redisUrl, `${prefix}:vocabulary`, log);
+  const rebuildParser = () =>
     service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
+  const reloadVocabulary = () => {
+    rebuildParser();
+    vocabulary.tell();
+  };
 
   const metrics = new Metrics();
   metrics.watchOutbox(() => queues.mailbox.stats());
@@ -209,6 +224,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     async start() {
       const persistence = await checkPersistence(redis, log);
       const { role } = settings;
+      await vocabulary.listen(rebuildParser);
       if (role !== 'receiver') {
         await queues.startWorkers({
           service,
@@ -258,14 +274,27 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           ),
         );
       }
-      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics, dingtalkCards: dingtalk?.cards });
-      server = createServer(app).listen(settings.port, settings.host);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('listening', resolve);
-        server!.once('error', reject);
+      const app = createHttpApp({
+        settings,
+        ingress,
+        queues,
+        redis,
+        mount,
+        metrics,
+        dingtalkCards: dingtalk?.cards,
+        workersUp: opts.workersUp,
       });
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      // A supervised workers process answers nothing: the receiver beside it is the service's address.
+      let port = 0;
+      if (!(opts.supervised && role === 'workers')) {
+        server = createServer(app).listen(settings.port, settings.host);
+        await new Promise<void>((resolve, reject) => {
+          server!.once('listening', resolve);
+          server!.once('error', reject);
+        });
+        const addr = server.address();
+        port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      }
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
         stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
@@ -286,6 +315,11 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status()),
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
+      if (opts.supervised) {
+        // The supervisor logs the one "listening" line once both processes are up (cli/supervise.ts).
+        log.info({ port, role, pid: process.pid }, `${role} process ready`);
+        return started;
+      }
       // Tests and scripts wait for this exact line.
       log.info(
         {
@@ -307,6 +341,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       stopping.abort();
       await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
       await hub.close(); // end console streams, or server.close() would wait for the browsers
+      await vocabulary.close();
       if (server) {
         const closed = new Promise<void>((r) => server!.close(() => r()));
         server.closeIdleConnections();
