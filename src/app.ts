@@ -71,6 +71,8 @@ export interface Started {
   role: Settings['role'];
   channels: ChannelState[];
   redis: { appendonly: string; policy: string };
+  /** The fields of the "houqin listening" log line. */
+  ready?: Record<string, unknown>;
 }
 
 export interface ChannelState {
@@ -315,23 +317,21 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status()),
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
+      // What the one "ready" line says; a supervised process hands it to the supervisor, which logs it (supervise.ts).
+      started.ready = {
+        port,
+        prefix,
+        role,
+        console: consoleUrl,
+        channels: started.channels.filter((c) => c.on).map((c) => c.name),
+        ...(stream ? { dingtalkStream: stream.status().state } : {}),
+      };
       if (opts.supervised) {
-        // The supervisor logs the one "listening" line once both processes are up (cli/supervise.ts).
         log.info({ port, role, pid: process.pid }, `${role} process ready`);
         return started;
       }
       // Tests and scripts wait for this exact line.
-      log.info(
-        {
-          port,
-          prefix,
-          role,
-          console: consoleUrl,
-          channels: started.channels.filter((c) => c.on).map((c) => c.name),
-          ...(stream ? { dingtalkStream: stream.status().state } : {}),
-        },
-        `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`,
-      );
+      log.info(started.ready, `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`);
       if (role === 'receiver')
         log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
       return started;

@@ -84,7 +84,7 @@ export function supervise(script: string, env: Env, log: Logger): Supervisor {
     announced = true;
     // Tests and scripts wait for this exact line, as from a single process.
     log.info(
-      { port: first.port, role: 'all', processes: 2, pid: process.pid, ...pidsOf() },
+      { ...first.ready, port: first.port, role: 'all', processes: 2, pid: process.pid, ...pidsOf() },
       `houqin listening on port ${first.port}`,
     );
     resolveStarted({ ...first, role: 'all' });

@@ -2,7 +2,7 @@
 // for one recipient stays bounded however much is said to them. A platform lets a member receive 30 app messages a
 // minute (wecom.md §5.3) and a group robot post 20; whatever comes faster waits, and while it waits
 //  - an identical message to the same recipient is not queued again (one "你不在名册里" per person, not one per
-//    message);
+//    message) — except replies that carry work, which each answer their own message;
 //  - a card is superseded by a later card with the same ref for the same recipient (a claim card followed by the
 //    "taken" card: only the later is sent);
 //  - past `cap` waiting messages, the oldest informational ones (Outgoing.info: help, "not understood") are folded
@@ -225,7 +225,9 @@ export class Mailbox {
         it.channel,
         it.jobId,
         info ? 'i' : 'w',
-        signature(it.out),
+        // A reply that carries work ("已登记 #12") answers its own message: identical ones are each sent. Only
+        // informational replies, and messages to a person, a group or cards, are sent once while one waits.
+        it.out.to.kind === 'reply' && !info ? '' : signature(it.out),
         it.out.message.type === 'card' ? it.out.message.card.ref : '',
         info ? summaryLine(it.out) : '',
         info ? JSON.stringify(it.out.to) : '',
