@@ -148,7 +148,8 @@ describe('a flood from one sender not on the roster', () => {
     );
     expect(replies).toHaveLength(1);
     expect(JSON.stringify(replies[0].body)).toContain('不在后勤名册');
-    expect(most).toBeLessThanOrEqual(5);
+    // At most the stranger's one reply plus the teacher's report's own messages (reply, claim cards, team notice).
+    expect(most).toBeLessThanOrEqual(10);
 
     // The teacher: answered and dispatched. The bound is generous (a shared test machine); the ratio is printed and
     // measured properly by `npm run bench` (bench/README.md).
