@@ -14,13 +14,14 @@ import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 import { between, readBuckets, type ServerTime } from './lib/server-time.js';
 
-export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'real-noworkers' | 'dingtalk';
+export type TargetKey = 'bare' | 'floor' | 'real' | 'real-one' | 'default' | 'real-noworkers' | 'dingtalk';
 
 export const targetLabels: Record<TargetKey, string> = {
   bare: 'ceiling  bare Koa',
   floor: 'floor    sig+decrypt+add',
   real: 'real     receiver+workers',
-  'real-one': 'real, one process (diag.)',
+  'real-one': 'one process (npm start, 1)',
+  default: 'default  npm start, 2 proc',
   'real-noworkers': 'real, receiver alone (diag)',
   dingtalk: 'real, DingTalk HTTP robot',
 };
@@ -28,14 +29,18 @@ export const targetLabels: Record<TargetKey, string> = {
 /** The workers of the split share the load generator's core; they yield to it (bench/README.md). */
 
 /** The real app's processes: the one wrk talks to (pinned like the others) and, for the split, the workers. */
-const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
+// `real-one` is `npm start` forced to one process (HOUQIN_PROCESSES=1, what a one-core host runs); `default` is
+// `npm start` as a two-core host runs it: the supervisor and its receiver and workers children (workers at nice 10),
+// all held to the servers' one core like the floor, so the two compare on the same CPU.
+const commands: Record<TargetKey, { args: string[]; workers?: string[]; env?: Record<string, string> }> = {
   bare: { args: ['bin/run-ts.mjs', 'bench/servers/bare.ts'] },
   floor: { args: ['bin/run-ts.mjs', 'bench/servers/floor.ts'] },
   real: {
     args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'],
     workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'],
   },
-  'real-one': { args: ['bin/houqin.mjs', 'serve'] },
+  'real-one': { args: ['bin/houqin.mjs', 'serve'], env: { HOUQIN_PROCESSES: '1' } },
+  default: { args: ['bin/houqin.mjs', 'serve'], env: { HOUQIN_PROCESSES: '2' } },
   'real-noworkers': { args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'] },
   // The same split as `real`, receiving DingTalk's signed robot callbacks (POST /dingtalk/robot) instead.
   dingtalk: {
@@ -44,11 +49,22 @@ const commands: Record<TargetKey, { args: string[]; workers?: string[] }> = {
   },
 };
 
+/** A supervised start's children, from the supervisor's "listening" line. */
+export function childPids(logs: string[]): { receiver?: number; workers?: number } {
+  const line = logs.find((l) => l.includes('houqin listening on port') && l.includes('"processes":2'));
+  if (!line) return {};
+  const j = JSON.parse(line) as { receiver?: number; workers?: number };
+  return { receiver: j.receiver, workers: j.workers };
+}
+
 export interface CallbackOptions {
   targets: TargetKey[];
   /** closed-loop throughput run, seconds */
   seconds: number;
   connections: number;
+  /** right after the closed loop, without waiting for the workers: a constant rate this high for afterSeconds */
+  afterRate: number;
+  afterSeconds: number;
   /** constant-rate run */
   rate: number;
   rateSeconds: number;
@@ -91,16 +107,22 @@ export interface CallbackRow {
   label: string;
   throughput?: Measured;
   fixed?: Measured;
+  /** the constant-rate run started the moment the closed loop ended (the workers' backlog still there) */
+  afterBurst?: Measured;
   /** real app with workers: inbox jobs not yet processed when the throughput run ended, and seconds to drain */
   backlog?: { jobs: number; drainSeconds?: number };
+  /** messages not yet handled by the workers when the after-burst run began */
+  afterBacklog?: number;
   warnings: number;
   error?: string;
 }
 
 export const defaultCallbackOptions = (): CallbackOptions => ({
-  targets: ['bare', 'floor', 'real', 'real-one', 'dingtalk'],
+  targets: ['bare', 'floor', 'real', 'real-one', 'default', 'dingtalk'],
   seconds: Number(process.env.BENCH_SECONDS || 6),
   connections: Number(process.env.BENCH_CONNECTIONS || 50),
+  afterRate: Number(process.env.BENCH_AFTER_RATE || 2000),
+  afterSeconds: Number(process.env.BENCH_AFTER_SECONDS || 8),
   rate: Number(process.env.BENCH_RATE || 1000),
   rateSeconds: Number(process.env.BENCH_RATE_SECONDS || 8),
   rateConnections: 32,
@@ -146,10 +168,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         BENCH_PREFIX: prefix,
         HOUQIN_CONFIG: 'config/example.yaml',
         HOUQIN_ADMIN_TOKEN: ADMIN_TOKEN,
+        ...commands[key].env,
       };
-      const isApp = key.startsWith('real');
+      const isApp = key.startsWith('real') || key === 'default';
       const { args, workers: workersArgs } = commands[key];
-      const hasWorkers = key === 'real' || key === 'real-one' || ding;
+      const hasWorkers = key === 'real' || key === 'real-one' || key === 'default' || ding;
       const generate = (file: string, count: number) =>
         ding
           ? writeDingtalkCallbacks(file, { appSecret: dingtalkEnv.DINGTALK_APP_SECRET, robotCode: 'dingbench', count })
@@ -175,6 +198,10 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         }
         const url = server.url;
         const file = join(dir, `${key}.txt`);
+        // The default start: meter its two children (the supervisor itself only waits).
+        const kids = key === 'default' ? childPids(server.logs) : {};
+        const meterPid = kids.receiver ?? server.proc.pid;
+        const meterWorkers = kids.workers ?? workers?.proc.pid;
 
         // Warm-up (JIT, connections, token caches): constant rate, not reported.
         await generate(file, o.rate * o.warmupSeconds + 500);
@@ -205,7 +232,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
             o.log(
               `[callbacks] ${key}: ${what} (${count} requests generated in ${(genMs / 1000).toFixed(1)}s; machine ${quiet.toFixed(0)}% busy before)`,
             );
-            const meter = await meterCpu(server!.proc.pid, redis, workers?.proc.pid);
+            const meter = await meterCpu(meterPid, redis, meterWorkers);
             const before = isApp ? await readBuckets(url, ADMIN_TOKEN) : undefined;
             const res = await wrk({ url, file, seconds, connections, rate, cpu: o.loadCpu });
             const m: Measured = { wrk: res, cpu: await meter.stop(), attempts: attempt + 1 };
@@ -230,7 +257,30 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackRow[]>
         if (key === 'bare' && row.throughput?.wrk.valid) ceilingRps = row.throughput.wrk.rps;
         if (hasWorkers) {
           const jobs = await backlog(redis, prefix);
-          row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, prefix, 60_000) : 0 };
+          row.backlog = { jobs, drainSeconds: jobs ? await drain(redis, prefix, 120_000) : 0 };
+        }
+        if (o.afterRate && key !== 'bare') {
+          // Another closed loop, then at once (no drain, no quiet wait) a constant rate: how the answers fare while
+          // the workers still work through what the burst left (issue 14). The second file is written first.
+          const afterFile = join(dir, `${key}-after.txt`);
+          await generate(afterFile, Math.ceil(o.afterRate * o.afterSeconds * 1.05) + 500);
+          await generate(file, Math.ceil((ceilingRps ?? 15_000) * 1.3 * o.seconds) + 1000);
+          if (hasWorkers) await drain(redis, prefix, 60_000);
+          o.log(`[callbacks] ${key}: closed loop, then ${o.afterRate} req/s for ${o.afterSeconds}s right after`);
+          await wrk({ url, file, seconds: o.seconds, connections: o.connections, rate: 0, cpu: o.loadCpu });
+          const left = hasWorkers ? await backlog(redis, prefix) : 0;
+          const meter = await meterCpu(meterPid, redis, meterWorkers);
+          const res = await wrk({
+            url,
+            file: afterFile,
+            seconds: o.afterSeconds,
+            connections: o.rateConnections,
+            rate: o.afterRate,
+            cpu: o.loadCpu,
+          });
+          row.afterBurst = { wrk: res, cpu: await meter.stop(), attempts: 1 };
+          row.afterBacklog = left;
+          if (hasWorkers) await drain(redis, prefix, 120_000);
         }
         o.log(
           `[callbacks] ${key}: ${row.throughput?.wrk.rps.toFixed(0)} req/s closed loop; p99 ${((row.fixed?.wrk.lat_us.p99 ?? 0) / 1000).toFixed(2)} ms at ${o.rate}/s`,

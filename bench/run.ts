@@ -2,12 +2,14 @@
 //   node bin/run-ts.mjs bench/run.ts              both parts
 //   node bin/run-ts.mjs bench/run.ts callbacks    part 1 only (ceiling / floor / real)
 //   node bin/run-ts.mjs bench/run.ts latency      part 2 only (report → claim card)
-// Options: --targets=bare,floor,real,real-one,real-noworkers,dingtalk (part 1). Environment knobs: see bench/README.md.
+//   node bin/run-ts.mjs bench/run.ts flood        part 3 only (100 000 messages from one sender not on the roster)
+// Options: --targets=bare,floor,real,real-one,real-noworkers,default,dingtalk (part 1). Environment knobs: see bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { benchCallbacks, defaultCallbackOptions, type CallbackRow, type TargetKey } from './callbacks.js';
 import { benchLatency, defaultLatencyOptions, type LatencyResult } from './latency.js';
+import { benchFlood, floodTable } from './flood.js';
 import { takeRetry } from './lib/cpu.js';
 import { REDIS_URL } from './lib/redis.js';
 import { priorityPrefix } from './lib/proc.js';
@@ -24,6 +26,7 @@ const args = process.argv.slice(self >= 0 ? self + 1 : 2);
 const parts = args.filter((a) => !a.startsWith('--'));
 const doCallbacks = parts.length === 0 || parts.includes('callbacks');
 const doLatency = parts.length === 0 || parts.includes('latency');
+const doFlood = parts.length === 0 || parts.includes('flood');
 const targetsArg = args.find((a) => a.startsWith('--targets='))?.slice('--targets='.length);
 const log = (l: string) => process.stderr.write(l + '\n');
 
@@ -143,6 +146,30 @@ function callbacksTable(rows: CallbackRow[], o: ReturnType<typeof defaultCallbac
         .join(', ')}`,
     );
   }
+  // Issue 14: the start everybody runs, against the floor, in this run.
+  const [one, def] = [rps('real-one'), rps('default')];
+  if (one !== undefined || def !== undefined)
+    out.push(
+      `   npm start vs the floor (closed-loop req/s): one process ${ratio(one, floor)}×, default (receiver + workers, 2 processes on cpu ${o.serverCpu}) ${ratio(def, floor)}×   (target ≥ 2×)`,
+    );
+  const after = rows.filter((r) => r.afterBurst);
+  if (after.length) {
+    const p99 = (r: CallbackRow) => (r.afterBurst!.wrk.valid ? r.afterBurst!.wrk.lat_us.p99 : undefined);
+    const fp = by('floor') && p99(by('floor')!);
+    out.push(
+      `   right after a closed-loop burst, ${o.afterRate} req/s for ${o.afterSeconds}s: ` +
+        after
+          .map(
+            (r) =>
+              `${r.key} p99 ${ms(p99(r))} ms (late ${r.afterBurst!.wrk.late_over_1ms}${r.afterBacklog !== undefined ? `, ${r.afterBacklog} messages behind` : ''}${r.key !== 'floor' && fp ? `, ${ratio(p99(r), fp)}× the floor` : ''})`,
+          )
+          .join(' · ') +
+        '   (target ≤ 1× the floor)',
+    );
+    for (const r of after)
+      if (!r.afterBurst!.wrk.valid)
+        out.push(`   INVALID ${r.key} after burst: ${r.afterBurst!.wrk.problems.join('; ')}`);
+  }
   const realRow = by('real');
   for (const r of rows)
     if (r.backlog)
@@ -183,7 +210,7 @@ const latencyVariants: Record<string, { label: string; args: string[]; workers?:
     args: ['bin/houqin.mjs', 'serve', '--role', 'receiver'],
     workers: ['bin/houqin.mjs', 'serve', '--role', 'workers'],
   },
-  'real-one': { label: 'real, one process (diag.)', args: ['bin/houqin.mjs', 'serve'] },
+  'real-one': { label: 'real, one process (diag.)', args: ['bin/houqin.mjs', 'serve', '--role', 'all'] },
 };
 
 /** The app's CPU: the one process, or receiver + workers. */
@@ -290,6 +317,10 @@ if (doLatency) {
     runs.push({ key, r: best! });
   }
   lines.push(...latencyTable(runs, noisyPct), '');
+}
+if (doFlood) {
+  const runs = await benchFlood({ serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, log });
+  lines.push(...floodTable(runs), '');
 }
 lines.push(
   `stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,

@@ -16,6 +16,7 @@ import { EventHub } from './channels/local/hub.js';
 import { mountConsole, type ScheduledJobs } from './channels/local/console.js';
 import { mountUnread } from './channels/local/unread-api.js';
 import { readOverlay, withOverlay } from './config/vocabulary.js';
+import { VocabularyNews } from './config/vocabulary-news.js';
 import { createParser } from './commands/parser.js';
 import type { Settings } from './config/load.js';
 import { Dispatcher } from './domain/tasks/dispatch.js';
@@ -36,6 +37,7 @@ import { allJobs } from '../jobs/index.js';
 import { checkPersistence, connect } from './store/redis.js';
 import { keys } from './store/keys.js';
 import { SideStore } from './store/side.js';
+import { StrangerStore } from './store/strangers.js';
 import { TaskStore } from './store/tasks.js';
 import { targetsOf } from './store/stats.js';
 import { digestsFor } from './domain/digest/service.js';
@@ -69,6 +71,8 @@ export interface Started {
   role: Settings['role'];
   channels: ChannelState[];
   redis: { appendonly: string; policy: string };
+  /** The fields of the "houqin listening" log line. */
+  ready?: Record<string, unknown>;
 }
 
 export interface ChannelState {
@@ -78,7 +82,15 @@ export interface ChannelState {
   detail: string;
 }
 
-export function createHouqin(settings: Settings, log: Logger): Houqin {
+/** How this process runs when `houqin serve` supervises a receiver and a workers process (cli/supervise.ts). */
+export interface HouqinOptions {
+  /** A child of the supervisor: it says when it is ready instead of logging the "listening" line itself. */
+  supervised?: boolean;
+  /** The receiver's view of the workers process, from the supervisor (for /readyz). */
+  workersUp?: () => boolean;
+}
+
+export function createHouqin(settings: Settings, log: Logger, opts: HouqinOptions = {}): Houqin {
   const { config } = settings;
   const prefix = config.redis.keyPrefix;
   const k = keys(prefix);
@@ -112,7 +124,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
-  const queues = new Queues(fast, prefix, channels, log, k);
+  const queues = new Queues(fast, prefix, channels, log, k, { recipientCap: config.outbox.recipientCap });
   queues.onApply((o) => followCards(photos, tasks, o));
   const intake = new PhotoIntake(
     media,
@@ -184,10 +196,17 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
 
   // The console's 未识别 list can teach the parser new words: rebuild it from the config plus the overlay just written.
   // Other processes (a split receiver/workers deployment) pick the words up at their next start.
-  const reloadVocabulary = () =>
+  // Every other process on this Redis (the workers process beside a receiver, split roles) is told to read it again.
+  const vocabulary = new VocabularyNews(settings.redisUrl, `${prefix}:vocabulary`, log);
+  const rebuildParser = () =>
     service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
+  const reloadVocabulary = () => {
+    rebuildParser();
+    vocabulary.tell();
+  };
 
   const metrics = new Metrics();
+  metrics.watchOutbox(() => queues.mailbox.stats());
   // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
   const streamOn =
     settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;
@@ -207,12 +226,14 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
     async start() {
       const persistence = await checkPersistence(redis, log);
       const { role } = settings;
+      await vocabulary.listen(rebuildParser);
       if (role !== 'receiver') {
         await queues.startWorkers({
           service,
           dispatcher,
           redisUrl: settings.redisUrl,
-          prepare: (env) => intake.resolve(env),
+          // A sender not on the roster gets no further than a polite reply: their pictures are not fetched.
+          prepare: async (env) => (roster.fromPlatform(env.channel, env.sender.platformId) ? intake.resolve(env) : env),
         });
         await scheduler.start(settings.redisUrl);
       }
@@ -234,6 +255,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
             (r: Parameters<typeof mountConsole>[0]) =>
               mountUnread(r, {
                 side,
+                strangers: new StrangerStore(redis, prefix),
                 service,
                 roster,
                 queues,
@@ -254,14 +276,27 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
           ),
         );
       }
-      const app = createHttpApp({ settings, ingress, queues, redis, mount, metrics, dingtalkCards: dingtalk?.cards });
-      server = createServer(app).listen(settings.port, settings.host);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('listening', resolve);
-        server!.once('error', reject);
+      const app = createHttpApp({
+        settings,
+        ingress,
+        queues,
+        redis,
+        mount,
+        metrics,
+        dingtalkCards: dingtalk?.cards,
+        workersUp: opts.workersUp,
       });
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      // A supervised workers process answers nothing: the receiver beside it is the service's address.
+      let port = 0;
+      if (!(opts.supervised && role === 'workers')) {
+        server = createServer(app).listen(settings.port, settings.host);
+        await new Promise<void>((resolve, reject) => {
+          server!.once('listening', resolve);
+          server!.once('error', reject);
+        });
+        const addr = server.address();
+        port = typeof addr === 'object' && addr ? addr.port : settings.port;
+      }
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
         stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
@@ -282,18 +317,21 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
         channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status()),
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
+      // What the one "ready" line says; a supervised process hands it to the supervisor, which logs it (supervise.ts).
+      started.ready = {
+        port,
+        prefix,
+        role,
+        console: consoleUrl,
+        channels: started.channels.filter((c) => c.on).map((c) => c.name),
+        ...(stream ? { dingtalkStream: stream.status().state } : {}),
+      };
+      if (opts.supervised) {
+        log.info({ port, role, pid: process.pid }, `${role} process ready`);
+        return started;
+      }
       // Tests and scripts wait for this exact line.
-      log.info(
-        {
-          port,
-          prefix,
-          role,
-          console: consoleUrl,
-          channels: started.channels.filter((c) => c.on).map((c) => c.name),
-          ...(stream ? { dingtalkStream: stream.status().state } : {}),
-        },
-        `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`,
-      );
+      log.info(started.ready, `houqin listening on port ${port}${role === 'all' ? '' : ` as ${role}`}`);
       if (role === 'receiver')
         log.info('receiver only: messages wait in Redis until a `houqin serve --role workers` process handles them');
       return started;
@@ -303,6 +341,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       stopping.abort();
       await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
       await hub.close(); // end console streams, or server.close() would wait for the browsers
+      await vocabulary.close();
       if (server) {
         const closed = new Promise<void>((r) => server!.close(() => r()));
         server.closeIdleConnections();

@@ -9,7 +9,8 @@ const usage = `usage: houqin <command>
   jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]
   digest                the director's digest as text [--period day|week|month] [--date YYYY-MM-DD]
   export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]
-  unread [--json]       messages the bot could not read (未识别), with the words it did not know`;
+  unread [--json]       messages the bot could not read (未识别), with the words it did not know
+  inbox unknown [--json]  people not on the roster who wrote (名册外): count, when, last texts`;
 
 async function main(): Promise<number> {
   switch (command) {
@@ -36,6 +37,10 @@ async function main(): Promise<number> {
     case 'unread': {
       const { unreadCommand } = await import('./unread.js');
       return unreadCommand(args, process.env, process.stdout);
+    }
+    case 'inbox': {
+      const { inboxCommand } = await import('./inbox.js');
+      return inboxCommand(args, process.env, process.stdout);
     }
     case 'export': {
       const { exportCommand } = await import('./export.js');

@@ -210,6 +210,9 @@ export const configSchema = z
           .default('houqin'),
       })
       .default({ keyPrefix: 'houqin' }),
+    // The outbox (src/queues/mailbox.ts): past this many messages waiting for one person or group, the oldest
+    // informational ones (help, "not understood") are folded into one summary. Work is never folded.
+    outbox: z.object({ recipientCap: z.number().int().min(2).max(10_000).default(30) }).default({ recipientCap: 30 }),
     people: z.array(person).min(1),
     places: z.array(place).default([]),
     chats: z.array(chat).default([]),

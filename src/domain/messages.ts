@@ -46,4 +46,9 @@ export type Target =
 export interface Outgoing {
   to: Target;
   message: Message;
+  /**
+   * Informational only (help, "not understood"): may be folded into a summary when the recipient has too many
+   * messages waiting (queues/mailbox.ts). Unset for everything that carries work: task notices, cards, reminders.
+   */
+  info?: boolean;
 }

@@ -46,6 +46,16 @@ export class Outcome {
     return this;
   }
 
+  /**
+   * A reply that only informs (help, "not understood", "not on the roster"): when the person's waiting messages pass
+   * the outbox's cap, these may be folded into one summary. Task notices, claim cards and reminders never are.
+   */
+  inform(text: string): this {
+    if (this.handle)
+      this.messages.push({ to: { kind: 'reply', handle: this.handle }, message: { type: 'text', text }, info: true });
+    return this;
+  }
+
   dm(person: string | undefined, text: string): this {
     if (person) this.send({ kind: 'user', person }, { type: 'text', text });
     return this;

@@ -27,6 +27,8 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** DingTalk cards with buttons (a card template is configured): their clicks' route in HTTP mode. */
   dingtalkCards?: DingtalkCards;
+  /** A supervised receiver: whether the workers process beside it is up (cli/supervise.ts). */
+  workersUp?: () => boolean;
 }
 
 /** The server's request listener. */
@@ -45,7 +47,8 @@ export function createHttpApp(d: HttpDeps): RequestListener {
     } catch {
       redis = false;
     }
-    const workers = d.settings.role === 'receiver' || d.queues.workersRunning(); // a receiver runs none
+    // A receiver runs no workers; a supervised one knows whether its workers process is up.
+    const workers = d.settings.role === 'receiver' ? (d.workersUp?.() ?? true) : d.queues.workersRunning();
     ctx.status = redis && workers ? 200 : 503;
     ctx.body = { ok: redis && workers, redis, workers };
   });

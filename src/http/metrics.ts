@@ -1,8 +1,11 @@
 // What an operator can scrape (GET /admin/metrics, Prometheus text format, behind the admin token): how long the
 // platform callbacks take inside this process, from the request's arrival to its answer being written. WeCom gives
 // up on a callback after 5 s and retries; this is the part of that time that is ours. In DingTalk Stream mode, also
-// whether the long connection is up and how often it had to be dialled again.
+// whether the long connection is up and how often it had to be dialled again. And the outbox: messages waiting, and
+// messages not sent because they were coalesced while they waited (src/queues/mailbox.ts) — both read from Redis at
+// scrape time, so the figures are the deployment's whatever process sends.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MailboxStats } from '../queues/mailbox.js';
 
 /** Bucket bounds in seconds: fine below 5 ms, where a healthy receiver answers. */
 const buckets = [
@@ -36,6 +39,40 @@ export class Metrics {
     connected: (on: boolean) => this.streamUp.set(on ? 1 : 0),
     reconnecting: () => this.streamRedials.inc(),
   };
+
+  /** Exposes the outbox's figures, read at each scrape. */
+  watchOutbox(read: () => Promise<MailboxStats>): void {
+    let last: Promise<MailboxStats> | undefined;
+    // Both metrics are collected in one scrape: read Redis once for the two.
+    const once = () => (last ??= read().finally(() => setTimeout(() => (last = undefined), 100)));
+    new Gauge({
+      name: 'houqin_outbox_waiting',
+      help: 'Outgoing messages waiting to be sent (rate limits, retries), by channel.',
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+      async collect() {
+        const s = await once();
+        this.reset();
+        for (const [channel, n] of Object.entries(s.waiting)) this.set({ channel }, n);
+      },
+    });
+    const seen: Record<string, number> = {};
+    new Counter({
+      name: 'houqin_outbox_coalesced_total',
+      help: 'Outgoing messages not sent because they were coalesced while waiting: duplicate, superseded, folded.',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+      async collect() {
+        const s = await once();
+        // The totals live in Redis; a counter only goes up, by what was added since the last scrape.
+        for (const [reason, n] of Object.entries(s.coalesced)) {
+          const d = n - (seen[reason] ?? 0);
+          if (d > 0) this.inc({ reason }, d);
+          seen[reason] = n;
+        }
+      },
+    });
+  }
 
   callback(route: string, status: number, seconds: number): void {
     this.callbacks.observe({ route, status: String(status) }, seconds);

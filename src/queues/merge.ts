@@ -11,10 +11,12 @@ export function mergeReplies(messages: Outgoing[]): Outgoing[] {
       continue;
     }
     const first = byHandle.get(m.to.handle.envelopeId);
-    if (first && first.message.type === 'text')
+    if (first && first.message.type === 'text') {
       first.message = { type: 'text', text: `${first.message.text}\n\n${m.message.text}` };
-    else {
-      const copy: Outgoing = { to: m.to, message: { ...m.message } };
+      // Merged with something that carries work: no longer only informational.
+      if (!m.info) delete first.info;
+    } else {
+      const copy: Outgoing = { to: m.to, message: { ...m.message }, ...(m.info ? { info: true } : {}) };
       byHandle.set(m.to.handle.envelopeId, copy);
       out.push(copy);
     }

@@ -14,12 +14,17 @@ import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
 import { jobId, queueNames, type RouteQueue, routeQueueOf, routeQueues } from './names.js';
 import { mergeReplies } from './merge.js';
+import { boxOf, Mailbox, type MailboxItem, summaryText } from './mailbox.js';
 import { Handoff } from './handoff.js';
 import { InboxPump } from './pump.js';
 
 export interface OutboxJob {
   channel: string;
   out: Outgoing;
+  /** The recipient it waits for (mailbox.ts); absent for the console and for jobs queued before mailboxes. */
+  box?: string;
+  /** A summary of folded messages: its text is read from the mailbox when it is sent. */
+  summary?: boolean;
 }
 
 export interface TimerJob {
@@ -42,6 +47,7 @@ export class Queues {
   private pump?: InboxPump;
   private handoff: Handoff;
   private warned = new Set<string>();
+  readonly mailbox: Mailbox;
 
   constructor(
     /** The connection queue adds and the replay check share. */
@@ -50,7 +56,9 @@ export class Queues {
     private channels: Channel[],
     private log: Logger,
     private k: Keys,
+    o: { recipientCap?: number } = {},
   ) {
+    this.mailbox = new Mailbox(conn, prefix, o.recipientCap ?? 30, k.sent);
     const opts = { connection: conn, prefix: `${prefix}:q` };
     this.inbox = new Queue(queueNames.inbox, {
       ...opts,
@@ -116,6 +124,7 @@ export class Queues {
     if (o.via && o.via.channel !== 'local' && platforms.length > 1)
       adds.push(this.conn.set(this.k.via(o.via.person), o.via.channel, 'EX', 180 * 86_400));
     const messages = mergeReplies(o.messages);
+    const mailed: MailboxItem[] = [];
     const preferred = platforms.length > 1 ? await this.preferredChannels(messages, o.via) : undefined;
     messages.forEach((m, i) => {
       let via = this.channels.filter((c) => c.reaches(m.to));
@@ -128,9 +137,15 @@ export class Queues {
         const first = via.find((c) => c.name !== 'local');
         via = via.filter((c) => c.name === 'local' || c === first);
       }
-      for (const c of via)
-        adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: jobId(base, `m${i}`, c.name) }));
+      for (const c of via) {
+        const id = jobId(base, `m${i}`, c.name);
+        // The console has no rate limit to wait for: its messages go straight on.
+        const box = c.name === 'local' ? undefined : boxOf(c.name, m.to);
+        if (box) mailed.push({ box, channel: c.name, jobId: id, out: m });
+        else adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: id }));
+      }
     });
+    if (mailed.length) adds.push(this.post(mailed));
     for (const t of o.timers) {
       adds.push(
         this.timers.add(
@@ -144,6 +159,25 @@ export class Queues {
       adds.push(
         this.route[routeQueueOf(r.kind)].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }),
       );
+    await Promise.all(adds);
+  }
+
+  /** Queues what the recipients' mailboxes take; what lost out is removed where it still can be. */
+  private async post(items: MailboxItem[]): Promise<void> {
+    const r = await this.mailbox.post(items);
+    const adds: Promise<unknown>[] = [];
+    items.forEach((it, i) => {
+      if (r.each[i].kind === 'add')
+        adds.push(this.outbox.add('send', { channel: it.channel, out: it.out, box: it.box }, { jobId: it.jobId }));
+    });
+    for (const s of r.summaries) {
+      const channel = s.box.slice(0, s.box.indexOf('|'));
+      const out: Outgoing = { to: s.to, message: { type: 'text', text: '' }, info: true };
+      adds.push(this.outbox.add('send', { channel, out, box: s.box, summary: true }, { jobId: s.id }));
+    }
+    // A job that lost out completes without sending when it runs; removing it now keeps the outbox small. One that is
+    // running or locked cannot be removed, and needs not be.
+    for (const id of r.gone) adds.push(this.outbox.remove(id).catch(() => 0));
     await Promise.all(adds);
   }
 
@@ -229,21 +263,38 @@ export class Queues {
 
   private async send(job: Job<OutboxJob>, token?: string): Promise<void> {
     const sentKey = this.k.sent(job.id!);
-    // A send the platform took but whose job did not complete (crash) is not repeated on retry.
-    if (await this.conn.exists(sentKey)) return;
-    const channel = this.channels.find((c) => c.name === job.data.channel);
-    if (!channel) throw new UnrecoverableError(`channel ${job.data.channel} is not enabled`);
+    const { box, channel: name } = job.data;
+    let out = job.data.out;
+    if (box) {
+      const c = await this.mailbox.claim(job.id!, box, !!job.data.summary);
+      // Sent before (a crash after the platform took it), or coalesced into another message while it waited.
+      if (c.state !== 'ok') return;
+      if (c.summary) {
+        if (!c.summary.n) return void (await this.mailbox.done(job.id!, box, name, false));
+        out = { ...out, message: { type: 'text', text: summaryText(c.summary) } };
+      }
+    } else if (await this.conn.exists(sentKey)) return; // a send the platform took but whose job did not complete
+    const channel = this.channels.find((c) => c.name === name);
     try {
-      await channel.deliver(job.data.out, { jobId: job.id!, attempt: job.attemptsMade + 1 });
+      if (!channel) throw new UnrecoverableError(`channel ${name} is not enabled`);
+      await channel.deliver(out, { jobId: job.id!, attempt: job.attemptsMade + 1 });
     } catch (e) {
       if (e instanceof RetryLater) {
+        // Scheduled for the moment its slot opens (the channel booked it), not polled.
         await job.moveToDelayed(Date.now() + e.delayMs, token);
         throw new DelayedError(e.message);
       }
+      const final =
+        e instanceof UnrecoverableError ||
+        (e instanceof PlatformError && !e.retryable) ||
+        job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Given up: it no longer waits (the failed job is kept for `houqin outbox replay`).
+      if (final && box) await this.mailbox.done(job.id!, box, name, false);
       if (e instanceof PlatformError && !e.retryable) throw new UnrecoverableError(e.message);
       throw e;
     }
-    await this.conn.set(sentKey, '1', 'EX', 7 * DAY);
+    if (box) await this.mailbox.done(job.id!, box, name, true);
+    else await this.conn.set(sentKey, '1', 'EX', 7 * DAY);
   }
 
   /** Outgoing messages that failed for good, for an operator to read and replay. */

@@ -4,6 +4,7 @@ import type { Intent } from '../commands/intent.js';
 import type { MealFeedback } from '../domain/records.js';
 import type { Keys } from './keys.js';
 import { MealStore } from './meals.js';
+import { StrangerStore } from './strangers.js';
 
 export type { MealFeedback };
 
@@ -42,10 +43,22 @@ export interface Unread {
 const UNREAD_KEEP = 500;
 
 export class SideStore {
+  private strangers: StrangerStore;
+
   constructor(
     private redis: Redis,
     private k: Keys,
-  ) {}
+  ) {
+    this.strangers = new StrangerStore(redis, k.prefix);
+  }
+
+  /**
+   * Keeps a message from a sender not on the roster for the manager (store/strangers.ts); true when they should get
+   * the polite reply (their first message within the hour).
+   */
+  noteStranger(m: { channel: string; platformId: string; chat: string; text: string; at: number }): Promise<boolean> {
+    return this.strangers.record(m);
+  }
 
   async setPending(chat: string, person: string, p: PendingReport, ttlMs: number): Promise<void> {
     await this.redis.set(this.k.pending(chat, person), JSON.stringify(p), 'PX', ttlMs);

@@ -52,6 +52,8 @@ beforeAll(async () => {
   });
   env = {
     REDIS_URL,
+    // One process, frozen and killed as one (the default start on two cores supervises two: e2e/supervised.test.ts).
+    HOUQIN_PROCESSES: '1',
     HOUQIN_KEY_PREFIX: prefix,
     HOUQIN_CONFIG: config,
     DINGTALK_APP_KEY: APP_KEY,

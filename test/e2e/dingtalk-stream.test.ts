@@ -159,7 +159,8 @@ describe('DingTalk end to end (Stream mode)', () => {
 
   it('SIGKILL with frames unACKed: the gateway delivers them again after the restart; nothing lost or twice', async () => {
     const w = await world(1_500);
-    let svc = await w.start();
+    // One process, frozen and killed as one (the default start on two cores supervises two: e2e/supervised.test.ts).
+    let svc = await w.start({ HOUQIN_PROCESSES: '1' });
     const reports = Array.from({ length: 40 }, (_, i) => report(w.api, i));
     const pushes = reports.slice(0, 20).map((r) => w.gw.push(r.body));
     await w.gw.until('the first half ACKed', () => pushes.every((p) => w.gw.acked(p)), 10_000);
@@ -178,7 +179,7 @@ describe('DingTalk end to end (Stream mode)', () => {
     for (const r of reports.slice(30)) pushes.push(w.gw.push(r.body));
     expect(w.gw.unacked()).toHaveLength(20);
 
-    svc = await w.start();
+    svc = await w.start({ HOUQIN_PROCESSES: '1' });
     await w.gw.until('every push ACKed', () => pushes.every((p) => w.gw.acked(p)), 20_000);
     await until('40 tasks', async () => (await seq(w.prefix)) >= 40, 30_000);
     await new Promise((res) => setTimeout(res, 1_000));

@@ -61,6 +61,8 @@ afterAll(async () => {
 const env = () => ({
   ...world.env,
   REDIS_URL,
+  // One process killed mid-flow (killing the supervisor of the two-process default lets its children drain instead).
+  HOUQIN_PROCESSES: '1',
   HOUQIN_KEY_PREFIX: prefix,
   HOUQIN_CONFIG: config,
   HOUQIN_ADMIN_TOKEN: 'admin-secret',

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aibotPost, aibotText } from '../helpers/wecom-callbacks.js';
 import { dropPrefix, keysMatching, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
-import { startService, testConfig, fastTimers, type RunningService } from '../helpers/service.js';
+import { startService, testConfig, fastTimers, until, type RunningService } from '../helpers/service.js';
 import { wecomWorld, type WecomWorld } from '../helpers/wecom-env.js';
 import type { Recorded } from '../helpers/fake-wecom.js';
 
@@ -58,7 +58,8 @@ const replyTo = (url: string) => (r: Recorded) =>
 describe('receiver and workers as separate processes', () => {
   it('a receiver alone takes reports into Redis; workers started later handle them', async () => {
     const receiver = await start('receiver');
-    expect(receiver.logs.join('\n')).toContain('receiver only');
+    // Logged right after the "listening" line, which may arrive in a chunk of its own.
+    await until('the receiver-only line', () => receiver.logs.join('\n').includes('receiver only'), 5_000);
     const ready = await fetch(`${receiver.url}/readyz`);
     expect(ready.status).toBe(200);
 

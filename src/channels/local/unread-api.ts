@@ -12,10 +12,13 @@ import type { Roster } from '../../domain/roster.js';
 import type { TaskService } from '../../domain/tasks/service.js';
 import type { Queues } from '../../queues/runtime.js';
 import type { SideStore, Unread } from '../../store/side.js';
+import type { StrangerStore } from '../../store/strangers.js';
 import { json } from './request.js';
 
 export interface UnreadDeps {
   side: SideStore;
+  /** People not on the roster who wrote (名册外). */
+  strangers: StrangerStore;
   service: TaskService;
   roster: Roster;
   queues: Queues;
@@ -35,6 +38,7 @@ const reportSchema = z.object({
   words,
 });
 const dismissSchema = z.object({ as: z.string(), id: z.number().int().positive() });
+const strangerSchema = z.object({ as: z.string(), id: z.string().min(1).max(300) });
 const vocabularySchema = z
   .object({ as: z.string(), trade: z.string().min(1).max(20).optional(), kind: z.string().min(1).optional(), words })
   .refine((b) => !!b.trade !== !!b.kind, 'give either trade or kind');
@@ -108,6 +112,17 @@ export function mountUnread(router: Router, d: UnreadDeps): void {
       d.reloadVocabulary();
     }
     ctx.body = { ok: !!item };
+  });
+
+  // 名册外: senders not on the roster, one line each (store/strangers.ts), for the manager to add or to dismiss.
+  router.get('/console/api/strangers', async (ctx) => {
+    ctx.body = { items: await d.strangers.list(100) };
+  });
+
+  router.post('/console/api/strangers/dismiss', async (ctx) => {
+    const b = await json(ctx, strangerSchema);
+    if (!b || !manager(ctx, b.as)) return;
+    ctx.body = { ok: await d.strangers.dismiss(b.id) };
   });
 
   router.post('/console/api/vocabulary', async (ctx) => {

@@ -126,11 +126,12 @@ export class WecomChannel implements Channel {
   }
 
   private async sendApp(userid: string, m: Message, ctx: DeliveryContext): Promise<void> {
-    const wait = await this.limiter.take(
+    // A booked slot: a message that must wait is scheduled once, for its own slot (store/rate.ts reserve).
+    const wait = await this.limiter.reserve(
       this.k.rate(`wecom:user:${userid}`),
       APP_PER_MEMBER_PER_MINUTE,
       WINDOW_MS,
-      ctx.jobId,
+      `${ctx.jobId}:${ctx.attempt}`,
     );
     if (wait > 0) throw new RetryLater(wait, `app messages to ${userid} at the per-member limit`);
     const taskId = cardTaskId(
@@ -149,7 +150,7 @@ export class WecomChannel implements Channel {
       enable_duplicate_check: 1,
       duplicate_check_interval: 1800,
     };
-    const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, () =>
+    const res = await this.throttled(`wecom:user:${userid}`, APP_PER_MEMBER_PER_MINUTE, ctx, () =>
       this.api!.post('/cgi-bin/message/send', body),
     );
     if (res.invaliduser)
@@ -216,7 +217,12 @@ export class WecomChannel implements Channel {
   private async sendWebhook(chatId: string, m: Message, ctx: DeliveryContext): Promise<void> {
     const key = this.roster.config.chats.find((c) => c.id === chatId)!.wecom.webhookKey!;
     const bucket = `wecom:webhook:${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
-    const wait = await this.limiter.take(this.k.rate(bucket), WEBHOOK_PER_MINUTE, WINDOW_MS, ctx.jobId);
+    const wait = await this.limiter.reserve(
+      this.k.rate(bucket),
+      WEBHOOK_PER_MINUTE,
+      WINDOW_MS,
+      `${ctx.jobId}:${ctx.attempt}`,
+    );
     if (wait > 0) throw new RetryLater(wait, `group robot ${chatId} at ${WEBHOOK_PER_MINUTE} messages/minute`);
     const mentions =
       m.type === 'text'
@@ -225,7 +231,7 @@ export class WecomChannel implements Channel {
     // A photo goes inline when it fits the robot's 2 MB (JPG/PNG), else as its description.
     const photo = m.type === 'photo' ? await this.photoBytes(m) : undefined;
     const body = (photo && webhookImage(photo)) || webhookMessage(m, mentions);
-    await this.throttled(bucket, WEBHOOK_PER_MINUTE, () =>
+    await this.throttled(bucket, WEBHOOK_PER_MINUTE, ctx, () =>
       this.plain.postUrl(`${this.settings.apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, body),
     );
   }
@@ -253,12 +259,19 @@ export class WecomChannel implements Channel {
   }
 
   /** When WeCom says "too many" anyway, close the window for a minute and try again then. */
-  private async throttled(bucket: string, limit: number, call: () => Promise<WecomReply>): Promise<WecomReply> {
+  private async throttled(
+    bucket: string,
+    limit: number,
+    ctx: DeliveryContext,
+    call: () => Promise<WecomReply>,
+  ): Promise<WecomReply> {
     try {
       return await call();
     } catch (e) {
       if (e instanceof PlatformError && THROTTLED.has(e.errcode)) {
         await this.limiter.block(this.k.rate(bucket), WINDOW_MS, limit);
+        // Its slot was refused: it books a new one, after the block, when it wakes.
+        await this.limiter.release(this.k.rate(bucket), `${ctx.jobId}:${ctx.attempt}`);
         throw new RetryLater(e.retryAfterMs ?? 60_000, e.message);
       }
       throw e;

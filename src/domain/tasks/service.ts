@@ -125,7 +125,18 @@ export class TaskService {
     };
     const out = new Outcome(handle);
     const me = this.roster.fromPlatform(env.channel, env.sender.platformId);
-    if (!me) return out.reply(T.unknownPerson);
+    if (!me) {
+      // Not on the roster: kept for the manager, and one polite reply an hour, however many messages (a new teacher
+      // missing from the roster is noticed; a flood from a script costs one reply).
+      const first = await this.side.noteStranger({
+        channel: env.channel,
+        platformId: env.sender.platformId,
+        chat: env.chat.id,
+        text: env.text ?? (env.images?.length ? '[图片]' : ''),
+        at: now,
+      });
+      return first ? out.inform(T.unknownPerson) : out;
+    }
     out.via = { person: me.id, channel: env.channel };
     if (env.action) {
       for (const c of this.conversations) if (c.click && (await c.click(env, me, out, now))) return out;
@@ -169,7 +180,7 @@ export class TaskService {
         );
       }
     }
-    if (intent.invalid) return out.reply(intent.error ?? T.help);
+    if (intent.invalid) return out.inform(intent.error ?? T.help);
     return this.dispatchIntent(ctx, intent, chatKey);
   }
 
@@ -188,9 +199,9 @@ export class TaskService {
           text: (ctx.env.text ?? '').slice(0, 500),
           reason: 'unread',
         });
-        return out.reply(intent.error);
+        return out.inform(intent.error);
       case 'help':
-        return out.reply(T.help);
+        return out.inform(T.help);
       case 'report':
         return report(this.kit, ctx, intent, chatKey);
       case 'mine':

@@ -124,8 +124,51 @@ async function load() {
   }
 }
 
+// 名册外: people not on the roster who wrote; one line each with how many messages and their last texts.
+function renderStranger(s) {
+  const status = h('span', { class: 'hint', role: 'status' });
+  const dismiss = h('button', { type: 'button', class: 'btn btn-small' }, '移出列表');
+  dismiss.addEventListener('click', async () => {
+    dismiss.disabled = true;
+    try {
+      await api('strangers/dismiss', { as: me(), id: s.id });
+      status.textContent = '已移出';
+      setTimeout(loadStrangers, 800);
+    } catch (err) {
+      status.textContent = `没成功：${err.message}`;
+      dismiss.disabled = false;
+    }
+  });
+  const when = (t) => new Date(t).toLocaleString('zh-CN');
+  return h(
+    'li',
+    { class: 'unread-item' },
+    h('p', {}, h('strong', {}, s.id), ` · ${s.count} 条 · ${when(s.first)} – ${when(s.last)}`),
+    ...s.texts.map((t) => h('p', { class: 'unread-text' }, t)),
+    h('div', { class: 'unread-actions' }, dismiss, status),
+  );
+}
+
+async function loadStrangers() {
+  const list = $('strangers');
+  if (!list) return;
+  try {
+    const { items } = await api('strangers');
+    $('strangers-empty').hidden = items.length > 0;
+    list.replaceChildren(...items.map(renderStranger));
+  } catch (err) {
+    $('strangers-empty').hidden = false;
+    $('strangers-empty').textContent = `读不到名册外列表：${err.message}`;
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   $('unread-refresh')?.addEventListener('click', load);
-  $('tab-board')?.addEventListener('click', load);
+  $('strangers-refresh')?.addEventListener('click', loadStrangers);
+  $('tab-board')?.addEventListener('click', () => {
+    load();
+    loadStrangers();
+  });
   load();
+  loadStrangers();
 });

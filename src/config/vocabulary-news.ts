@@ -1,0 +1,45 @@
+// Word that the site's vocabulary overlay changed (the console's 未识别 list taught the parser), to every process on
+// the same Redis: the workers process beside a supervised receiver, and the processes of a split deployment that
+// share the overlay file. Each reads the file again; the message carries nothing but who sent it.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+
+export class VocabularyNews {
+  private sub?: Redis;
+  private pub?: Redis;
+  private readonly me = randomBytes(6).toString('hex');
+
+  constructor(
+    private redisUrl: string,
+    private channel: string,
+    private log: Logger,
+  ) {}
+
+  /** Calls `reload` whenever another process changed the overlay. */
+  async listen(reload: () => void): Promise<void> {
+    this.sub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    this.sub.on('message', (_ch: string, from: string) => {
+      if (from === this.me) return;
+      try {
+        reload();
+        this.log.info('vocabulary overlay changed in another process: parser rebuilt');
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'could not read the vocabulary overlay again');
+      }
+    });
+    await this.sub.subscribe(this.channel);
+  }
+
+  /** Tells the others (in the background: the overlay is already written, and this process has reloaded). */
+  tell(): void {
+    this.pub ??= new Redis(this.redisUrl, { maxRetriesPerRequest: 3 });
+    this.pub.publish(this.channel, this.me).catch((e: Error) => {
+      this.log.warn({ err: e.message }, 'could not tell other processes about the new words; they read them at start');
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.sub?.quit(), this.pub?.quit()]);
+  }
+}
