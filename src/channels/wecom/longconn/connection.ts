@@ -219,7 +219,9 @@ export class LongConn {
       return;
     }
     if (f.cmd === CMD.msgCallback || f.cmd === CMD.eventCallback) {
-      if (this.subscribed && !this.ended) this.o.onCallback(f, this);
+      // Not waiting for `subscribed`: WeCom may push right behind the subscribe ack, in the same read, before the
+      // promise that sets it has run; a callback only ever comes on a subscribed connection.
+      if (!this.ended) this.o.onCallback(f, this);
       return;
     }
     this.o.log.info({ cmd: f.cmd }, 'wecom long connection: a command we do not know; ignored');

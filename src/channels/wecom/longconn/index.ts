@@ -65,6 +65,7 @@ export class WecomLongconn {
     this.keeper = new Keeper({
       redis: this.redis,
       leaseKey: `${this.keyPrefix}:lease`,
+      upKey: `${this.keyPrefix}:up`,
       owner: `${process.pid}-${randomBytes(6).toString('hex')}`,
       url: this.s.wsUrl,
       botId: this.s.botId,

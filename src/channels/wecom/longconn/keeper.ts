@@ -40,6 +40,8 @@ export const defaultKeeperTimings: KeeperTimings = {
 export interface KeeperOptions {
   redis: Redis;
   leaseKey: string;
+  /** Set (with the lease's ttl, renewed with it) while this holder's connection is up: senders elsewhere read it. */
+  upKey: string;
   /** Unique per process start. */
   owner: string;
   url: string;
@@ -67,6 +69,7 @@ export interface KeeperStatus {
 export class Keeper {
   private readonly t: KeeperTimings;
   private readonly lease: Lease;
+  private readonly upMark: Lease;
   private readonly backoff: Backoff;
   private state: KeeperState = 'idle';
   private holding = false;
@@ -83,6 +86,7 @@ export class Keeper {
   constructor(private o: KeeperOptions) {
     this.t = { ...defaultKeeperTimings, ...o.timings };
     this.lease = new Lease(o.redis, o.leaseKey, o.owner, this.t.leaseTtlMs);
+    this.upMark = new Lease(o.redis, o.upKey, o.owner, this.t.leaseTtlMs);
     this.backoff = new Backoff({ ...this.t.backoff, random: o.random });
   }
 
@@ -126,6 +130,11 @@ export class Keeper {
     this.o.log.info('wecom long connection stopped');
   }
 
+  /** Moves the loop's state on; once stopped it stays stopped. */
+  private go(state: KeeperState): void {
+    if (this.state !== 'stopped') this.state = state;
+  }
+
   private get stopped(): boolean {
     return this.state === 'stopped';
   }
@@ -135,14 +144,14 @@ export class Keeper {
       if (!this.holding) {
         if (!(await this.takeLease())) {
           if (this.stopped) return;
-          this.state = 'watching';
+          this.go('watching');
           this.settle();
           // Jitter so that the watchers do not all ask Redis in the same millisecond.
           await this.sleep(this.t.watchEveryMs * (0.75 + 0.5 * (this.o.random ?? Math.random)()));
           continue;
         }
       }
-      this.state = 'connecting';
+      this.go('connecting');
       let conn: LongConn;
       let ended!: Promise<{ why: string; kicked: boolean }>;
       try {
@@ -172,13 +181,16 @@ export class Keeper {
       }
       const openedAt = Date.now();
       this.conn = conn;
-      this.state = 'connected';
+      this.go('connected');
       this.lastError = undefined;
       this.o.log.info({ url: this.o.url }, 'wecom long connection subscribed');
+      await this.upMark.acquire().catch(() => undefined);
       this.o.onUp?.(conn);
       this.settle();
       const { why, kicked } = await ended;
       this.conn = undefined;
+      this.go('connecting');
+      await this.upMark.release().catch(() => undefined);
       this.o.onDown?.();
       if (Date.now() - openedAt >= this.t.healthyAfterMs) this.backoff.reset();
       if (this.stopped) return;
@@ -226,6 +238,7 @@ export class Keeper {
     }
     if (ok) {
       this.validUntil = asked + this.t.leaseTtlMs;
+      if (this.conn?.up) await this.upMark.acquire().catch(() => undefined);
       return;
     }
     this.lostLease();

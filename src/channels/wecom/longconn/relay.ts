@@ -35,6 +35,8 @@ export class Relay {
 
   /** Hands a send to the holder; undefined when no holder answered in time. */
   async hand(req: Omit<SendRequest, 'id' | 'deadline'>): Promise<SendResult | undefined> {
+    // Nobody's connection is up (down, or a takeover under way): no use waiting for an answer now.
+    if (!(await this.redis.exists(`${this.keyPrefix}:up`))) return undefined;
     const full: SendRequest = { ...req, id: randomBytes(8).toString('hex'), deadline: Date.now() + HAND_MS };
     const payload = JSON.stringify(full);
     await this.redis.lpush(this.list, payload);

@@ -41,14 +41,6 @@ export class LongconnSender {
   constructor(readonly d: LongconnSenderDeps) {}
 
   async deliver(route: Route, message: Message, ctx: DeliveryContext): Promise<void> {
-    const conv = `wecom:lc:${route.chatid}`;
-    for (const [bucket, limit, windowMs] of [
-      [`${conv}:m`, PER_MINUTE, MINUTE_MS],
-      [`${conv}:h`, PER_HOUR, HOUR_MS],
-    ] as const) {
-      const wait = await this.d.limiter.take(this.d.rateKey(bucket), limit, windowMs, ctx.jobId);
-      if (wait > 0) throw new RetryLater(wait, `conversation ${route.chatid} at ${limit} messages per window`);
-    }
     const replying = !!route.respond && Date.now() < route.respond.until;
     if (!replying && !(await this.d.chats.has(route.chatid))) {
       if (!this.warned.has(route.chatid)) {
@@ -59,6 +51,15 @@ export class LongconnSender {
         );
       }
       throw new RetryLater(SILENT_CHAT_WAIT_MS, `chat ${route.chatid} has not written to the bot yet`);
+    }
+    // After the chat check: a message that waits for its chat does not hold a slot of the window meanwhile.
+    const conv = `wecom:lc:${route.chatid}`;
+    for (const [bucket, limit, windowMs] of [
+      [`${conv}:m`, PER_MINUTE, MINUTE_MS],
+      [`${conv}:h`, PER_HOUR, HOUR_MS],
+    ] as const) {
+      const wait = await this.d.limiter.take(this.d.rateKey(bucket), limit, windowMs, ctx.jobId);
+      if (wait > 0) throw new RetryLater(wait, `conversation ${route.chatid} at ${limit} messages per window`);
     }
     const conn = this.d.current();
     const result: SendResult | undefined = conn
