@@ -415,7 +415,9 @@ export async function startFakeLongconn(o: FakeLongconnOptions): Promise<FakeLon
     },
     drop(conn) {
       const c = conn ?? live()[0];
-      c?.ws.terminate();
+      if (!c) return;
+      c.closedAt = Date.now(); // at once: what is pushed from now on waits for the next connection
+      c.ws.terminate();
     },
     delivered() {
       return frames.filter((f) => (f.cmd === 'aibot_respond_msg' || f.cmd === 'aibot_send_msg') && f.errcode === 0);

@@ -41,18 +41,15 @@ async function take(f: Incoming, conn: LongConn, ingress: Ingress, chats: Spoken
   }
   const p = parsed.data;
   const now = ingress.now();
-  const env: Envelope = {
-    ...toEnvelope(p, now),
-    responseUrl: undefined,
-    replyRef: reqId,
-    replyRefExpiresAt: now + REPLY_WINDOW_MS,
-  };
+  const env: Envelope = { ...toEnvelope(p, now), responseUrl: undefined };
   if (f.cmd === CMD.msgCallback) {
     if (env.text === undefined) return; // a stream refresh: we never start a stream
     await chats.heard(p.chatid ?? p.from.userid, now);
-    await handOff(ingress, env);
+    await handOff(ingress, { ...env, replyRef: reqId, replyRefExpiresAt: now + REPLY_WINDOW_MS });
     return;
   }
+  // An event's req_id takes only its own answer (the card update, the welcome): other replies to a click go into
+  // the chat as proactive messages, so no replyRef here (wecom.md §7.10).
   if (env.action) {
     const card = await ingress.click(env);
     const taskId = env.action.cardRef;
