@@ -9,9 +9,9 @@ export class SpokenChats {
     private key: string,
   ) {}
 
-  /** A message came from this chat (a group chatid, or a userid for a single chat). */
-  async heard(chatid: string, at = Date.now()): Promise<void> {
-    await this.redis.hset(this.key, chatid, String(at));
+  /** A message came from this chat (a group chatid, or a userid for a single chat); true the first time. */
+  async heard(chatid: string, at = Date.now()): Promise<boolean> {
+    return (await this.redis.hset(this.key, chatid, String(at))) === 1;
   }
 
   async has(chatid: string): Promise<boolean> {

@@ -44,7 +44,12 @@ async function take(f: Incoming, conn: LongConn, ingress: Ingress, chats: Spoken
   const env: Envelope = { ...toEnvelope(p, now), responseUrl: undefined };
   if (f.cmd === CMD.msgCallback) {
     if (env.text === undefined) return; // a stream refresh: we never start a stream
-    await chats.heard(p.chatid ?? p.from.userid, now);
+    // The first message from a group names its chatid: what chats[].wecom.chatId wants for posts into it.
+    if ((await chats.heard(p.chatid ?? p.from.userid, now)) && p.chatid)
+      ingress.log.info(
+        { chatid: p.chatid, from: p.from.userid },
+        'wecom long connection: first message from this group; the bot may post into it from now on',
+      );
     await handOff(ingress, { ...env, replyRef: reqId, replyRefExpiresAt: now + REPLY_WINDOW_MS });
     return;
   }
