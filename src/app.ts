@@ -267,7 +267,7 @@ export function createHouqin(settings: Settings, log: Logger): Houqin {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : settings.port;
       // The AI bot's long connection: processes that take messages in take part in holding it (one per bot).
-      if (longconn && role !== 'workers') await longconn.start(ingress);
+      if (longconn && role !== 'workers') await longconn.start(ingress, metrics.longconn);
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
         stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);

@@ -101,13 +101,18 @@ const seq = async (prefix: string) => Number((await redis.get(`${prefix}:task:se
 describe('WeCom end to end (long-connection mode)', () => {
   it('report → claim card → click → update within 5 s → 完工 → 验收 → 评价; checklist; digest with its chart', async () => {
     const w = await world();
-    const svc = await w.start();
+    const svc = await w.start({ HOUQIN_ADMIN_TOKEN: 'admin-secret' });
     const ready = JSON.parse(svc.logs.find((l) => l.includes('houqin listening on port'))!);
     expect(ready.channels).toContain('WeCom AI bot');
     expect(ready.wecomLongconn).toBe('connected');
     expect(w.fake.live()).toHaveLength(1);
     // No callback route in this mode.
     expect((await fetch(`${svc.url}/wecom/aibot`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const metrics = await (
+      await fetch(`${svc.url}/admin/metrics`, { headers: { authorization: 'Bearer admin-secret' } })
+    ).text();
+    expect(metrics).toMatch(/^houqin_wecom_longconn_connected 1$/m);
+    expect(metrics).toMatch(/^houqin_wecom_longconn_subscribes_total 1$/m);
 
     // The chats the bot will post into have written to it once (WeCom's rule for aibot_send_msg).
     for (const userid of ['LiShiFu', 'WuShiFu', 'WangLi', 'ZhouYuanZhang', 'QianShiFu', 'ChenZhuRen'])

@@ -229,6 +229,38 @@ describe('WeCom long connection: receiving', () => {
   });
 });
 
+describe('WeCom long connection: stopping', () => {
+  it('stop() while a dial hangs (no subscribe ack) returns at once and leaves no socket or lease behind', async () => {
+    const { WebSocketServer } = await import('ws');
+    const mute = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => mute.once('listening', r));
+    const sockets: WebSocket[] = [];
+    mute.on('connection', (ws) => sockets.push(ws as unknown as WebSocket)); // never answers the subscribe
+    const prefix = testPrefix('wecom-lc-mute');
+    const log = createLogger('silent');
+    const lc = new WecomLongconn(
+      { botId: BOT, secret: SECRET, wsUrl: `ws://127.0.0.1:${(mute.address() as { port: number }).port}` },
+      redis,
+      prefix,
+      log,
+      undefined,
+      { ...fast, conn: { ...fast.conn, openTimeoutMs: 60_000 } },
+    );
+    const ingress = { log, now: () => Date.now() } as unknown as Ingress;
+    void lc.start(ingress);
+    await sleep(300);
+    expect(lc.status()?.state).toBe('connecting');
+    const t = Date.now();
+    await lc.stop();
+    expect(Date.now() - t).toBeLessThan(1_000);
+    await sleep(100);
+    expect(sockets.every((ws) => ws.readyState === ws.CLOSED)).toBe(true);
+    expect(await redis.exists(`${prefix}:wecom:lc:lease`)).toBe(0);
+    mute.close();
+    await dropPrefix(redis, prefix);
+  });
+});
+
 describe('WeCom long connection: one connection among instances', () => {
   it('three instances hold one connection; the holder stops → another takes over within a lease ttl', async () => {
     const w = await world();

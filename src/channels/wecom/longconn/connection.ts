@@ -35,6 +35,8 @@ export interface ConnOptions {
   onCallback(f: Incoming, conn: LongConn): void;
   /** The connection ended after it was subscribed; `kicked` when WeCom said a newer connection replaced it. */
   onEnd(reason: string, kicked: boolean): void;
+  /** Aborts a dial still under way (a stop must not wait for the handshake's timeout). */
+  signal?: AbortSignal;
 }
 
 /** A request could not go out, or its ack will never come: the connection is not (or no longer) up. */
@@ -86,9 +88,14 @@ export class LongConn {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.o.signal?.removeEventListener('abort', onAbort);
         this.end(why, false);
+        ws.terminate(); // a socket that opened but was not subscribed in time is not left behind
         reject(new Error(why));
       };
+      const onAbort = () => fail('stopped while dialling');
+      if (this.o.signal?.aborted) return onAbort();
+      this.o.signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => fail('no subscribe ack in time'), this.t.openTimeoutMs);
       ws.on('open', () => {
         // The secret goes in this one frame and nowhere else (never in a log line).
@@ -98,6 +105,7 @@ export class LongConn {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
+            this.o.signal?.removeEventListener('abort', onAbort);
             this.subscribed = true;
             this.heardAt = Date.now();
             this.pinger = setInterval(() => this.heartbeat(), this.t.pingEveryMs);

@@ -59,7 +59,7 @@ export class WecomLongconn {
   }
 
   /** Takes part in holding the connection (receiver and all-in-one processes); waits for the first attempt. */
-  async start(ingress: Ingress): Promise<void> {
+  async start(ingress: Ingress, hooks?: { connected?(on: boolean): void }): Promise<void> {
     if (this.keeper) return;
     const blocking = (this.blocking = this.redis.duplicate());
     this.keeper = new Keeper({
@@ -73,8 +73,14 @@ export class WecomLongconn {
       log: this.log,
       timings: this.timings,
       onCallback: longconnReceiver(ingress, this.chats),
-      onUp: (conn) => this.relay.serve(blocking, (req) => this.outbound.perform(conn, req)),
-      onDown: () => void this.relay.stopServing(),
+      onUp: (conn) => {
+        hooks?.connected?.(true);
+        this.relay.serve(blocking, (req) => this.outbound.perform(conn, req));
+      },
+      onDown: () => {
+        hooks?.connected?.(false);
+        void this.relay.stopServing();
+      },
     });
     await this.keeper.start();
   }

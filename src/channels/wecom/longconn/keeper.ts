@@ -82,6 +82,7 @@ export class Keeper {
   private lastError?: string;
   private reconnects = 0;
   private settleFirst?: () => void;
+  private stopping = new AbortController();
 
   constructor(private o: KeeperOptions) {
     this.t = { ...defaultKeeperTimings, ...o.timings };
@@ -120,6 +121,7 @@ export class Keeper {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     clearInterval(this.renewer);
+    this.stopping.abort();
     this.wake();
     await this.conn?.close();
     await this.loop;
@@ -165,6 +167,7 @@ export class Keeper {
           timings: this.t.conn,
           onCallback: (f, c) => this.o.onCallback(f, c),
           onEnd: (why, kicked) => endedNow({ why, kicked }),
+          signal: this.stopping.signal,
         });
       } catch (e) {
         this.lastError = (e as Error).message;
