@@ -266,6 +266,32 @@ describe('WeCom end to end (long-connection mode)', () => {
     expect(w.fake.violations).toEqual([]);
   }, 150_000);
 
+  it('messages taken in before a SIGKILL are answered after the restart on their own req_id', async () => {
+    const w = await world();
+    // A receiver alone: it takes messages into Redis and answers nothing (no workers), then dies.
+    const receiver = await w.start({ HOUQIN_ROLE: 'receiver' });
+    const reports = ['小一班', '小二班', '中一班', '中二班', '大一班'].map((place, i) =>
+      w.fake.say({ userid: 'WangLi', text: `报修 ${place} 门把手掉了`, chatid: `wrKill${i}` }),
+    );
+    await until(
+      'in Redis',
+      async () =>
+        (await redis.exists(...reports.map((r) => `${w.prefix}:seen:wecom:aibot:${r.msgid}`))) === reports.length,
+    );
+    const before = w.fake.live()[0];
+    await receiver.stop('SIGKILL');
+    expect(w.fake.delivered()).toHaveLength(0);
+    await w.start();
+    for (const r of reports) {
+      const reply = await w.fake.waitFor(`the reply to ${r.msgid}`, replyTo(r.reqId), 20_000);
+      expect(reply.conn).not.toBe(before.id); // answered over the new connection, on the message's own req_id
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(w.fake.delivered()).toHaveLength(reports.length);
+    expect(await seq(w.prefix)).toBe(reports.length);
+    expect(w.fake.violations).toEqual([]);
+  }, 60_000);
+
   it('three instances, one connection; SIGKILL the holder and another takes over within seconds', async () => {
     const w = await world();
     const all = [await w.start(), await w.start(), await w.start()];

@@ -58,7 +58,8 @@ export class Outbound {
 
   async perform(conn: LongConn, req: SendRequest): Promise<SendResult> {
     const lock = `${this.keyPrefix}:busy:${req.jobId}`;
-    if ((await this.redis.set(lock, req.id, 'PX', 30_000, 'NX')) !== 'OK')
+    // Short: after a crash mid-send the retry waits this long for the dead process's lock.
+    if ((await this.redis.set(lock, req.id, 'PX', 15_000, 'NX')) !== 'OK')
       return { ok: false, errcode: BUSY, errmsg: 'being sent by another try', wait: 2_000 };
     try {
       const sent = `${this.keyPrefix}:sent:${req.jobId}`;
