@@ -5,6 +5,8 @@ import type { Channel } from './channels/channel.js';
 import type { Envelope } from './channels/envelope.js';
 import type { Ingress } from './channels/ingress.js';
 import { WecomChannel } from './channels/wecom/sender.js';
+import { WecomLongconn } from './channels/wecom/longconn/index.js';
+import type { KeeperStatus } from './channels/wecom/longconn/keeper.js';
 import { webhookPace } from './channels/dingtalk/pace.js';
 import { DingtalkChannel } from './channels/dingtalk/sender.js';
 import { DingtalkMedia } from './channels/dingtalk/media.js';
@@ -109,8 +111,10 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
 
   const channels: Channel[] = [];
   const w = settings.wecom;
-  const wecomOn = config.channels.wecom.enabled && (w.aibot || w.app);
-  if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media));
+  const wecomOn = config.channels.wecom.enabled && (!!w.aibot || !!w.app || !!w.longconn);
+  // Long-connection mode: every instance can send (through the holder of the one connection); see longconn/index.ts.
+  const longconn = wecomOn && w.longconn ? new WecomLongconn(w.longconn, redis, prefix, log, media) : undefined;
+  if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media, longconn?.sender));
   // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
   const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
   const dingtalk = dingtalkOn
@@ -297,6 +301,8 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         const addr = server.address();
         port = typeof addr === 'object' && addr ? addr.port : settings.port;
       }
+      // The AI bot's long connection: processes that take messages in take part in holding it (one per bot).
+      if (longconn && role !== 'workers') await longconn.start(ingress, metrics.longconn);
       if (streamOn) {
         // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
         stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
@@ -314,7 +320,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         console: shown,
         consoleUrl,
         role,
-        channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status()),
+        channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status(), longconn?.status()),
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
       // What the one "ready" line says; a supervised process hands it to the supervisor, which logs it (supervise.ts).
@@ -325,6 +331,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         console: consoleUrl,
         channels: started.channels.filter((c) => c.on).map((c) => c.name),
         ...(stream ? { dingtalkStream: stream.status().state } : {}),
+        ...(longconn?.status() ? { wecomLongconn: longconn.status()!.state } : {}),
       };
       if (opts.supervised) {
         log.info({ port, role, pid: process.pid }, `${role} process ready`);
@@ -340,6 +347,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
       stopping.abort();
       await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
+      await longconn?.stop(); // gives the lease up, so another instance takes the connection over at once
       await hub.close(); // end console streams, or server.close() would wait for the browsers
       await vocabulary.close();
       if (server) {
@@ -355,7 +363,12 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   };
 }
 
-export function channelStates(s: Settings, consoleOn: boolean, stream?: StreamStatus): ChannelState[] {
+export function channelStates(
+  s: Settings,
+  consoleOn: boolean,
+  stream?: StreamStatus,
+  longconn?: KeeperStatus,
+): ChannelState[] {
   const w = s.wecom;
   const wecomOn = s.config.channels.wecom.enabled;
   const off = (what: string) => (wecomOn ? `off: set ${what} (docs/setup-wecom.md)` : 'off in the config');
@@ -364,8 +377,15 @@ export function channelStates(s: Settings, consoleOn: boolean, stream?: StreamSt
   return [
     {
       name: 'WeCom AI bot',
-      on: wecomOn && !!w.aibot,
-      detail: wecomOn && w.aibot ? 'callback on /wecom/aibot' : off('WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY'),
+      on: wecomOn && (!!w.aibot || !!w.longconn),
+      detail:
+        wecomOn && w.longconn
+          ? longconnDetail(w.longconn, longconn)
+          : wecomOn && w.aibot
+            ? 'callback mode on /wecom/aibot'
+            : off(
+                'WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY, or WECOM_AIBOT_MODE=longconn with WECOM_AIBOT_ID and WECOM_AIBOT_SECRET',
+              ),
     },
     {
       name: 'WeCom app',
@@ -427,4 +447,13 @@ function streamDetail(robot: string, st?: StreamStatus): string {
   if (st?.state === 'connected') return `stream mode, connected to DingTalk (robot ${robot})`;
   const why = st?.lastError ? `; last try: ${st.lastError}` : '';
   return `stream mode, connecting to DingTalk (robot ${robot}${why})`;
+}
+
+/** The banner's line for the AI bot in long-connection mode: which bot, and whether this instance holds the socket. */
+function longconnDetail(l: NonNullable<Settings['wecom']['longconn']>, st?: KeeperStatus): string {
+  const where = `long connection mode to ${new URL(l.wsUrl).host} (bot ${l.botId})`;
+  if (st?.state === 'connected') return `${where}, connected`;
+  if (st?.state === 'watching') return `${where}, held by another instance (this one takes over if it stops)`;
+  const why = st?.lastError ? `; last try: ${st.lastError}` : '';
+  return `${where}, connecting${why}`;
 }

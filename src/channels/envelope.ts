@@ -51,6 +51,13 @@ export const envelopeSchema = z.object({
   responseUrl: z.string().optional(), // WeCom AI bot: one active reply; DingTalk: the sessionWebhook
   /** When responseUrl stops working (ms since the epoch), where the platform says (DingTalk, about 90 minutes). */
   responseUrlExpiresAt: z.number().optional(),
+  /**
+   * A platform's handle for answering this very message over a connection rather than a URL (WeCom long-connection
+   * mode: the callback frame's req_id), and when it stops working (ms since the epoch). Kept with the message, so a
+   * reply still goes out the same way after a restart.
+   */
+  replyRef: z.string().max(256).optional(),
+  replyRefExpiresAt: z.number().optional(),
   receivedAt: z.number(),
 });
 

@@ -13,7 +13,10 @@ export type Env = Record<string, string | undefined>;
 export interface WecomSettings {
   apiBase: string;
   corpId?: string;
+  /** The AI bot in URL-callback mode (WECOM_AIBOT_MODE=callback, the default). */
   aibot?: { token: string; aesKey: string };
+  /** The AI bot in long-connection mode (WECOM_AIBOT_MODE=longconn): Houqin dials out; no public URL needed. */
+  longconn?: { botId: string; secret: string; wsUrl: string };
   app?: { token: string; aesKey: string; secret: string; agentId: number };
 }
 
@@ -175,7 +178,11 @@ export function loadSettings(
     apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
     corpId: env.WECOM_CORP_ID || undefined,
   };
-  if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {
+  const aibotMode = env.WECOM_AIBOT_MODE || 'callback';
+  if (aibotMode !== 'callback' && aibotMode !== 'longconn')
+    throw new ConfigError(`WECOM_AIBOT_MODE must be callback or longconn (got "${aibotMode}")`);
+  if (aibotMode === 'longconn') wecom.longconn = longconnSettings(env);
+  else if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {
     wecom.aibot = { token: env.WECOM_AIBOT_TOKEN!, aesKey: env.WECOM_AIBOT_AES_KEY! };
   }
   if (set('WECOM_APP_TOKEN') && set('WECOM_APP_AES_KEY')) {
@@ -238,6 +245,20 @@ function robotPace(v: string | undefined): { perWindow: number; windowMs: number
   if (!m || perWindow < 1 || perWindow > 20 || windowMs < 100)
     throw new ConfigError(`DINGTALK_ROBOT_PACE must be like "18/62s": 1 to 20 messages per window (got "${v}")`);
   return { perWindow, windowMs };
+}
+
+/**
+ * The AI bot's long connection: its BotID and Secret (admin console → 智能机器人 → the bot → API mode, long
+ * connection), and the gateway, wss://openws.work.weixin.qq.com unless a private deployment names another.
+ */
+function longconnSettings(env: Env): { botId: string; secret: string; wsUrl: string } {
+  const missing = ['WECOM_AIBOT_ID', 'WECOM_AIBOT_SECRET'].filter((n) => !env[n]);
+  if (missing.length)
+    throw new ConfigError(`WECOM_AIBOT_MODE=longconn needs ${missing.join(' and ')} (docs/setup-wecom.md)`);
+  const wsUrl = (env.WECOM_AIBOT_WS_URL || 'wss://openws.work.weixin.qq.com').trim();
+  if (!/^wss?:\/\/[^\s]+$/.test(wsUrl))
+    throw new ConfigError(`WECOM_AIBOT_WS_URL must be a wss:// address (got "${wsUrl}")`);
+  return { botId: env.WECOM_AIBOT_ID!.trim(), secret: env.WECOM_AIBOT_SECRET!, wsUrl };
 }
 
 const dingtalkNeeds = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET'] as const;

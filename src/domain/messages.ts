@@ -33,6 +33,9 @@ export interface ReplyHandle {
   responseUrl?: string;
   /** When responseUrl stops working (ms since the epoch), where the platform says; the sender then goes another way. */
   responseUrlExpiresAt?: number;
+  /** The platform's handle for answering the message over a connection, and until when it works (Envelope). */
+  replyRef?: string;
+  replyRefExpiresAt?: number;
   envelopeId: string;
 }
 

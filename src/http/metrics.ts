@@ -1,9 +1,10 @@
 // What an operator can scrape (GET /admin/metrics, Prometheus text format, behind the admin token): how long the
 // platform callbacks take inside this process, from the request's arrival to its answer being written. WeCom gives
 // up on a callback after 5 s and retries; this is the part of that time that is ours. In DingTalk Stream mode, also
-// whether the long connection is up and how often it had to be dialled again. And the outbox: messages waiting, and
-// messages not sent because they were coalesced while they waited (src/queues/mailbox.ts) — both read from Redis at
-// scrape time, so the figures are the deployment's whatever process sends.
+// whether the long connection is up and how often it had to be dialled again; the same for WeCom's long connection. And
+// the outbox: messages waiting, and messages not sent because they were coalesced while they waited
+// (src/queues/mailbox.ts) — both read from Redis at scrape time, so the figures are the deployment's whatever process
+// sends.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MailboxStats } from '../queues/mailbox.js';
 
@@ -33,6 +34,25 @@ export class Metrics {
     help: 'New DingTalk Stream connections dialled after one was lost, refused or rotated by the gateway.',
     registers: [this.registry],
   });
+
+  private longconnUp = new Gauge({
+    name: 'houqin_wecom_longconn_connected',
+    help: "1 while this process holds the WeCom AI bot's long connection and it is subscribed, 0 otherwise.",
+    registers: [this.registry],
+  });
+  private longconnSubscribes = new Counter({
+    name: 'houqin_wecom_longconn_subscribes_total',
+    help: 'WeCom long connections this process subscribed (the first, and each after a loss or a takeover).',
+    registers: [this.registry],
+  });
+
+  /** Hooks for the WeCom AI bot's long connection (src/channels/wecom/longconn/). */
+  readonly longconn = {
+    connected: (on: boolean) => {
+      this.longconnUp.set(on ? 1 : 0);
+      if (on) this.longconnSubscribes.inc();
+    },
+  };
 
   /** Hooks for the DingTalk Stream connection (src/channels/dingtalk/stream.ts). */
   readonly stream = {

@@ -13,7 +13,7 @@ import { help } from '../../domain/tasks/texts.js';
 /** A picture's link (5 minutes, encrypted with the callback key; long-connection mode adds its own aeskey). */
 const picture = z.object({ url: z.string().optional(), aeskey: z.string().optional() });
 
-const payloadSchema = z.object({
+export const payloadSchema = z.object({
   msgid: z.string().min(1),
   chatid: z.string().optional(),
   chattype: z.enum(['group', 'single']).optional(),
@@ -51,6 +51,10 @@ const payloadSchema = z.object({
   event: z
     .object({
       eventtype: z.string(),
+      // The documented place of the click is event.template_card_event (wecom.md §3.3); the official long-connection
+      // SDK's README reads event.event_key instead. Both are read, the documented one first.
+      event_key: z.string().optional(),
+      task_id: z.string().optional(),
       template_card_event: z
         .object({
           event_key: z.string().optional(),
@@ -62,7 +66,7 @@ const payloadSchema = z.object({
     })
     .optional(),
 });
-type Payload = z.infer<typeof payloadSchema>;
+export type Payload = z.infer<typeof payloadSchema>;
 
 /** Group messages start with "@机器人 ": the mention is addressed to us, not part of the command. */
 export function stripMention(text: string): string {
@@ -142,7 +146,7 @@ async function receive(
 }
 
 /** What the payload says, as an Envelope: `text` for messages, `action` for card clicks, neither for other events. */
-function toEnvelope(p: Payload, now: number): Envelope {
+export function toEnvelope(p: Payload, now: number): Envelope {
   const env: Envelope = {
     id: `wecom:aibot:${p.msgid}`,
     channel: 'wecom',
@@ -156,7 +160,11 @@ function toEnvelope(p: Payload, now: number): Envelope {
   };
   if (p.msgtype === 'event') {
     const click = p.event?.eventtype === 'template_card_event' ? (p.event.template_card_event ?? {}) : undefined;
-    if (click) env.action = { key: click.event_key ?? click.eventkey ?? '', cardRef: click.task_id };
+    if (click)
+      env.action = {
+        key: click.event_key ?? click.eventkey ?? p.event?.event_key ?? '',
+        cardRef: click.task_id ?? p.event?.task_id,
+      };
     return env;
   }
   if (p.msgtype === 'stream') return env; // refresh polls of a stream; we never start one

@@ -13,6 +13,8 @@ import type { Keys } from '../../store/keys.js';
 import { RateLimiter } from '../../store/rate.js';
 import { THROTTLED, WecomApi, type WecomReply } from './api.js';
 import type { MediaStore } from '../../store/media.js';
+import type { LongconnSender } from './longconn/sender.js';
+import type { Route } from './longconn/outbound.js';
 import {
   appImage,
   appMessage,
@@ -46,6 +48,8 @@ export class WecomChannel implements Channel {
     private log: Logger,
     /** Where people's photos are kept (a `photo` message names one by hash). */
     private media?: MediaStore,
+    /** The AI bot in long-connection mode: replies, and posts into chats and single chats that wrote to it. */
+    private longconn?: LongconnSender,
   ) {
     if (settings.app && settings.corpId) {
       this.api = new WecomApi(settings.apiBase, settings.corpId, settings.app.secret, redis, k, log);
@@ -63,12 +67,14 @@ export class WecomChannel implements Channel {
   reaches(to: Target): boolean {
     switch (to.kind) {
       case 'user':
-        return !!this.api && !!this.roster.person(to.person)?.wecom;
-      case 'chat':
-        return !!this.roster.config.chats.find((c) => c.id === to.chat)?.wecom.webhookKey;
+        return (!!this.api || !!this.longconn) && !!this.roster.person(to.person)?.wecom;
+      case 'chat': {
+        const c = this.roster.config.chats.find((x) => x.id === to.chat)?.wecom;
+        return !!c?.webhookKey || (!!this.longconn && !!c?.chatId);
+      }
       case 'reply':
         if (to.handle.channel !== 'wecom') return false;
-        return to.handle.surface === 'aibot' ? !!to.handle.responseUrl : !!this.api;
+        return to.handle.surface === 'aibot' ? !!to.handle.responseUrl || !!this.longconn : !!this.api;
       case 'cards':
         return !!this.api;
       case 'clicked_card':
@@ -79,11 +85,22 @@ export class WecomChannel implements Channel {
   async deliver(out: Outgoing, ctx: DeliveryContext): Promise<void> {
     const to = out.to;
     switch (to.kind) {
-      case 'user':
-        return this.sendApp(this.roster.person(to.person)!.wecom!, out.message, ctx);
-      case 'chat':
+      case 'user': {
+        const userid = this.roster.person(to.person)!.wecom!;
+        // The bot's single chat with the person when they have written to it (or nothing else is set up); else the app.
+        if (this.longconn && (!this.api || (await this.longconn.d.chats.has(userid))))
+          return this.longconn.deliver({ chatid: userid, chatType: 1 }, out.message, ctx);
+        return this.sendApp(userid, out.message, ctx);
+      }
+      case 'chat': {
+        const c = this.roster.config.chats.find((x) => x.id === to.chat)!.wecom;
+        if (this.longconn && c.chatId && (!c.webhookKey || (await this.longconn.d.chats.has(c.chatId))))
+          return this.longconn.deliver({ chatid: c.chatId, chatType: 2 }, out.message, ctx);
         return this.sendWebhook(to.chat, out.message, ctx);
+      }
       case 'reply':
+        if (to.handle.surface === 'aibot' && this.longconn && (to.handle.replyRef || !to.handle.responseUrl))
+          return this.longconn.deliver(replyRoute(to.handle), out.message, ctx);
         if (to.handle.surface === 'aibot') return this.replyOnce(to.handle.responseUrl!, out.message, ctx);
         return this.sendApp(to.handle.senderPlatformId, out.message, ctx);
       case 'cards':
@@ -277,4 +294,14 @@ export class WecomChannel implements Channel {
       throw e;
     }
   }
+}
+
+/** A reply over the long connection: on the message's req_id while it works, else into the chat it came from. */
+function replyRoute(h: Extract<Target, { kind: 'reply' }>['handle']): Route {
+  const group = h.chatType === 'group';
+  return {
+    chatid: group ? h.chatId : h.senderPlatformId,
+    chatType: group ? 2 : 1,
+    ...(h.replyRef ? { respond: { reqId: h.replyRef, until: h.replyRefExpiresAt ?? 0 } } : {}),
+  };
 }

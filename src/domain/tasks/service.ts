@@ -121,6 +121,8 @@ export class TaskService {
       senderPlatformId: env.sender.platformId,
       responseUrl: env.responseUrl,
       responseUrlExpiresAt: env.responseUrlExpiresAt,
+      replyRef: env.replyRef,
+      replyRefExpiresAt: env.replyRefExpiresAt,
       envelopeId: env.id,
     };
     const out = new Outcome(handle);
