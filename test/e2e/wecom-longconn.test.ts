@@ -210,7 +210,9 @@ describe('WeCom end to end (long-connection mode)', () => {
 
   it('the connection dropped and the service SIGKILLed mid-flow: every report one task, every reporter one reply', async () => {
     const w = await world();
-    let svc = await w.start();
+    // One process, so SIGKILL kills what holds the connection (a supervised start's children outlive their supervisor
+    // and stop gracefully; test/e2e/supervised.test.ts covers that).
+    let svc = await w.start({ HOUQIN_PROCESSES: '1' });
     const teachers = ['WangLi', 'LiNa', 'ZhangMin', 'LiuFang', 'ZhaoJing', 'SunYan'];
     const places = ['小一班', '小二班', '中一班', '中二班', '大一班', '大三班'];
     const reports: { reqId: string; msgid: string }[] = [];
@@ -245,7 +247,7 @@ describe('WeCom end to end (long-connection mode)', () => {
     await svc.stop('SIGKILL');
     // Ten more while nobody is connected: the gateway keeps them for the next connection.
     for (let i = 20; i < 30; i++) say(i);
-    svc = await w.start();
+    svc = await w.start({ HOUQIN_PROCESSES: '1' });
     await until('30 tasks', async () => (await seq(w.prefix)) >= 30, 60_000);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await seq(w.prefix)).toBe(30);

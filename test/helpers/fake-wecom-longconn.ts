@@ -121,7 +121,10 @@ export async function startFakeLongconn(o: FakeLongconnOptions): Promise<FakeLon
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const live = () => connections.filter((c) => c.subscribed && c.closedAt === undefined && !c.kicked);
+  // A socket whose close has begun takes no more frames (ws drops a send on it silently): what arrives then waits for
+  // the next connection, as WeCom keeps undelivered callbacks for the bot's next subscribe.
+  const live = () =>
+    connections.filter((c) => c.subscribed && c.closedAt === undefined && !c.kicked && c.ws.readyState === c.ws.OPEN);
   const ack = (c: LcConn, reqId: string, errcode = 0, errmsg = 'ok', body?: unknown) =>
     c.ws.send(JSON.stringify({ headers: { req_id: reqId }, errcode, errmsg, ...(body ? { body } : {}) }));
 

@@ -152,11 +152,14 @@ export class LongConn {
     });
   }
 
-  /** Closes politely; a gateway that does not answer the close within a second is cut off. */
+  /**
+   * Closes politely; a gateway that does not answer the close within a second is cut off. Callbacks that arrive until
+   * the gateway has answered are still taken: WeCom counts a frame it wrote to this socket as delivered and never sends
+   * it again, so one written just before our close must not be dropped here.
+   */
   async close(): Promise<void> {
     const ws = this.ws;
-    this.end('closed by us', false);
-    if (ws.readyState === WebSocket.CLOSED) return;
+    if (ws.readyState === WebSocket.CLOSED) return this.end('closed by us', false);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => ws.terminate(), 1_000);
       ws.once('close', () => {
@@ -166,6 +169,7 @@ export class LongConn {
       if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
       else ws.terminate();
     });
+    this.end('closed by us', false);
   }
 
   private heartbeat(): void {

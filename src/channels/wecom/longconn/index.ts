@@ -15,7 +15,7 @@ import type { Ingress } from '../../ingress.js';
 import { SpokenChats } from './chats.js';
 import { Keeper, type KeeperStatus, type KeeperTimings } from './keeper.js';
 import { Outbound } from './outbound.js';
-import { longconnReceiver } from './receiver.js';
+import { type LongconnReceiver, longconnReceiver } from './receiver.js';
 import { Relay } from './relay.js';
 import { LongconnSender } from './sender.js';
 import { LongconnUploads } from './upload.js';
@@ -28,6 +28,7 @@ export class WecomLongconn {
   private readonly relay: Relay;
   private keeper?: Keeper;
   private blocking?: Redis;
+  private receiver?: LongconnReceiver;
 
   constructor(
     private s: NonNullable<WecomSettings['longconn']>,
@@ -72,7 +73,7 @@ export class WecomLongconn {
       secret: this.s.secret,
       log: this.log,
       timings: this.timings,
-      onCallback: longconnReceiver(ingress, this.chats),
+      onCallback: (this.receiver = longconnReceiver(ingress, this.chats)),
       onUp: (conn) => {
         hooks?.connected?.(true);
         this.relay.serve(blocking, (req) => this.outbound.perform(conn, req));
@@ -87,6 +88,8 @@ export class WecomLongconn {
 
   async stop(): Promise<void> {
     await this.keeper?.stop();
+    // The socket is closed: nothing more arrives. What did arrive is handed off before Redis is closed.
+    await this.receiver?.settled();
     await this.relay.stopServing();
     this.blocking?.disconnect();
   }

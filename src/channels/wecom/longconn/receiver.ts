@@ -21,12 +21,31 @@ export const REPLY_WINDOW_MS = 24 * 3_600_000 - 5 * 60_000;
 const CLICK_ANSWER_MS = 4_500;
 const HANDOFF_PAUSES_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
 
-export function longconnReceiver(ingress: Ingress, chats: SpokenChats) {
-  return (f: Incoming, conn: LongConn): void => {
-    void take(f, conn, ingress, chats).catch((e: Error) =>
-      ingress.log.error({ cmd: f.cmd, err: e.message }, 'wecom long connection: a callback was not handled'),
-    );
+export interface LongconnReceiver {
+  (f: Incoming, conn: LongConn): void;
+  /**
+   * Resolves once every callback taken so far is handed off (or given up). A stopping process waits for this before
+   * it closes Redis: WeCom counts a frame on our socket as delivered and never sends it again, so a message that
+   * arrived in the last moments before the socket closed must still reach Redis.
+   */
+  settled(): Promise<void>;
+}
+
+export function longconnReceiver(ingress: Ingress, chats: SpokenChats): LongconnReceiver {
+  const inFlight = new Set<Promise<void>>();
+  const receive = (f: Incoming, conn: LongConn): void => {
+    const p = take(f, conn, ingress, chats)
+      .catch((e: Error) =>
+        ingress.log.error({ cmd: f.cmd, err: e.message }, 'wecom long connection: a callback was not handled'),
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
   };
+  return Object.assign(receive, {
+    settled: async () => {
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    },
+  });
 }
 
 async function take(f: Incoming, conn: LongConn, ingress: Ingress, chats: SpokenChats): Promise<void> {
