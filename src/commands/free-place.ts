@@ -142,6 +142,17 @@ const rooms = [
   '病理科',
   '检查室',
   '候诊区',
+  '车棚',
+  '岗亭',
+  '游泳池',
+  '泳池',
+  '种植园',
+  '服务中心',
+  '水泵房',
+  '沙水区',
+  '玩具区',
+  '游戏区',
+  '阅读区',
   '等候区',
   'icu',
   '顶楼',
@@ -169,7 +180,8 @@ const parts = [
   `[a-z]区`,
   `[a-z]座`,
   `(?:\\d+|[东西南北])单元`,
-  `${num}(?:楼|层)`, // 三楼, 4层
+  `负?${num}(?:楼|层)`, // 三楼, 4层, 负一楼
+  `(?:高|初)[一二三](?:\\(\\d+\\)|\\d+|${num})班`, // 高二(3)班, 初一3班
   `${num}(?:病区|号病房|病房)`,
   `\\d+(?:号)?床`, // 12床
   `[一二三四五六]年级(?:${num}班)?`,
@@ -181,9 +193,11 @@ const parts = [
   // Any other room by its ending: 美术室, 资料室, 配餐间, 茶水间 (freePlace drops it when a known room ends it).
   `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆)`,
 ];
+/** Who or what a room belongs to, kept with it: 男生宿舍, 教师休息室, 家属等候区, 急诊大厅, 地下车库, 心内科8床. */
+const qualifier = `(?:男生|女生|教师|教工|学生|员工|家属|急诊|门诊|地下|[^\\s\\d${notInRoomName}]{1,2}科)`;
 /** The chain without the room-by-its-ending part: what a place must start with to be more than a guess. */
-const known = new RegExp(`(?:${parts.slice(0, -1).join('|')})`, 'y');
-const chain = new RegExp(`(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
+const known = new RegExp(`${qualifier}?(?:${parts.slice(0, -1).join('|')})`, 'y');
+const chain = new RegExp(`${qualifier}?(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
 /** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. */
 const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2})/;
 /** A lone room number is not a place ("302" alone could be anything). */

@@ -165,6 +165,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
     // plainly broken as well ("谢谢 三楼灯又坏了").
     if (talk && (!report || report.unsure)) return { intent: 'none' };
+    // "等会儿消防演练会放烟雾 大家别慌": a drill announced is no fire.
+    if (talk === 'notice' && /演练|别慌/.test(line)) return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
     const asked = askingLogistics.test(line) && !(talk === 'notice' && /各班|大家|各位|老师们/.test(line));
     if (talk && report && !report.urgent && !asked) {

@@ -3,6 +3,7 @@
 // variants; the longest match in the text wins ("小一班门口" is 小一班, not 大门).
 import type { Config } from '../config/schema.js';
 import { normalize } from './normalize.js';
+import { createSoundIndex } from './sound.js';
 
 const numeralForms = [
   ['1', '一', '壹'],
@@ -56,14 +57,24 @@ export function createPlaceMatcher(config: Config): PlaceMatcher {
       );
   }
 
+  function exact(text: string): PlaceMatch | undefined {
+    let best: PlaceMatch | undefined;
+    for (let i = 0; i < text.length; i++) {
+      const w = matchAt(text, i);
+      if (w && (!best || w.length > best.length)) best = { place: variants.get(w)!, index: i, length: w.length };
+    }
+    return best;
+  }
+  // "中儿班", "午睡是", "配电方": a phone's sound-alike of a configured name of three characters or more (two are too
+  // easily heard in other words). A correction keeps every character where it was, so the match's index stands.
+  const sound = createSoundIndex([...variants.keys()].filter((w) => w.length >= 3));
+
   return {
     match(text) {
-      let best: PlaceMatch | undefined;
-      for (let i = 0; i < text.length; i++) {
-        const w = matchAt(text, i);
-        if (w && (!best || w.length > best.length)) best = { place: variants.get(w)!, index: i, length: w.length };
-      }
-      return best;
+      const found = exact(text);
+      if (found) return found;
+      const heard = sound.correct(text);
+      return heard === text ? undefined : exact(heard);
     },
     strip(text) {
       let out = '';

@@ -1,7 +1,7 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today (the floors fell with the sixth and seventh rounds, corpus-g and corpus-h: their lines were
-// chosen where the rules are weakest — chatter that names a fault, task steps in plain words — and the rules alone
-// read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
+// what it reaches today (the floors fell with the sixth to eighth rounds, corpus-g, -h and -i: their lines were chosen
+// where the rules are weakest — chatter that names a fault, task steps in plain words, places, danger — and the rules
+// alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
 // would say nothing (bench/README.md has its figures on lines it never saw).
 import { describe, expect, it } from 'vitest';
@@ -26,10 +26,10 @@ describe('parse corpus', () => {
 
   it.each([
     ['intent', 91.5],
-    ['kind', 92.5],
-    ['place', 91],
-    ['trade', 90.5],
-    ['urgent', 92],
+    ['kind', 92],
+    ['place', 90.5],
+    ['trade', 89.5],
+    ['urgent', 91.5],
     ['task', 92],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
@@ -42,8 +42,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most forty of its 850 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(40);
+  it('turns at most thirty-six of its 892 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(36);
   });
 
   it('gives schema-valid output for every line of every file', () => {
