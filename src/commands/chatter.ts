@@ -46,14 +46,14 @@ export function createChatter(personNames: string[]): Chatter {
  */
 /** The sender's own home or car: "我家洗衣机罢工了", "家里热水器又坏了" — not the school's, however broken or dangerous. */
 export const ownLife =
-  /(?:^|[^自])(?:我家|我们家|我老家|家里|她家|他家)(?!孩子|宝宝|娃|小孩)|我的车|我车|车电瓶|我(?:的)?手机|我的电动车|我在家|房东|租的房子/;
+  /(?:^|[^自])(?:我家|我们家|我老家|家里|她家|他家)(?!孩子|宝宝|娃|小孩)|我的车|我车|车电瓶|我(?:的)?手机|手机(?:屏|摔|没电)|我的电动车|我在家|房东|租的房子/;
 
 /**
  * A fault somewhere else, heard of or dreamt: "听说隔壁小学电梯困人了", "新闻说燃气泄漏的事故挺多", "我女儿学校的空调坏了",
  * "昨晚做梦滑梯塌了" — talk, however dangerous it sounds, because nothing here needs anyone.
  */
 export const elsewhere =
-  /听说|新闻|做梦|别的(?:园|学校|幼儿园|单位|医院)|朋友圈|(?:我们|我家|我住的)小区|不是我们(?:这边|园|学校|楼)的|(?:看到|听)群里说|梦见|梦到|隔壁(?:小学|中学|学校|幼儿园|单位|医院|小区)|(?:女儿|儿子|闺女|孩子)(?:的|所在的|那个)?(?:学校|幼儿园)/;
+  /听说|新闻|做梦|外地|热搜|(?:她|他)们单位|(?:那个|别的|实验)(?:学校|幼儿园)|住院那个|视频你们看|脑子(?:都)?短路|别的(?:园|学校|幼儿园|单位|医院)|朋友圈|(?:我们|我家|我住的)小区|不是我们(?:这边|园|学校|楼)的|(?:看到|听)群里说|梦见|梦到|隔壁(?:小学|中学|学校|幼儿园|单位|医院|小区)|(?:女儿|儿子|闺女|孩子)(?:的|所在的|那个)?(?:学校|幼儿园)/;
 
 export function isTalkToPeople(line: string): 'plain' | 'notice' | 'question' | 'reminder' | 'praise' | undefined {
   if (plainlyToPeople.test(line)) return 'plain';

@@ -74,6 +74,9 @@ const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}
 const askingLogistics =
   /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
+// "昨天中三班跳闸 吴师傅五分钟就到了 必须点赞": a past fault told with thanks, already dealt with.
+const pastAndThanked =
+  /(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
 const resolved =
   /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
@@ -160,7 +163,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       const task = note && note.intent !== 'note' ? (findTaskRef(line)?.task ?? quote?.task) : undefined;
       if (note) return task ? { ...note, task } : note;
     }
-    if (ownLife.test(line) || elsewhere.test(line)) return { intent: 'none' };
+    if (ownLife.test(line) || elsewhere.test(line) || pastAndThanked.test(line)) return { intent: 'none' };
     const report = reportFromSentence(talk ? line.replace(warning, ' ') : line, ctx);
     // A notice or a question to colleagues is a report only in danger; a reminder or thanks, when something is
     // plainly broken as well ("谢谢 三楼灯又坏了").

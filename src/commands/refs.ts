@@ -22,7 +22,8 @@ const forms: RegExp[] = [
 
 /** A date or a time, not a task: 15号开始, 下周一15号, 12月15号, 15号那天, 15号上午. */
 const dateBefore = /(?:月|周[一二三四五六日天]|星期[一二三四五六日天]|下周|这周|本周|本月|下个?月|上个?月)\s*$/;
-const dateAfter = /^\s*(?:开始|之前|以前|前|后|那天|当天|上午|下午|晚上|早上|中午|到|至|左右|放假|停|开学|放学|起)/;
+const dateAfter =
+  /^\s*(?:开始|之前|以前|前|后|那天|当天|上午|下午|晚上|早上|中午|到|至|左右|放假|停|开学|放学|起|彩排|演出|活动|开会|体检|家长会|运动会)/;
 
 export function findTaskRef(text: string): TaskRef | undefined {
   // Building codes are blanked first, keeping every other character where it was.

@@ -1,5 +1,5 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today (the floors fell with the sixth to eighth rounds, corpus-g, -h and -i: their lines were chosen
+// what it reaches today (the floors fell with the sixth to ninth rounds, corpus-g to -j: their lines were chosen
 // where the rules are weakest — chatter that names a fault, task steps in plain words, places, danger — and the rules
 // alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
@@ -42,8 +42,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most thirty-six of its 892 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(36);
+  it('turns at most forty-three of its 1144 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(43);
   });
 
   it('gives schema-valid output for every line of every file', () => {
