@@ -59,7 +59,7 @@ export interface Taken<T> {
   rest: string;
 }
 
-const taskPrefix = /^(?:工单号?|单号|任务号?|第)?\s*(?:#|no\.?)?\s*/i;
+const taskPrefix = /^(?:工单号?|单号|任务号?|编号为?|第)?\s*(?:#|no\.?)?\s*/i;
 
 /** A task number at the start of `s`. Task ids stay below 10⁹; a longer number is a phone number or a typo. */
 export function takeTask(s: string): Taken<number> {

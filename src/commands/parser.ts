@@ -73,12 +73,15 @@ const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}
 /** Asking logistics to come: "麻烦派人来看看", "你们安排人来看一下", "帮忙扫一下" — a report whatever else is said. */
 const askingLogistics =
   /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
-/** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 // "昨天中三班跳闸 吴师傅五分钟就到了 必须点赞": a past fault told with thanks, already dealt with.
 const pastAndThanked =
   /(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
+// "容易起火", "当心一氧化碳中毒": advice about what could happen, not a report of what did.
+const advice = /容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|碰|靠近|再)|不要(?:去)?碰|一定要/;
+const happening = /现在|刚才|已经|快来|了$/;
+/** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 const resolved =
-  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了/;
+  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了|没着火|在测试|跟(?:咱们|我们)没关系|(?:查过了|看了)是|还好.{0,10}(?:出来了|没事)|已经(?:查清|处理完|弄出来|赶出去|报警|消毒)|没问题$/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
@@ -170,6 +173,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (talk && (!report || report.unsure)) return { intent: 'none' };
     // "等会儿消防演练会放烟雾 大家别慌": a drill announced is no fire.
     if (talk === 'notice' && /演练|别慌/.test(line)) return { intent: 'none' };
+    if ((talk === 'reminder' || talk === 'notice') && advice.test(line) && !happening.test(line))
+      return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
     const asked = askingLogistics.test(line) && !(talk === 'notice' && /各班|大家|各位|老师们/.test(line));
     if (talk && report && !report.urgent && !asked) {
