@@ -19,24 +19,13 @@ export interface GenOptions {
   path?: string;
 }
 
-/** Writes `count` requests to `file`; returns how long it took (ms). */
-export async function writeCallbacks(file: string, o: GenOptions): Promise<number> {
+/** Writes `count` lines made by `line` to `file`, in chunks; returns how long it took (ms). */
+async function writeLines(file: string, count: number, line: (i: number) => string): Promise<number> {
   const t0 = performance.now();
-  const tag = randomBytes(4).toString('hex');
-  const nonceBase = randomInt(100_000_000, 900_000_000);
-  const timestamp = Math.floor(Date.now() / 1000);
   const out = createWriteStream(file);
   let buf: string[] = [];
-  for (let i = 0; i < o.count; i++) {
-    const payload = aibotText({
-      msgid: `bench${tag}${i}`,
-      userid: o.userid ?? 'WangLi',
-      content: o.content ? o.content(i) : '@后勤助手 谢谢李师傅！',
-      chatid: o.chatid ?? 'wrBenchGroup',
-      responseUrl: o.responseUrl ? o.responseUrl(i) : 'http://127.0.0.1:9/cgi-bin/aibot/response?response_code=bench',
-    });
-    const { query, body } = aibotPost(o.keys, payload, { timestamp, nonce: String(nonceBase + i) });
-    buf.push(`${o.path ?? '/wecom/aibot'}?${query}\t${body}\n`);
+  for (let i = 0; i < count; i++) {
+    buf.push(line(i));
     if (buf.length >= 2000) {
       if (!out.write(buf.join(''))) await once(out, 'drain');
       buf = [];
@@ -45,6 +34,24 @@ export async function writeCallbacks(file: string, o: GenOptions): Promise<numbe
   out.end(buf.join(''));
   await once(out, 'finish');
   return performance.now() - t0;
+}
+
+/** Writes `count` requests to `file`; returns how long it took (ms). */
+export function writeCallbacks(file: string, o: GenOptions): Promise<number> {
+  const tag = randomBytes(4).toString('hex');
+  const nonceBase = randomInt(100_000_000, 900_000_000);
+  const timestamp = Math.floor(Date.now() / 1000);
+  return writeLines(file, o.count, (i) => {
+    const payload = aibotText({
+      msgid: `bench${tag}${i}`,
+      userid: o.userid ?? 'WangLi',
+      content: o.content ? o.content(i) : '@后勤助手 谢谢李师傅！',
+      chatid: o.chatid ?? 'wrBenchGroup',
+      responseUrl: o.responseUrl ? o.responseUrl(i) : 'http://127.0.0.1:9/cgi-bin/aibot/response?response_code=bench',
+    });
+    const { query, body } = aibotPost(o.keys, payload, { timestamp, nonce: String(nonceBase + i) });
+    return `${o.path ?? '/wecom/aibot'}?${query}\t${body}\n`;
+  });
 }
 
 export interface DingtalkGenOptions {
@@ -60,14 +67,11 @@ export interface DingtalkGenOptions {
  * DingTalk signs (the `timestamp` and `sign` headers, src/channels/dingtalk/sign.ts). One timestamp for the file, like
  * the WeCom lines: generate right before a run, the app refuses a timestamp older than HOUQIN_MAX_SKEW_SECONDS.
  */
-export async function writeDingtalkCallbacks(file: string, o: DingtalkGenOptions): Promise<number> {
-  const t0 = performance.now();
+export function writeDingtalkCallbacks(file: string, o: DingtalkGenOptions): Promise<number> {
   const tag = randomBytes(4).toString('hex');
   const h = signedHeaders(o.appSecret);
   const headers = `timestamp=${h.timestamp}|sign=${h.sign}`;
-  const out = createWriteStream(file);
-  let buf: string[] = [];
-  for (let i = 0; i < o.count; i++) {
+  return writeLines(file, o.count, (i) => {
     const body = robotMessage({
       staffId: o.staffId ?? '02110001',
       text: '谢谢李师傅！',
@@ -75,13 +79,6 @@ export async function writeDingtalkCallbacks(file: string, o: DingtalkGenOptions
       msgId: `bench${tag}${i}`,
       robotCode: o.robotCode,
     });
-    buf.push(`/dingtalk/robot\t${JSON.stringify(body)}\t${headers}\n`);
-    if (buf.length >= 2000) {
-      if (!out.write(buf.join(''))) await once(out, 'drain');
-      buf = [];
-    }
-  }
-  out.end(buf.join(''));
-  await once(out, 'finish');
-  return performance.now() - t0;
+    return `/dingtalk/robot\t${JSON.stringify(body)}\t${headers}\n`;
+  });
 }

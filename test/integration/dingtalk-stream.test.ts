@@ -4,7 +4,6 @@
 // once, reconnects that back off instead of storming, dead sockets noticed, bad frames survived, and stop() leaving
 // nothing behind. Timings are shortened through the client's options.
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { type Redis, Redis as RedisCtor } from 'ioredis';
 import { WebSocket } from 'ws';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { robotRoutes } from '../../src/channels/dingtalk/receiver.js';
 import { robotStream } from '../../src/channels/dingtalk/stream-receiver.js';
 import type { DingtalkStream, StreamTimings } from '../../src/channels/dingtalk/stream.js';
 import type { Ingress } from '../../src/channels/ingress.js';
-import { createLogger } from '../../src/log.js';
+import { capturedLogger } from '../helpers/log-lines.js';
 import { Queues } from '../../src/queues/runtime.js';
 import { keys } from '../../src/store/keys.js';
 import { robotMessage, signedHeaders } from '../helpers/fake-dingtalk.js';
@@ -63,14 +62,7 @@ async function world(o: { timings?: Partial<StreamTimings>; db?: Redis; redelive
     redeliverAfterMs: o.redeliverAfterMs ?? 400,
     disconnectCloseMs: 300,
   });
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      lines.push(...chunk.toString().trim().split('\n'));
-      done();
-    },
-  });
-  const log = createLogger('debug', sink, 'json');
+  const { log, lines } = capturedLogger();
   const db = o.db ?? redis;
   const prefix = testPrefix('dt-stream');
   const queues = new Queues(db, prefix, [], log, keys(prefix));

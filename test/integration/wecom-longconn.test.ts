@@ -5,7 +5,6 @@
 // the sending side: respond on the req_id, the proactive fallback, the relay from a non-holder, the chunked upload,
 // waiting (never dropping) for the connection, for a chat that has not written, and for the per-conversation limit.
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { WecomLongconn } from '../../src/channels/wecom/longconn/index.js';
 import type { KeeperTimings } from '../../src/channels/wecom/longconn/keeper.js';
 import type { Card, Message } from '../../src/domain/messages.js';
 import { createLogger } from '../../src/log.js';
+import { capturedLogger } from '../helpers/log-lines.js';
 import { Queues } from '../../src/queues/runtime.js';
 import { keys } from '../../src/store/keys.js';
 import { startFakeLongconn } from '../helpers/fake-wecom-longconn.js';
@@ -58,14 +58,7 @@ async function world(o: { secret?: string; reqIdsDieWithConnection?: boolean } =
     reqIdsDieWithConnection: o.reqIdsDieWithConnection,
     maxSubscribesPer10s: 20, // the backoff is shortened here
   });
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      lines.push(...chunk.toString().trim().split('\n'));
-      done();
-    },
-  });
-  const log = createLogger('debug', sink, 'json');
+  const { log, lines } = capturedLogger();
   const prefix = testPrefix('wecom-lc');
   const queues = new Queues(redis, prefix, [], log, keys(prefix));
   const clicks: string[] = [];

@@ -22,6 +22,7 @@ import {
   openAnswerSchema,
   pingEcho,
 } from './stream-frames.js';
+import { readJsonFrame } from '../../util/json-frame.js';
 
 export interface StreamTimings {
   /** The first retry waits this long; each failure in a row doubles it, up to maxRetryMs, each ±20 % at random. */
@@ -362,19 +363,8 @@ export class DingtalkStream {
   private frame(conn: Conn, text: string): void {
     conn.heardAt = Date.now();
     if (this.state === 'stopped') return; // not taken: DingTalk delivers it again, to another instance or to us later
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.o.log.warn({ bytes: text.length }, 'dingtalk stream frame is not JSON; ignored');
-      return;
-    }
-    const r = frameSchema.safeParse(parsed);
-    if (!r.success) {
-      this.o.log.warn({ problem: r.error.issues[0]?.message }, 'dingtalk stream frame of an unknown shape; ignored');
-      return;
-    }
-    const f = r.data;
+    const f = readJsonFrame(text, frameSchema, (o, m) => this.o.log.warn(o, m), 'dingtalk stream frame');
+    if (!f) return;
     if (f.type === 'SYSTEM') {
       if (f.headers.topic === 'ping') this.send(conn, pingEcho(f));
       else if (f.headers.topic === 'disconnect') this.rotate(conn, reasonOf(f));

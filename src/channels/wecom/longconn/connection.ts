@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../../log.js';
 import { type Ack, ackOf, CMD, frame, type Incoming, incomingSchema, newReqId } from './frames.js';
+import { readJsonFrame } from '../../../util/json-frame.js';
 
 export interface ConnTimings {
   /** WeCom recommends a heartbeat every 30 s. */
@@ -199,19 +200,8 @@ export class LongConn {
 
   private receive(text: string): void {
     this.heardAt = Date.now();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.o.log.warn({ bytes: text.length }, 'wecom long connection: a frame that is not JSON; ignored');
-      return;
-    }
-    const r = incomingSchema.safeParse(parsed);
-    if (!r.success) {
-      this.o.log.warn({ problem: r.error.issues[0]?.message }, 'wecom long connection: a frame of an unknown shape');
-      return;
-    }
-    const f = r.data;
+    const f = readJsonFrame(text, incomingSchema, (o, m) => this.o.log.warn(o, m), 'wecom long connection frame');
+    if (!f) return;
     if (!f.cmd) {
       const p = this.pending.get(f.headers.req_id);
       if (!p) {
