@@ -59,7 +59,7 @@ export interface Taken<T> {
   rest: string;
 }
 
-const taskPrefix = /^(?:工单号?|单号|任务号?|编号为?|第)?\s*(?:#|no\.?)?\s*/i;
+const taskPrefix = /^(?:工单号?|单号|单子|任务号?|编号为?|第)?\s*(?:#|no\.?)?\s*/i;
 
 /** A task number at the start of `s`. Task ids stay below 10⁹; a longer number is a phone number or a typo. */
 export function takeTask(s: string): Taken<number> {
@@ -76,6 +76,8 @@ export function takeTask(s: string): Taken<number> {
   if (!suffix && (measure.test(rest) || /^\s*(?:星|分|颗|\.\d)/.test(rest))) return { rest: s };
   // "208的马桶很脏": a bare room number owning a thing is a place; a task is "208号" or "#208".
   if (!suffix && !/#|no/i.test(prefix) && /^的/.test(rest)) return { rest: s };
+  // "301宿舍那单": a room or bed number before what it numbers.
+  if (!suffix && !/#|no/i.test(prefix) && /^(?:宿舍|寝室|室|房|病房|床|病区|班|栋|幢|楼|层|单元)/.test(rest)) return { rest: s };
   rest = rest.slice(suffix?.length ?? 0);
   // "第156单 门能关严了" is task 156 whatever follows; "2号楼" is a building.
   if (suffix && !suffix.includes('单') && numberedThing.test(rest)) return { rest: s };

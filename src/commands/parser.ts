@@ -81,7 +81,21 @@ const advice = /容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|�
 const happening = /现在|刚才|已经|快来|了$/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 const resolved =
-  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了|没着火|在测试|跟(?:咱们|我们)没关系|(?:查过了|看了)是|还好.{0,10}(?:出来了|没事)|已经(?:查清|处理完|弄出来|赶出去|报警|消毒)|没问题$/;
+  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了|没着火|在测试|跟(?:咱们|我们)没关系|(?:查过了|看了)是|还好.{0,10}(?:出来了|没事)|已经(?:查清|处理完|弄出来|赶出去|报警|消毒)|没问题$|已经(?:回复|解释|答复)了?|是在换新的/;
+/**
+ * A past event retold, already dealt with: "上回水管爆了多亏王师傅半夜赶过来", "前天电梯困人那事 后来查了是门机坏了
+ * 已经换了新的". Talk, however dangerous the words; "又" or "还没" makes it a report again.
+ */
+const retold =
+  /(?=.*(?:上回|上次|那次|那回|之前|前天|上周|那天|那事|的事))(?=.*(?:多亏|幸亏|还好|后来|已经处理|已经换|不然|吓得|差点))(?!.*(?:又|还是|还没|还不|再次|现在))/;
+/**
+ * A fault explained away by the one who saw it: "原来是遥控器调成送风了", "是路由器插头被碰掉了 插回去就好了",
+ * "我自己插好了". Nothing for logistics.
+ */
+const explained =
+  /原来是|其实是|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)/;
+/** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
+const hypothetical = /^(?:如果|万一|要是|假如|一旦)|(?:的时候|的话)\s*(?:先|就|要|别|记得)/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
@@ -143,6 +157,9 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       if (isQuestion(ref.rest)) return { intent: 'status', task: ref.task };
     }
     if (quote?.task !== undefined) {
+      // "修好了吗 病人要下楼做检查": a question first, whatever the reason after it.
+      if (who !== 'worker' && /^(?:修|弄|处理|搞)?好了?(?:吗|么|没有?)$|^修了(?:吗|么|没有?)$/.test(line.split(' ')[0]))
+        return { intent: 'status', task: quote.task };
       const reply = plainTask(line, quote.task, who, { quote, mentioned });
       if (reply) return withTarget(reply, line, ctx);
     }
@@ -151,6 +168,10 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       const reply = plainTask(line.replace(lastRef, ' '), undefined, who, { byRef: true });
       if (reply) return { ...reply, ref: 'last' };
     }
+    // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
+    const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
+    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line))) return { intent: 'none' };
+    if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
     // "别…" and "防止…" parts ("雨太大了 窗户都关好 别进水" asks people, not the bot).
     const talk = isTalkToPeople(line);
