@@ -211,6 +211,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
 
   const metrics = new Metrics();
   metrics.watchOutbox(() => queues.mailbox.stats());
+  metrics.watchRests(() => queues.answersFirst.rests);
   // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
   const streamOn =
     settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;

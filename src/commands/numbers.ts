@@ -77,7 +77,8 @@ export function takeTask(s: string): Taken<number> {
   // "208的马桶很脏": a bare room number owning a thing is a place; a task is "208号" or "#208".
   if (!suffix && !/#|no/i.test(prefix) && /^的/.test(rest)) return { rest: s };
   // "301宿舍那单": a room or bed number before what it numbers.
-  if (!suffix && !/#|no/i.test(prefix) && /^(?:宿舍|寝室|室|房|病房|床|病区|班|栋|幢|楼|层|单元)/.test(rest)) return { rest: s };
+  if (!suffix && !/#|no/i.test(prefix) && /^(?:宿舍|寝室|室|房|病房|床|病区|班|栋|幢|楼|层|单元)/.test(rest))
+    return { rest: s };
   rest = rest.slice(suffix?.length ?? 0);
   // "第156单 门能关严了" is task 156 whatever follows; "2号楼" is a building.
   if (suffix && !suffix.includes('单') && numberedThing.test(rest)) return { rest: s };

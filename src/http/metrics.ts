@@ -94,6 +94,21 @@ export class Metrics {
     });
   }
 
+  /** Exposes how often a one-process pump rested for the callbacks (answers-first.ts). */
+  watchRests(read: () => number): void {
+    let seen = 0;
+    new Counter({
+      name: 'houqin_workers_rests_total',
+      help: 'Times the workers in a one-process deployment paused so that the callbacks were answered first.',
+      registers: [this.registry],
+      collect() {
+        const n = read();
+        if (n > seen) this.inc(n - seen);
+        seen = n;
+      },
+    });
+  }
+
   callback(route: string, status: number, seconds: number): void {
     this.callbacks.observe({ route, status: String(status) }, seconds);
   }

@@ -39,6 +39,8 @@ export interface PumpOptions {
   batch?: number;
   /** After a batch that was not full, wait this long before reading again (default 5 ms). */
   lingerMs?: number;
+  /** How long to wait before the next read after a batch that took `spentMs` (answers-first.ts); 0 = at once. */
+  rest?: (spentMs: number) => number;
 }
 
 export class InboxPump {
@@ -49,6 +51,7 @@ export class InboxPump {
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly batch: number;
   private readonly lingerMs: number;
+  private readonly rest?: (spentMs: number) => number;
 
   constructor(
     redisUrl: string,
@@ -63,6 +66,7 @@ export class InboxPump {
     this.conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.batch = o.batch ?? 16;
     this.lingerMs = o.lingerMs ?? 5;
+    this.rest = o.rest;
     // A script, not MULTI: ioredis copies every script defined on a connection into each MULTI it builds, and
     // BullMQ defines 64 on this one: a third of the workers' garbage at 1 000 messages/s was those copies.
     if (!('houqinDone' in redis)) redis.defineCommand('houqinDone', { numberOfKeys: 2, lua: doneLua });
@@ -101,12 +105,15 @@ export class InboxPump {
           '>',
         )) as [string, Entry[]][] | null;
         const got = res?.[0]?.[1] ?? [];
+        const began = performance.now();
         if (got.length) await this.take(got, true);
         // Under a steady stream, reading again at once takes one or two messages per round trip, and every round
         // trip is a Redis call the receivers' hand-offs queue behind. A short pause lets a batch gather; a message
-        // that comes to an idle worker is still read at once (the blocking read returns for it).
-        if (got.length && got.length < this.batch && this.running)
-          await new Promise((r) => setTimeout(r, this.lingerMs));
+        // that comes to an idle worker is still read at once (the blocking read returns for it). A receiver in this
+        // process that needs the event loop makes it longer (answers-first.ts).
+        const rest = got.length ? (this.rest?.(performance.now() - began) ?? 0) : 0;
+        const linger = got.length && got.length < this.batch ? this.lingerMs : 0;
+        if (Math.max(rest, linger) > 0 && this.running) await new Promise((r) => setTimeout(r, Math.max(rest, linger)));
       } catch (e) {
         if (!this.running) break;
         this.log.error({ err: (e as Error).message }, 'inbox stream: read failed, retrying in 1 s');

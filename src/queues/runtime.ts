@@ -16,6 +16,7 @@ import { jobId, queueNames, type RouteQueue, routeQueueOf, routeQueues } from '.
 import { mergeReplies } from './merge.js';
 import { boxOf, Mailbox, type MailboxItem, summaryText } from './mailbox.js';
 import { Handoff } from './handoff.js';
+import { AnswersFirst } from './answers-first.js';
 import { InboxPump } from './pump.js';
 
 export interface OutboxJob {
@@ -45,6 +46,8 @@ export class Queues {
   readonly route: Record<RouteQueue, Queue<{ task: number }>>;
   private workers: Worker[] = [];
   private pump?: InboxPump;
+  /** The receiver and the workers in one process: answers before the backlog (answers-first.ts). */
+  readonly answersFirst = new AnswersFirst();
   private handoff: Handoff;
   private warned = new Set<string>();
   readonly mailbox: Mailbox;
@@ -104,6 +107,7 @@ export class Queues {
    * nothing stored) when `replay` names a request already seen within its ttl.
    */
   async accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
+    this.answersFirst.arrived();
     return (await this.handoff.accept(env, replay)) !== 'replay';
   }
 
@@ -257,7 +261,10 @@ export class Queues {
       4,
     );
     make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
-    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, handle, this.inbox, this.log, { batch: c });
+    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, handle, this.inbox, this.log, {
+      batch: c,
+      rest: (ms) => this.answersFirst.restAfter(ms),
+    });
     await this.pump.start();
   }
 

@@ -167,6 +167,47 @@ describe('InboxPump', () => {
     await until('the fourth message', async () => handled.includes('m4'), 2000);
   });
 
+  it('rests between batches for as long as its rest hook says, and reads at once when it says 0', async () => {
+    const { stream, handoff } = setup();
+    await Promise.all(Array.from({ length: 48 }, (_, n) => handoff.accept(env(n))));
+    const asked: number[] = [];
+    const reads: number[] = [];
+    let resting = true;
+    const pump = new InboxPump(
+      REDIS_URL,
+      redis,
+      stream,
+      async (e) => {
+        reads.push(performance.now());
+        await handle(e);
+      },
+      inbox,
+      log,
+      {
+        batch: 16,
+        rest: (ms) => {
+          asked.push(ms);
+          return resting ? 150 : 0;
+        },
+      },
+    );
+    pumps.push(pump);
+    const began = performance.now();
+    await pump.start();
+    await until('48 messages handled', async () => handled.length === 48, 5000);
+    // Three batches of 16, with two rests of 150 ms between them (the third rest comes after the last).
+    expect(performance.now() - began).toBeGreaterThanOrEqual(300);
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    for (const ms of asked.slice(0, 3)) expect(ms).toBeGreaterThanOrEqual(0);
+    // No rest: the next message is taken at once.
+    resting = false;
+    await new Promise((r) => setTimeout(r, 200));
+    const sent = performance.now();
+    await handoff.accept(env('late'));
+    await until('the late message', async () => handled.includes('mlate'), 2000);
+    expect(reads.at(-1)! - sent).toBeLessThan(1000);
+  });
+
   it("handles one person's messages in the order they came, and different people's side by side", async () => {
     const { stream, handoff } = setup();
     const events: string[] = [];
