@@ -35,7 +35,12 @@ export function sentinelOptions(): RedisOptions {
 export function clusterOptions(): ClusterOptions {
   return {
     clusterRetryStrategy: cappedBackoff,
-    enableReadyCheck: true,
+    // Off on purpose. With it on, a reconnect during the failover window (cluster_state:fail until the replica is
+    // promoted) fails the ready check; ioredis then reconnects on its own, and the promise of the connect() that
+    // started it never settles. BullMQ's worker awaits exactly that promise when its blocking-read watchdog fires,
+    // and stopped for good (test/integration/redis-failover.test.ts, bullmq 6.7.0, ioredis 6.0.0). Without the
+    // check, commands that meet CLUSTERDOWN are retried below until the new master serves the slot.
+    enableReadyCheck: false,
     // CLUSTER SLOTS on 2 busy cores can take more than ioredis' 1 s default; a refresh that times out is retried.
     slotsRefreshTimeout: 2000,
     retryDelayOnFailover: RETRY_DELAY_MS,
