@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FailoverReport, failoverRun } from '../helpers/failover-run.js';
 import { startCluster, startSentinel, type TestCluster, type TestSentinel } from '../helpers/redis-topology.js';
+import { startService, testConfig, until } from '../helpers/service.js';
 
 function check(what: string, r: FailoverReport): void {
   const missing = r.acked.filter((id) => !r.deliveries.has(id));
@@ -44,6 +45,40 @@ describe('Redis Sentinel: the master is killed', () => {
   });
   afterAll(async () => {
     await group?.stop();
+  });
+
+  // The whole service, from REDIS_SENTINELS alone, before and after its master dies (the only topology it takes today).
+  it('runs the service, which answers a report after the failover too', { timeout: 60_000 }, async () => {
+    const svc = await startService({
+      REDIS_SENTINELS: group.topology.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+      REDIS_SENTINEL_NAME: group.topology.name,
+      HOUQIN_KEY_PREFIX: 'houqin-test-sentinel',
+      HOUQIN_CONFIG: testConfig((cfg) => {
+        cfg.jobs = { menu: { enabled: false } };
+      }),
+    });
+    const api = (path: string, body?: unknown) =>
+      fetch(`${svc.url}/console/api${path}`, {
+        ...(body
+          ? { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+          : {}),
+      });
+    const registered = async (text: string) => {
+      expect((await api('/messages', { as: 'wang_li', chat: 'class_xiao1', text })).status).toBe(200);
+      return until(`已登记 for ${text}`, async () => {
+        const { messages } = (await (await api('/messages?chat=class_xiao1')).json()) as { messages: unknown[] };
+        return messages.map((m) => JSON.stringify(m)).find((m) => m.includes('已登记') && m.includes(text.slice(-4)));
+      });
+    };
+    try {
+      await registered('报修 小一班 空调不制冷');
+      const { port, at } = await group.killMaster();
+      await group.waitForNewMaster(port);
+      await registered('报修 小一班 水龙头漏水');
+      console.log(`[sentinel] the service registered a report ${Date.now() - at} ms after its master was killed`);
+    } finally {
+      await svc.stop();
+    }
   });
 
   it('keeps the worker going; every acknowledged job is processed once', { timeout: 60_000 }, async () => {
