@@ -96,10 +96,10 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   const { config } = settings;
   const prefix = config.redis.keyPrefix;
   const k = keys(prefix);
-  const redis = connect(settings.redisUrl);
+  const redis = connect(settings.redis);
   // The request path and the queues share one plain connection. Auto-pipelining was measured slower here: ioredis
   // copies BullMQ's 64 scripts into every batch (~49 µs) and keeps one batch in flight (bench/README.md).
-  const fast = connect(settings.redisUrl);
+  const fast = connect(settings.redis);
   const roster = new Roster(config);
   const tasks = new TaskStore(redis, prefix, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
   const side = new SideStore(redis, k);
@@ -126,7 +126,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   if (dingtalk) channels.push(dingtalk);
   const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
   const chats = new LocalChats(redis, prefix);
-  const hub = new EventHub(settings.redisUrl, chats.eventsChannel);
+  const hub = new EventHub(settings.redis, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
   const queues = new Queues(fast, prefix, channels, log, k, { recipientCap: config.outbox.recipientCap });
   queues.onApply((o) => followCards(photos, tasks, o));
@@ -201,7 +201,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   // The console's 未识别 list can teach the parser new words: rebuild it from the config plus the overlay just written.
   // Other processes (a split receiver/workers deployment) pick the words up at their next start.
   // Every other process on this Redis (the workers process beside a receiver, split roles) is told to read it again.
-  const vocabulary = new VocabularyNews(settings.redisUrl, `${prefix}:vocabulary`, log);
+  const vocabulary = new VocabularyNews(settings.redis, `${prefix}:vocabulary`, log);
   const rebuildParser = () =>
     service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
   const reloadVocabulary = () => {
@@ -236,11 +236,11 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         await queues.startWorkers({
           service,
           dispatcher,
-          redisUrl: settings.redisUrl,
+          redis: settings.redis,
           // A sender not on the roster gets no further than a polite reply: their pictures are not fetched.
           prepare: async (env) => (roster.fromPlatform(env.channel, env.sender.platformId) ? intake.resolve(env) : env),
         });
-        await scheduler.start(settings.redisUrl);
+        await scheduler.start(settings.redis);
       }
       const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn
         ? [

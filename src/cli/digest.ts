@@ -49,7 +49,7 @@ export async function digestCommand(
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
   const { config } = settings;
-  const redis = connect(settings.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = connect(settings.redis, { maxRetriesPerRequest: 2 });
   try {
     const tasks = new TaskStore(redis, config.redis.keyPrefix, {
       timezone: config.org.timezone,

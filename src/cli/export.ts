@@ -35,7 +35,7 @@ export async function exportCommand(
   file ??= `houqin-ledger-${month}.xlsx`;
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
   const { config } = settings;
-  const redis = connect(settings.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = connect(settings.redis, { maxRetriesPerRequest: 2 });
   try {
     const tasks = new TaskStore(redis, config.redis.keyPrefix, { timezone: config.org.timezone });
     const out = file === '-' ? process.stdout : createWriteStream(file);

@@ -27,7 +27,7 @@ export async function inboxCommand(args: string[], env: Env, out: NodeJS.Writabl
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
-  const redis = connect(settings.redisUrl);
+  const redis = connect(settings.redis);
   try {
     const store = new StrangerStore(redis, settings.config.redis.keyPrefix);
     if (dismiss) {

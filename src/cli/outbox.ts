@@ -13,7 +13,7 @@ export async function outboxCommand(args: string[], env: Env): Promise<number> {
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
-  const redis = connect(settings.redisUrl);
+  const redis = connect(settings.redis);
   const q = new Queue<OutboxJob>(queueNames.outbox, {
     connection: redis,
     prefix: `${settings.config.redis.keyPrefix}:q`,

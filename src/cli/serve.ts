@@ -3,6 +3,7 @@
 // `--role all|receiver|workers` runs that one role in this process, as operators who split by hand expect.
 import { createHouqin } from '../app.js';
 import { loadSettings, parseRole } from '../config/load.js';
+import { describeTopology } from '../config/redis-topology.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, logFormat } from '../log.js';
 import { banner } from './banner.js';
@@ -33,7 +34,9 @@ export async function serveCommand(args: string[]): Promise<number> {
       { unset: settings.missingEnv },
       'config refers to unset environment variables; the features that need them stay off',
     );
-  const localRedis = await ensureRedis(settings.redisUrl, log);
+  // Only a lone server on this host is started for the user; a Sentinel group is somebody's operated system.
+  const localRedis = settings.redis.kind === 'standalone' ? await ensureRedis(settings.redis.url, log) : undefined;
+  const where = describeTopology(settings.redis);
 
   if (processes === 2) {
     const sup = supervise(process.argv[1], process.env, log);
@@ -53,7 +56,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     try {
       const started = await sup.started;
-      if (format === 'pretty') process.stderr.write(banner(started, settings.redisUrl, !!localRedis, 2));
+      if (format === 'pretty') process.stderr.write(banner(started, where, !!localRedis, 2));
     } catch (e) {
       log.error({ err: (e as Error).message }, 'could not start');
       await sup.stop('SIGTERM');
@@ -85,6 +88,6 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (child) process.on('disconnect', () => void stop('supervisor gone'));
   const started = await houqin.start();
   if (child) process.send!({ type: 'ready', started } satisfies ChildMessage);
-  else if (format === 'pretty') process.stderr.write(banner(started, settings.redisUrl, !!localRedis));
+  else if (format === 'pretty') process.stderr.write(banner(started, where, !!localRedis));
   return -1; // keep running
 }

@@ -23,7 +23,7 @@ export async function unreadCommand(args: string[], env: Env, out: NodeJS.Writab
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
-  const redis = connect(settings.redisUrl);
+  const redis = connect(settings.redis);
   try {
     const roster = new Roster(settings.config);
     const parser = createParser(settings.config);

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from '../errors.js';
 import { readOverlay, vocabularyPath, withOverlay } from './vocabulary.js';
+import { type OneMaster, oneMaster, redisTopology } from './redis-topology.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -57,7 +58,8 @@ export interface DingtalkCardSettings {
 export interface Settings {
   port: number;
   host: string;
-  redisUrl: string;
+  /** REDIS_URL, or a Sentinel group (config/redis-topology.ts); a Cluster is refused until issue 15. */
+  redis: OneMaster;
   configPath: string;
   config: Config;
   wecom: WecomSettings;
@@ -209,7 +211,7 @@ export function loadSettings(
   return {
     port: int(env, 'PORT', 3000),
     host,
-    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redis: oneMaster(redisTopology(env)),
     configPath,
     config,
     wecom,

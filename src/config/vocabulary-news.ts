@@ -2,8 +2,10 @@
 // the same Redis: the workers process beside a supervised receiver, and the processes of a split deployment that
 // share the overlay file. Each reads the file again; the message carries nothing but who sent it.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connect } from '../store/redis.js';
 import type { Logger } from '../log.js';
+import type { OneMaster } from './redis-topology.js';
 
 export class VocabularyNews {
   private sub?: Redis;
@@ -11,14 +13,14 @@ export class VocabularyNews {
   private readonly me = randomBytes(6).toString('hex');
 
   constructor(
-    private redisUrl: string,
+    private where: OneMaster,
     private channel: string,
     private log: Logger,
   ) {}
 
   /** Calls `reload` whenever another process changed the overlay. */
   async listen(reload: () => void): Promise<void> {
-    this.sub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    this.sub = connect(this.where, { maxRetriesPerRequest: null });
     this.sub.on('message', (_ch: string, from: string) => {
       if (from === this.me) return;
       try {
@@ -33,7 +35,7 @@ export class VocabularyNews {
 
   /** Tells the others (in the background: the overlay is already written, and this process has reloaded). */
   tell(): void {
-    this.pub ??= new Redis(this.redisUrl, { maxRetriesPerRequest: 3 });
+    this.pub ??= connect(this.where, { maxRetriesPerRequest: 3 });
     this.pub.publish(this.channel, this.me).catch((e: Error) => {
       this.log.warn({ err: e.message }, 'could not tell other processes about the new words; they read them at start');
     });

@@ -9,7 +9,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { OneMaster } from '../config/redis-topology.js';
+import { connect } from '../store/redis.js';
 import { envelopeSchema, type Envelope } from '../channels/envelope.js';
 import type { Logger } from '../log.js';
 import { jobId } from './names.js';
@@ -54,7 +56,7 @@ export class InboxPump {
   private readonly rest?: (spentMs: number) => number;
 
   constructor(
-    redisUrl: string,
+    where: OneMaster,
     /** For acks, take-overs and the dead-letter list; the blocking read has its own connection. */
     private redis: Redis,
     readonly stream: string,
@@ -63,7 +65,7 @@ export class InboxPump {
     private log: Logger,
     o: PumpOptions = {},
   ) {
-    this.conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.conn = connect(where, { maxRetriesPerRequest: null });
     this.batch = o.batch ?? 16;
     this.lingerMs = o.lingerMs ?? 5;
     this.rest = o.rest;

@@ -1,7 +1,9 @@
 // The queues and their workers. Everything with a side effect on another system goes through here
 // (design.md §2), so a platform outage delays messages and loses none.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { OneMaster } from '../config/redis-topology.js';
+import { connect } from '../store/redis.js';
 import type { Channel } from '../channels/channel.js';
 import { RetryLater } from '../channels/channel.js';
 import { envelopeSchema, type Envelope } from '../channels/envelope.js';
@@ -215,7 +217,7 @@ export class Queues {
   async startWorkers(deps: {
     service: TaskService;
     dispatcher: Dispatcher;
-    redisUrl: string;
+    redis: OneMaster;
     concurrency?: number;
     /** A received message's first step in the worker, before the service (photo-intake.ts: fetch its pictures). */
     prepare?: (env: Envelope) => Promise<Envelope>;
@@ -224,7 +226,7 @@ export class Queues {
       // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
       // are 30 s each). Our jobs take milliseconds, so the lock is renewed long before it could lapse.
       const w = new Worker<T>(name, fn, {
-        connection: new Redis(deps.redisUrl, { maxRetriesPerRequest: null }),
+        connection: connect(deps.redis, { maxRetriesPerRequest: null }),
         prefix: `${this.prefix}:q`,
         concurrency,
         lockDuration: 10_000,
@@ -261,7 +263,7 @@ export class Queues {
       4,
     );
     make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
-    this.pump = new InboxPump(deps.redisUrl, this.conn, this.k.ingress, handle, this.inbox, this.log, {
+    this.pump = new InboxPump(deps.redis, this.conn, this.k.ingress, handle, this.inbox, this.log, {
       batch: c,
       rest: (ms) => this.answersFirst.restAfter(ms),
     });

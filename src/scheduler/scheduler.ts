@@ -2,7 +2,9 @@
 // each tick adds one BullMQ job whose id is "<job>@<minute>", and BullMQ ignores an add whose id exists.
 // On start, a firing missed while the service was down is caught up if it is still within the job's window.
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { OneMaster } from '../config/redis-topology.js';
+import { connect } from '../store/redis.js';
 import { CronExpressionParser } from 'cron-parser';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/schema.js';
@@ -97,9 +99,9 @@ export class Scheduler {
     await this.queue.add(name, { name, at }, { jobId: firingId(name, at) });
   }
 
-  async start(redisUrl: string): Promise<void> {
+  async start(where: OneMaster): Promise<void> {
     this.worker = new Worker<Firing>('scheduled', (job) => this.process(job), {
-      connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
+      connection: connect(where, { maxRetriesPerRequest: null }),
       prefix: `${this.prefix}:q`,
       concurrency: 2,
       lockDuration: 60_000,

@@ -3,16 +3,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { connect } from './redis.js';
 
 async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-  });
+  const r = connect(
+    { kind: 'standalone', url },
+    {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 1000,
+    },
+  );
   r.on('error', () => undefined); // the failed connect is the answer, not an error to log
   try {
     await r.connect();

@@ -1,10 +1,41 @@
-// One place that opens Redis connections and checks that Redis will keep our data (design.md §2: AOF on,
-// maxmemory-policy noeviction). BullMQ workers need maxRetriesPerRequest: null on their connections.
-import { Redis, type RedisOptions } from 'ioredis';
+// The one place that opens Redis connections, whatever the topology (config/redis-topology.ts), and checks that Redis
+// will keep our data (design.md §2: AOF on, maxmemory-policy noeviction). BullMQ workers need maxRetriesPerRequest:
+// null on their connections. On one server (REDIS_URL) a connection is opened exactly as before Sentinel and
+// Cluster were added; their failover settings are in redis-failover.ts.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { OneMaster, RedisTopology } from '../config/redis-topology.js';
 import type { Logger } from '../log.js';
+import { clusterOptions, reconnectOnReadonly, sentinelOptions } from './redis-failover.js';
 
-export function connect(url: string, opts: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...opts });
+const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false };
+
+export function connect(to: OneMaster, opts?: RedisOptions): Redis;
+export function connect(to: RedisTopology, opts?: RedisOptions): Redis | Cluster;
+export function connect(to: RedisTopology, opts: RedisOptions = {}): Redis | Cluster {
+  if (to.kind === 'standalone') return new Redis(to.url, { ...base, ...opts });
+  const auth = definedOnly({ username: to.username, password: to.password });
+  if (to.kind === 'sentinel') {
+    const where = definedOnly({ sentinels: to.sentinels, name: to.name, db: to.db });
+    return new Redis({ ...base, ...sentinelOptions(), ...where, ...auth, ...opts });
+  }
+  // Per-node settings go to redisOptions; ioredis connects cluster nodes lazily itself and retries them its own way.
+  const { lazyConnect = false, ...perNode } = opts;
+  const { maxRetriesPerRequest, enableReadyCheck } = base;
+  return new Cluster(to.nodes, {
+    ...clusterOptions(),
+    lazyConnect,
+    redisOptions: {
+      maxRetriesPerRequest,
+      enableReadyCheck,
+      reconnectOnError: reconnectOnReadonly,
+      ...auth,
+      ...perNode,
+    },
+  });
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export interface PersistenceReport {

@@ -1,8 +1,11 @@
 // Tests share the machine's Redis at 127.0.0.1:6379 (or REDIS_URL) and keep apart by key prefix.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { StandaloneRedis } from '../../src/config/redis-topology.js';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+/** The same server as a topology, for what opens its own connections (src/store/redis.ts connect). */
+export const REDIS: StandaloneRedis = { kind: 'standalone', url: REDIS_URL };
 
 export function testPrefix(name: string): string {
   return `test-${name}-${randomBytes(4).toString('hex')}`;

@@ -21,7 +21,7 @@ import { keys } from '../../src/store/keys.js';
 import { SideStore } from '../../src/store/side.js';
 import { TaskStore } from '../../src/store/tasks.js';
 import { ROBOT_LIMIT, startFakeDingtalk, type DingRecorded, type FakeDingtalk } from '../helpers/fake-dingtalk.js';
-import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { dropPrefix, redisClient, REDIS, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
 
 const WINDOW_MS = 2000; // the stand-in's "minute"
@@ -88,7 +88,7 @@ beforeAll(async () => {
     await q.startWorkers({
       service: new TaskService(tasks, new SideStore(redis, keys(prefix)), roster, createParser(config)),
       dispatcher: new Dispatcher(tasks, roster),
-      redisUrl: REDIS_URL,
+      redis: REDIS,
       concurrency: 8,
     });
     return q;

@@ -6,7 +6,7 @@ import type { Envelope } from '../../src/channels/envelope.js';
 import { createLogger } from '../../src/log.js';
 import { Handoff } from '../../src/queues/handoff.js';
 import { InboxPump } from '../../src/queues/pump.js';
-import { REDIS_URL, dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
+import { REDIS, dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { Redis as RedisClient } from 'ioredis';
@@ -60,7 +60,7 @@ afterEach(async () => {
 });
 
 function startPump(stream: string): InboxPump {
-  const p = new InboxPump(REDIS_URL, redis, stream, handle, inbox, log, { batch: 16 });
+  const p = new InboxPump(REDIS, redis, stream, handle, inbox, log, { batch: 16 });
   pumps.push(p);
   return p;
 }
@@ -174,7 +174,7 @@ describe('InboxPump', () => {
     const reads: number[] = [];
     let resting = true;
     const pump = new InboxPump(
-      REDIS_URL,
+      REDIS,
       redis,
       stream,
       async (e) => {
@@ -220,7 +220,7 @@ describe('InboxPump', () => {
     const people = ['wang_li', 'li_na', 'zhang_min'];
     for (let i = 0; i < 4; i++)
       for (const p of people) await handoff.accept({ ...env(`${p}-${i}`), sender: { platformId: p } });
-    const pump = new InboxPump(REDIS_URL, redis, stream, slow, inbox, log, { batch: 16 });
+    const pump = new InboxPump(REDIS, redis, stream, slow, inbox, log, { batch: 16 });
     pumps.push(pump);
     await pump.start();
     await until(

@@ -20,7 +20,7 @@ import { keys } from '../../src/store/keys.js';
 import { RateLimiter } from '../../src/store/rate.js';
 import { SideStore } from '../../src/store/side.js';
 import { TaskStore } from '../../src/store/tasks.js';
-import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { dropPrefix, redisClient, REDIS, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
 
 const log = createLogger('silent');
@@ -83,7 +83,7 @@ function setup(cap: number, limit?: { n: number; ms: number }) {
     queues.startWorkers({
       service: new TaskService(tasks, new SideStore(redis, keys(prefix)), roster, createParser(config)),
       dispatcher: new Dispatcher(tasks, roster),
-      redisUrl: REDIS_URL,
+      redis: REDIS,
       concurrency: 4,
     });
   const waitingJobs = async () => {

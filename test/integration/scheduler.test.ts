@@ -1,7 +1,7 @@
 // Two instances, one firing: both schedulers add the same firing and the job body runs once (real Redis/BullMQ).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { dropPrefix, redisClient, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { dropPrefix, redisClient, REDIS, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
 import { Scheduler, type ContextBase } from '../../src/scheduler/scheduler.js';
 import { SchoolCalendar } from '../../src/scheduler/calendar.js';
@@ -48,7 +48,7 @@ describe('scheduler with two instances', () => {
     const a = make();
     const b = make();
     // Both start (each catches up the current minute's firing), and both fire the same minute again.
-    await Promise.all([a.start(REDIS_URL), b.start(REDIS_URL)]);
+    await Promise.all([a.start(REDIS), b.start(REDIS)]);
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     await Promise.all([a.fire('test.tick', minute), b.fire('test.tick', minute), a.fire('test.tick', minute)]);
     await until('the firing ran', () => runs.length >= 1);

@@ -1,5 +1,7 @@
 // Fans the local channel's pub/sub events out to the open console streams of this process.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { OneMaster } from '../../config/redis-topology.js';
+import { connect } from '../../store/redis.js';
 import type { LocalEvent } from './chats.js';
 
 type Listener = (e: LocalEvent) => void;
@@ -10,14 +12,14 @@ export class EventHub {
   private closers = new Set<() => void>();
 
   constructor(
-    private redisUrl: string,
+    private where: OneMaster,
     private channel: string,
   ) {}
 
   /** Subscribes on first use: a service nobody watches keeps no extra connection. */
   async listen(fn: Listener, close: () => void): Promise<() => void> {
     if (!this.sub) {
-      this.sub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+      this.sub = connect(this.where, { maxRetriesPerRequest: null });
       this.sub.on('message', (_ch: string, raw: string) => {
         const e = JSON.parse(raw) as LocalEvent;
         for (const l of this.listeners) l(e);
