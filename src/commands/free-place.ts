@@ -228,13 +228,23 @@ export function freePlace(text: string): string | undefined {
     known.lastIndex = i;
     const guessed = !known.test(lower);
     if (guessed && (notRooms.test(s) || knownRoomAtEnd.test(s))) continue;
-    const found = text.slice(i, i + s.length).replace(/的/g, '');
+    const found = trimSides(text.slice(i, i + s.length).replace(/的/g, ''));
     // A building or unit code says where better than a room word; a bed number alone does not.
     if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;
     first ??= found;
     i += s.length - 1;
   }
   return first;
+}
+
+/**
+ * Where something is beside or in front of a place, the place says where: "手术室门口" → 手术室, "5病区8床旁边" → 5病区8床,
+ * "护士站旁边治疗室" → 治疗室 (what comes after 旁边 is the place meant).
+ */
+function trimSides(place: string): string {
+  const after = /^.+?(?:旁边|隔壁|对面)(.{2,})$/.exec(place)?.[1];
+  const p = after && !/^(?:门口|旁边|对面)$/.test(after) ? after : place;
+  return p.replace(/(?<=.{2})(?:门口|旁边|边上)$/, '');
 }
 
 /** Building-unit codes and numbered buildings: these numbers are places, never task numbers. */

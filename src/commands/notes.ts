@@ -21,6 +21,8 @@ const progressWords = new RegExp(
 export function readNote(line: string, strongOnly = false): Intent | undefined {
   if (!strongOnly && holdWords.test(line)) return { intent: 'hold', text: line };
   if (doneWords.test(line) && !partly.test(line) && !/吗|没\s*$|\?/.test(line)) return { intent: 'done', text: line };
-  if ((strongOnly ? strongProgress : progressWords).test(line)) return { intent: 'note', text: line };
+  // "一上午跳了三次", "抬杆抬一半就卡住": a duration and a fault halfway are no plan and no progress.
+  const plain = line.replace(/一[上下]午|一晚上|一整天|\S{0,2}一半就?(?:卡|停|不动|掉|弹)/g, ' ');
+  if ((strongOnly ? strongProgress : progressWords).test(plain)) return { intent: 'note', text: line };
   return undefined;
 }

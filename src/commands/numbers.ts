@@ -50,7 +50,7 @@ export function chineseToInt(s: string): number | undefined {
 /** A count of things, not a task number or a rating: "3个菜", "2号楼"… ("号" is handled separately). */
 const measure = /^\s*[个只件台盏张把根块次天点年月日岁人楼层种道碗盘样位遍床栋幢病区]/;
 /** "2号楼", "3号床": a numbered thing, not task 2. */
-const numberedThing = /^\s*[楼层床柜车线桌房室门病区栋幢座单期弄]/;
+const numberedThing = /^\s*[楼层床柜车线桌房室门病区栋幢座单期弄梯]/;
 
 export interface Taken<T> {
   value?: T;
@@ -71,7 +71,7 @@ export function takeTask(s: string): Taken<number> {
   if (!raw) return { rest: s };
   let rest = after.slice(raw.length);
   // "6-2 应急灯坏了", "2号宿舍楼": a building-unit code or a numbered building, not a task.
-  if (/^-\d|^\s*号(?:宿舍|教学|住院|办公|实验|门诊)楼/.test(rest)) return { rest: s };
+  if (/^-\d|^#楼|^\s*号(?:宿舍|教学|住院|办公|实验|门诊)楼/.test(rest)) return { rest: s };
   const suffix = /^\s*(?:号(?:单子?)?|单子?)/.exec(rest)?.[0];
   if (!suffix && (measure.test(rest) || /^\s*(?:星|分|颗|\.\d)/.test(rest))) return { rest: s };
   // "208的马桶很脏": a bare room number owning a thing is a place; a task is "208号" or "#208".

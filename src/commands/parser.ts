@@ -81,7 +81,7 @@ const advice = /容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|�
 const happening = /现在|刚才|已经|快来|了$/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 const resolved =
-  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了|没着火|在测试|跟(?:咱们|我们)没关系|(?:查过了|看了)是|还好.{0,10}(?:出来了|没事)|已经(?:查清|处理完|弄出来|赶出去|报警|消毒)|没问题$|已经(?:回复|解释|答复)了?|是在换新的/;
+  /是好的|没事了|没事没事|不用管|还好很快|虚惊|误报|已经恢复|其实还好|以为.{0,12}结果|现在(?:可以|好)了|不用(?:打扫|扫|收拾|擦|拖|修)|解释了|没着火|在测试|跟(?:咱们|我们)没关系|(?:查过了|看了)是|还好.{0,10}(?:出来了|没事)|已经(?:查清|处理完|弄出来|赶出去|报警|消毒)|没问题$|已经(?:回复|解释|答复)了?|是在换新的|已经换(?:成)?新的了(?!.*(?:还|又))/;
 /**
  * A past event retold, already dealt with: "上回水管爆了多亏王师傅半夜赶过来", "前天电梯困人那事 后来查了是门机坏了
  * 已经换了新的". Talk, however dangerous the words; "又" or "还没" makes it a report again.
@@ -93,7 +93,7 @@ const retold =
  * "我自己插好了". Nothing for logistics.
  */
 const explained =
-  /原来是|其实是|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)/;
+  /原来是|其实是|是因为|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
 /** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
 const hypothetical = /^(?:如果|万一|要是|假如|一旦)|(?:的时候|的话)\s*(?:先|就|要|别|记得)/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
@@ -150,6 +150,10 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       leadingCommand(line, ctx, undefined, quote?.task, who === 'worker' || who === 'manager') ??
       numberFirst(line, ctx, who, mentioned);
     if (command) return command;
+    // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
+    const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
+    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line))) return { intent: 'none' };
+    if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     const ref = findTaskRef(line);
     if (ref) {
       const reply = plainTask(ref.rest, ref.task, who, { quote, mentioned, numbered: true });
@@ -168,10 +172,6 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       const reply = plainTask(line.replace(lastRef, ' '), undefined, who, { byRef: true });
       if (reply) return { ...reply, ref: 'last' };
     }
-    // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
-    const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
-    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line))) return { intent: 'none' };
-    if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     // A notice, a reminder or a question to colleagues is no report unless something is wrong even without its
     // "别…" and "防止…" parts ("雨太大了 窗户都关好 别进水" asks people, not the bot).
     const talk = isTalkToPeople(line);
