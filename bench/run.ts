@@ -1,8 +1,9 @@
-// `npm run bench` — runs both parts and prints one table (progress goes to stderr, the table to stdout).
-//   node bin/run-ts.mjs bench/run.ts              both parts
+// `npm run bench` — runs every part and prints one table (progress goes to stderr, the table to stdout).
+//   node bin/run-ts.mjs bench/run.ts              every part
 //   node bin/run-ts.mjs bench/run.ts callbacks    part 1 only (ceiling / floor / real)
 //   node bin/run-ts.mjs bench/run.ts latency      part 2 only (report → claim card)
 //   node bin/run-ts.mjs bench/run.ts flood        part 3 only (100 000 messages from one sender not on the roster)
+//   node bin/run-ts.mjs bench/run.ts replicas     part 4 only (the hand-off waiting for a Sentinel replica)
 // Options: --targets=bare,floor,real,real-one,real-noworkers,default,dingtalk (part 1). Environment knobs: see bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -10,6 +11,7 @@ import { Redis } from 'ioredis';
 import { benchCallbacks, defaultCallbackOptions, type CallbackRow, type TargetKey } from './callbacks.js';
 import { benchLatency, defaultLatencyOptions, type LatencyResult } from './latency.js';
 import { benchFlood, floodTable } from './flood.js';
+import { benchReplicas } from './replicas.js';
 import { takeRetry } from './lib/cpu.js';
 import { REDIS_URL } from './lib/redis.js';
 import { priorityPrefix } from './lib/proc.js';
@@ -27,6 +29,7 @@ const parts = args.filter((a) => !a.startsWith('--'));
 const doCallbacks = parts.length === 0 || parts.includes('callbacks');
 const doLatency = parts.length === 0 || parts.includes('latency');
 const doFlood = parts.length === 0 || parts.includes('flood');
+const doReplicas = parts.length === 0 || parts.includes('replicas');
 const targetsArg = args.find((a) => a.startsWith('--targets='))?.slice('--targets='.length);
 const log = (l: string) => process.stderr.write(l + '\n');
 
@@ -322,6 +325,7 @@ if (doFlood) {
   const runs = await benchFlood({ serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, log });
   lines.push(...floodTable(runs), '');
 }
+if (doReplicas) lines.push(...(await benchReplicas(log)), '');
 lines.push(
   `stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
 );

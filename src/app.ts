@@ -128,7 +128,11 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   const chats = new LocalChats(redis, prefix);
   const hub = new EventHub(settings.redis, chats.eventsChannel);
   if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
-  const queues = new Queues(fast, prefix, channels, log, k, { recipientCap: config.outbox.recipientCap });
+  const queues = new Queues(fast, prefix, channels, log, k, {
+    recipientCap: config.outbox.recipientCap,
+    replicas: settings.replicaWait.replicas,
+    waitMs: settings.replicaWait.timeoutMs,
+  });
   queues.onApply((o) => followCards(photos, tasks, o));
   const intake = new PhotoIntake(
     media,
@@ -211,7 +215,16 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
 
   const metrics = new Metrics();
   metrics.watchOutbox(() => queues.mailbox.stats());
-  metrics.watchRests(() => queues.answersFirst.rests);
+  metrics.watchTotal(
+    'houqin_workers_rests_total',
+    'Times the workers in a one-process deployment paused so that the callbacks were answered first.',
+    () => queues.answersFirst.rests,
+  );
+  metrics.watchTotal(
+    'houqin_handoff_unreplicated_total',
+    'Hand-offs answered before REDIS_WAIT_REPLICAS replicas had them (REDIS_WAIT_MS ran out).',
+    () => queues.handoff.unreplicated,
+  );
   // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
   const streamOn =
     settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from '../errors.js';
 import { readOverlay, vocabularyPath, withOverlay } from './vocabulary.js';
-import { type OneMaster, oneMaster, redisTopology } from './redis-topology.js';
+import { type OneMaster, oneMaster, type ReplicaWait, redisTopology, replicaWait } from './redis-topology.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -60,6 +60,8 @@ export interface Settings {
   host: string;
   /** REDIS_URL, or a Sentinel group (config/redis-topology.ts); a Cluster is refused until issue 15. */
   redis: OneMaster;
+  /** How many replicas hold a message before its callback is answered (config/redis-topology.ts). */
+  replicaWait: ReplicaWait;
   configPath: string;
   config: Config;
   wecom: WecomSettings;
@@ -212,6 +214,7 @@ export function loadSettings(
     port: int(env, 'PORT', 3000),
     host,
     redis: oneMaster(redisTopology(env)),
+    replicaWait: replicaWait(env, redisTopology(env)),
     configPath,
     config,
     wecom,

@@ -76,6 +76,32 @@ export function oneMaster(t: RedisTopology): OneMaster {
   return t;
 }
 
+/**
+ * How many replicas must hold a message before its platform is told it arrived (WAIT, after the hand-off's script):
+ * on a replicated Redis a master that dies right after our 200 then loses nothing, because the sentinels promote the
+ * replica that has it. `REDIS_WAIT_REPLICAS` (default 1 on Sentinel, 0 on one server, where there is no replica to
+ * wait for) and `REDIS_WAIT_MS` (default 200: the longest a callback's answer waits for them).
+ */
+export interface ReplicaWait {
+  replicas: number;
+  timeoutMs: number;
+}
+
+export function replicaWait(env: Env, t: RedisTopology): ReplicaWait {
+  const count = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max)
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+  return {
+    replicas: count('REDIS_WAIT_REPLICAS', t.kind === 'standalone' ? 0 : 1, 0, 16),
+    timeoutMs: count('REDIS_WAIT_MS', 200, 1, 5000),
+  };
+}
+
 /** Where Redis is, for logs and the start banner: never a password. */
 export function describeTopology(t: RedisTopology): string {
   const list = (l: HostPort[]) => l.map(hostPort).join(',');

@@ -94,12 +94,12 @@ export class Metrics {
     });
   }
 
-  /** Exposes how often a one-process pump rested for the callbacks (answers-first.ts). */
-  watchRests(read: () => number): void {
+  /** A counter kept by this process elsewhere (the pump's rests, the hand-off's short waits), read at each scrape. */
+  watchTotal(name: string, help: string, read: () => number): void {
     let seen = 0;
     new Counter({
-      name: 'houqin_workers_rests_total',
-      help: 'Times the workers in a one-process deployment paused so that the callbacks were answered first.',
+      name,
+      help,
       registers: [this.registry],
       collect() {
         const n = read();

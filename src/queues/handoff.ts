@@ -7,8 +7,9 @@
 // One connection carries the calls, so Redis runs them in the order they were sent.
 //
 // The replay check, the message-id dedupe and the append happen in the same script, so a refused replay or a
-// repeated delivery writes nothing and a new message is in Redis before its HTTP 200. The workers read the stream
-// (pump.ts).
+// repeated delivery writes nothing and a new message is in Redis before its HTTP 200. On a replicated Redis (Sentinel)
+// a WAIT after the script holds the answer until a replica has the message too, so a failover right after our 200
+// loses nothing. The workers read the stream (pump.ts).
 import type { Redis } from 'ioredis';
 import type { Envelope } from '../channels/envelope.js';
 
@@ -51,17 +52,26 @@ const maxBatch = 256;
 /** Script calls in flight at once. */
 const maxInFlight = 2;
 
+export interface HandoffOptions {
+  /** Replicas that must hold a stored message before it counts as taken (WAIT), and how long to wait for them. */
+  replicas?: number;
+  waitMs?: number;
+}
+
 export class Handoff {
   private waiting: Waiting[] = [];
   private inFlight = 0;
   private scheduled = false;
   private admit: Admit;
+  /** Script calls whose messages fewer replicas than asked had taken when the wait ran out (answered all the same). */
+  unreplicated = 0;
 
   constructor(
     private redis: Redis,
     readonly stream: string,
     /** The key that marks a message id as stored. */
     private seenKey: (envelopeId: string) => string,
+    private o: HandoffOptions = {},
   ) {
     if (!('houqinAdmit' in redis)) redis.defineCommand('houqinAdmit', { numberOfKeys: 1, lua: admitLua });
     this.admit = (redis as unknown as { houqinAdmit: Admit }).houqinAdmit.bind(redis);
@@ -101,7 +111,15 @@ export class Handoff {
 
   private async write(batch: Waiting[]): Promise<void> {
     try {
-      const taken = await this.admit(this.stream, ...batch.flatMap((w) => w.args));
+      const replicas = this.o.replicas ?? 0;
+      // WAIT goes right behind the script on the same connection, so it covers the script's writes, in the same
+      // round trip. Short of replicas when the time runs out, the messages are still answered: refusing them would
+      // lose them once the platform stops retrying, while a master dying inside that window is the rarer loss.
+      const [taken, got] = await Promise.all([
+        this.admit(this.stream, ...batch.flatMap((w) => w.args)),
+        replicas > 0 ? this.redis.wait(replicas, this.o.waitMs ?? 200) : replicas,
+      ]);
+      if (got < replicas) this.unreplicated++;
       batch.forEach((w, i) => w.done(answers[taken[i]]));
     } catch (e) {
       // Let the platform's retry in. (A message that did reach the stream before the error may then be stored

@@ -50,7 +50,7 @@ export class Queues {
   private pump?: InboxPump;
   /** The receiver and the workers in one process: answers before the backlog (answers-first.ts). */
   readonly answersFirst = new AnswersFirst();
-  private handoff: Handoff;
+  readonly handoff: Handoff;
   private warned = new Set<string>();
   readonly mailbox: Mailbox;
 
@@ -61,7 +61,7 @@ export class Queues {
     private channels: Channel[],
     private log: Logger,
     private k: Keys,
-    o: { recipientCap?: number } = {},
+    o: { recipientCap?: number; replicas?: number; waitMs?: number } = {},
   ) {
     this.mailbox = new Mailbox(conn, prefix, o.recipientCap ?? 30, k.sent);
     const opts = { connection: conn, prefix: `${prefix}:q` };
@@ -101,7 +101,7 @@ export class Queues {
     this.route = Object.fromEntries(
       routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })]),
     ) as Queues['route'];
-    this.handoff = new Handoff(conn, k.ingress, k.seen);
+    this.handoff = new Handoff(conn, k.ingress, k.seen, { replicas: o.replicas, waitMs: o.waitMs });
   }
 
   /**

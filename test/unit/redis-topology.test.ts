@@ -1,7 +1,7 @@
 // Which Redis the environment names, and the mistakes that stop the start (src/config/redis-topology.ts).
 import { Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { describeTopology, oneMaster, redisTopology } from '../../src/config/redis-topology.js';
+import { describeTopology, oneMaster, redisTopology, replicaWait } from '../../src/config/redis-topology.js';
 import { loadSettings } from '../../src/config/load.js';
 import { connect } from '../../src/store/redis.js';
 
@@ -91,5 +91,29 @@ describe('connect on one server', () => {
     expect(now.options.retryStrategy).toBe(old.options.retryStrategy);
     old.disconnect();
     now.disconnect();
+  });
+});
+
+describe('replicaWait', () => {
+  const sentinel = { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'houqin' };
+  it('waits for one replica on Sentinel and for none on one server, 200 ms at most, unless told otherwise', () => {
+    expect(replicaWait(sentinel, redisTopology(sentinel))).toEqual({ replicas: 1, timeoutMs: 200 });
+    expect(replicaWait({}, redisTopology({}))).toEqual({ replicas: 0, timeoutMs: 200 });
+    const env = { ...sentinel, REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_MS: '50' };
+    expect(replicaWait(env, redisTopology(env))).toEqual({ replicas: 2, timeoutMs: 50 });
+    // A one-server Redis that has replicas of its own can ask for them too.
+    expect(replicaWait({ REDIS_WAIT_REPLICAS: '1' }, redisTopology({}))).toEqual({ replicas: 1, timeoutMs: 200 });
+  });
+
+  it('refuses what is not a whole number in range, saying which setting', () => {
+    for (const [name, value] of [
+      ['REDIS_WAIT_REPLICAS', 'one'],
+      ['REDIS_WAIT_REPLICAS', '-1'],
+      ['REDIS_WAIT_REPLICAS', '17'],
+      ['REDIS_WAIT_MS', '0'],
+      ['REDIS_WAIT_MS', '2.5'],
+      ['REDIS_WAIT_MS', '60000'],
+    ])
+      expect(() => replicaWait({ [name]: value }, redisTopology({}))).toThrow(name);
   });
 });
