@@ -93,9 +93,11 @@ const retold =
  * "我自己插好了". Nothing for logistics.
  */
 const explained =
-  /原来是|其实是|是因为|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
+  /原来是?|其实是|是因为|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
 /** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
 const hypothetical = /^(?:如果|万一|要是|假如|一旦)|(?:的时候|的话)\s*(?:先|就|要|别|记得)/;
+/** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
+const headedNotice = /^(?:通知|公告|温馨提示|提醒)\s*[:：]/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
@@ -152,7 +154,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (command) return command;
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
     const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
-    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line))) return { intent: 'none' };
+    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line)) || headedNotice.test(line))
+      return { intent: 'none' };
     if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     const ref = findTaskRef(line);
     if (ref) {
