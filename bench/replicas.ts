@@ -8,22 +8,19 @@
 import type { Envelope } from '../src/channels/envelope.js';
 import { Handoff } from '../src/queues/handoff.js';
 import { connect } from '../src/store/redis.js';
+import { textEnvelope } from '../test/helpers/envelopes.js';
 import { startSentinel } from '../test/helpers/redis-topology.js';
 import { percentile } from './lib/stats.js';
 
 const seconds = Number(process.env.BENCH_SECONDS || 5);
 const rateSeconds = Number(process.env.BENCH_RATE_SECONDS || 5);
-const env = (n: string): Envelope => ({
-  id: `wecom:aibot:${n}`,
-  channel: 'wecom',
-  surface: 'aibot',
-  msgId: n,
-  chat: { id: 'wrGroupXiao1', type: 'group' },
-  sender: { platformId: 'wang_li' },
-  text: '谢谢李师傅！',
-  responseUrl: `https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=${n.padEnd(64, 'x')}`,
-  receivedAt: Date.now(),
-});
+const env = (n: string): Envelope =>
+  textEnvelope(n, {
+    chat: { id: 'wrGroupXiao1', type: 'group' },
+    text: '谢谢李师傅！',
+    responseUrl: `https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=${n.padEnd(64, 'x')}`,
+    receivedAt: Date.now(),
+  });
 
 export async function benchReplicas(log: (l: string) => void): Promise<string[]> {
   log('[replicas] starting a Sentinel group');

@@ -6,19 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/channels/envelope.js';
 import { Handoff } from '../../src/queues/handoff.js';
 import { connect } from '../../src/store/redis.js';
+import { textEnvelope } from '../helpers/envelopes.js';
 import { ask } from '../helpers/redis-process.js';
 import { startSentinel, type TestSentinel } from '../helpers/redis-topology.js';
 
-const env = (n: string): Envelope => ({
-  id: `wecom:aibot:${n}`,
-  channel: 'wecom',
-  surface: 'aibot',
-  msgId: n,
-  chat: { id: 'c1', type: 'group' },
-  sender: { platformId: 'wang_li' },
-  text: `报修 小一班 灯不亮 ${n}`,
-  receivedAt: 1,
-});
+const env = (n: string): Envelope => textEnvelope(n);
 
 let group: TestSentinel;
 const conns: Redis[] = [];

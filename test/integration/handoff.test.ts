@@ -8,6 +8,7 @@ import { Handoff } from '../../src/queues/handoff.js';
 import { InboxPump } from '../../src/queues/pump.js';
 import { REDIS, dropPrefix, redisClient, testPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/service.js';
+import { textEnvelope } from '../helpers/envelopes.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { Redis as RedisClient } from 'ioredis';
 
@@ -24,16 +25,7 @@ const handle = async (e: Envelope) => {
   handled.push(e.msgId);
 };
 
-const env = (n: number | string): Envelope => ({
-  id: `wecom:aibot:m${n}`,
-  channel: 'wecom',
-  surface: 'aibot',
-  msgId: `m${n}`,
-  chat: { id: 'c1', type: 'group' },
-  sender: { platformId: 'wang_li' },
-  text: `报修 小一班 灯不亮 ${n}`,
-  receivedAt: 1,
-});
+const env = (n: number | string): Envelope => textEnvelope(`m${n}`);
 
 beforeAll(() => {
   redis = redisClient();
