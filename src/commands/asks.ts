@@ -48,7 +48,11 @@ export function readAsk(line: string, broken: (s: string) => boolean): Intent | 
   if (howTo.test(core) && !/\d/.test(core)) return { intent: 'help' };
   if (core.length > 30) return undefined;
   // "这学期一共修了两百多单 辛苦大家", "晨检数据都发给园长了": figures told, not asked for.
-  if (/辛苦|感谢|发给(?!我)|处理完了|修完了|清净|谁(?:帮忙|能|来|写|交|做)|交给|已经交|写完|来着/.test(core))
+  if (
+    /辛苦|感谢|发给(?!我)|处理完了|修完了|清净|谁(?:帮忙|能|来|写|交|做)|交给|已经交|写完|来着|要交|交一份|(?<!日|周|月)报给(?!我)|别忘|別忘|整理好|恢复了/.test(
+      core,
+    )
+  )
     return undefined;
   const mine = mineWords.test(core);
   const summary = summaryNoun.test(core);

@@ -93,9 +93,11 @@ const retold =
  * "我自己插好了". Nothing for logistics.
  */
 const explained =
-  /原来\S{0,10}是|其实是|是因为|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
+  /原来\S{0,10}是|其实是|是因为|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报了|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
 /** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
-const hypothetical = /^(?:如果|万一|要是|假如|一旦)|(?:的时候|的话)\s*(?:先|就|要|别|记得)/;
+const hypothetical = /^(?:如果|万一|要是|假如|一旦)/;
+/** "监护仪报警的时候记得看一眼": what to do when it happens, told to people (a worker's may close a job: not his). */
+const whenItHappens = /的话\s*(?:先|就|别|记得)|的时候\s*(?:先|别|记得)/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
 const headedNotice = /^(?:通知|公告|温馨提示|提醒)\s*[:：]/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
@@ -139,10 +141,23 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     options.secondOpinion === false
       ? undefined
       : createReconsider(ctx, {
+          ...options.secondOpinion,
           sure: options.secondOpinion?.sure ?? 0.95,
+          sureTalk: options.secondOpinion?.sureTalk ?? { group: 0.995 },
           model: options.secondOpinion?.model ?? siteModel(config),
         });
   const chatter = createChatter(ctx.personNames);
+  /**
+   * Talk the rules recognise by its shape (a story already dealt with, a fault explained away, what to do if, a
+   * notice by its heading, someone's home): the learned second opinion does not turn these into a question, however
+   * much they sound like a report ("万一电梯困人了 先按警铃").
+   */
+  const shapedTalk = new WeakSet<Intent>();
+  const asTalk = (): Intent => {
+    const none: Intent = { intent: 'none' };
+    shapedTalk.add(none);
+    return none;
+  };
 
   function parseLine(line: string, who: Who, quote: Quote | undefined, mentioned?: string): Intent | undefined {
     // "日抱" is a thumb's 日报: a list or summary request is read again with sound-alikes corrected.
@@ -154,8 +169,9 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (command) return command;
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
     const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
-    if (retold.test(line) || (hypothetical.test(line) && !happening.test(line)) || headedNotice.test(line))
-      return { intent: 'none' };
+    const ifSo = hypothetical.test(line) || (who !== 'worker' && whenItHappens.test(line));
+    if (retold.test(line) || (ifSo && !happening.test(line)) || headedNotice.test(line)) return asTalk();
+    // (A fault explained away may still hide a real one, "虚惊一场 不是着火 是配电箱在冒烟": the model may ask.)
     if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     const ref = findTaskRef(line);
     if (ref) {
@@ -185,7 +201,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       !(toEveryone && (talk === 'notice' || talk === 'praise')) &&
       talk !== 'plain'
     ) {
-      const note = readNote(line, who === 'manager');
+      // "…不冷 你们派个人来看看吧": a worker asking for someone is reporting, whatever plans the message mentions.
+      const note = /派个?人|你们.{0,4}来(?:看|修)/.test(line) ? undefined : readNote(line, who === 'manager');
       // "修完了 单号187": a step with its number at the end, in a spelling the plain-task reading did not take.
       const task = note && note.intent !== 'note' ? (findTaskRef(line)?.task ?? quote?.task) : undefined;
       if (note) return task ? { ...note, task } : note;
@@ -249,7 +266,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       afterwards && whole && isTaskStep(whole) && whole.intent !== afterwards.intent ? whole : (afterwards ?? whole);
     // What the rules read for sure stands; the rest may be reconsidered (second-opinion.ts says when).
     const open = !understood || ['none', 'note', 'report'].includes(understood.intent);
-    if (!open) return understood;
+    if (!open || (understood && shapedTalk.has(understood))) return understood;
     if ((!understood || understood.intent === 'none') && chatter.isChatter(line))
       return understood ?? { intent: 'none' };
     const judged = reconsider?.(understood, {

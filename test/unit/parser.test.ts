@@ -510,3 +510,18 @@ describe('normalize', () => {
     expect(normalize('＠後勤助手  報修　中２班　燈壞了\r\n\r\n地點：廚房')).toBe(first);
   });
 });
+
+describe('talk the bot does not ask about', () => {
+  const teacher = (chat: 'group' | 'dm') => ({ roles: ['teacher'], chat });
+
+  it('stays quiet on what to do if something happens, in any chat, however urgent it sounds', () => {
+    for (const chat of ['group', 'dm'] as const)
+      expect(parser.parse('万一电梯困人了 先按警铃 再打维保电话', teacher(chat))).toEqual({ intent: 'none' });
+  });
+
+  it('stays quiet in a group when the learned model is all but certain a "report" is talk, and asks in a 1:1 chat', () => {
+    const text = '今天真热 空调都救不了我🥵';
+    expect(parser.parse(text, teacher('group'))).toEqual({ intent: 'none' });
+    expect(parser.parse(text, teacher('dm'))).toMatchObject({ intent: 'report', trade: '空调', unsure: true });
+  });
+});
