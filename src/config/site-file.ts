@@ -27,7 +27,8 @@ export function parseSiteFile(text: string, env: Env, file: string, strict: bool
   if (fatal.length) throw new ConfigError(`unset environment variables in ${file}:\n${unsetLines(fatal).join('\n')}`);
   const config = configSchema.safeParse(value);
   // Not an object at all: configSchema already says so once.
-  const credentials = value && typeof value === 'object' ? credentialsSchema.safeParse(value) : undefined;
+  const credentials =
+    value && typeof value === 'object' && !Array.isArray(value) ? credentialsSchema.safeParse(value) : undefined;
   const issues = [...(config.error?.issues ?? []), ...(credentials?.error?.issues ?? [])];
   if (issues.length || !config.success) throw new ConfigError(formatIssues(issues, file));
   return {
