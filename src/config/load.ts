@@ -6,6 +6,16 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from '../errors.js';
+import {
+  checkFromEnv,
+  dingtalkBlock,
+  dingtalkEnvNames,
+  dingtalkModeRule,
+  dingtalkModes,
+  wecomBlock,
+  wecomEnvNames,
+} from './credentials.js';
+import { pathText, resolveEnvRefs } from './env-refs.js';
 import { readOverlay, vocabularyPath, withOverlay } from './vocabulary.js';
 import { type OneMaster, oneMaster, type ReplicaWait, redisTopology, replicaWait } from './redis-topology.js';
 
@@ -96,52 +106,43 @@ export function parseRole(value: string | undefined, from: string): Role {
   return v as Role;
 }
 
-const DEFAULT_CONFIG = 'config/example.yaml';
-
-/** Replaces ${NAME} in every string of the parsed YAML with env[NAME] ('' when unset). */
-function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
-  if (typeof value === 'string') {
-    const whole = /^\$\{([A-Z0-9_]+)\}$/.exec(value);
-    if (whole) {
-      const v = env[whole[1]];
-      if (v === undefined || v === '') missing.add(whole[1]);
-      return v === undefined || v === '' ? undefined : v;
-    }
-    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => env[name] ?? '');
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, env, missing));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, missing);
-    return out;
-  }
-  return value;
-}
+export const DEFAULT_CONFIG = 'config/example.yaml';
 
 export function formatZodError(err: z.ZodError, file: string): string {
-  const lines = err.issues.map((i) => {
-    const path = i.path.length
-      ? i.path
-          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-          .join('')
-          .replace(/^\./, '')
-      : '(top level)';
-    return `  ${path}: ${i.message}`;
-  });
+  return formatIssues(err.issues, file);
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[], file: string): string {
+  const lines = issues.map((i) => `  ${pathText(i.path)}: ${i.message}`);
   return `invalid configuration in ${file}:\n${lines.join('\n')}`;
 }
 
-export function parseConfig(text: string, env: Env, file = '<inline>'): { config: Config; missingEnv: string[] } {
-  let raw: unknown;
+/** The YAML of a config file, or a ConfigError naming the file. */
+export function readYaml(text: string, file: string): unknown {
   try {
-    raw = parseYaml(text);
+    return parseYaml(text);
   } catch (e) {
     throw new ConfigError(`cannot read YAML in ${file}: ${(e as Error).message}`);
   }
-  const missing = new Set<string>();
-  const result = configSchema.safeParse(interpolate(raw, env, missing));
+}
+
+/**
+ * One config file's text → its config. An unset `${NAME}` leaves its feature off and is listed in missingEnv (the
+ * log names it once); in a district folder it stops the start instead (site-file.ts).
+ */
+export function parseConfig(text: string, env: Env, file = '<inline>'): { config: Config; missingEnv: string[] } {
+  const { value, unset } = resolveEnvRefs(readYaml(text, file), env);
+  const result = configSchema.safeParse(value);
   if (!result.success) throw new ConfigError(formatZodError(result.error, file));
-  return { config: result.data, missingEnv: [...missing] };
+  return { config: result.data, missingEnv: [...new Set(unset.map((u) => u.name))] };
+}
+
+/** What this deployment lays over a one-site config: the learned-words overlay and HOUQIN_KEY_PREFIX. */
+export function withLocalOverrides(parsed: Config, env: Env): Config {
+  const config = withOverlay(parsed, readOverlay(vocabularyPath(env)));
+  // Tests and side-by-side deployments on one Redis keep apart by prefix.
+  if (env.HOUQIN_KEY_PREFIX) config.redis.keyPrefix = env.HOUQIN_KEY_PREFIX;
+  return config;
 }
 
 function int(env: Env, name: string, fallback: number): number {
@@ -167,6 +168,10 @@ export function loadSettings(
   try {
     text = readFileSync(configPath, 'utf8');
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new ConfigError(
+        `HOUQIN_CONFIG names a folder (${configPath}), a district of many sites: serving many sites from one process is not done yet (issue 15); set HOUQIN_CONFIG to one site's file`,
+      );
     throw new ConfigError(
       `cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`,
     );
@@ -174,39 +179,11 @@ export function loadSettings(
   const parsed = parseConfig(text, env, configPath);
   const { missingEnv } = parsed;
   const overlayPath = vocabularyPath(env);
-  const config = withOverlay(parsed.config, readOverlay(overlayPath));
-  // Tests and side-by-side deployments on one Redis keep apart by prefix.
-  if (env.HOUQIN_KEY_PREFIX) config.redis.keyPrefix = env.HOUQIN_KEY_PREFIX;
-  const set = (n: string) => env[n] !== undefined && env[n] !== '';
+  const config = withLocalOverrides(parsed.config, env);
   const wecom: WecomSettings = {
     apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
-    corpId: env.WECOM_CORP_ID || undefined,
+    ...wecomFromEnv(env),
   };
-  const aibotMode = env.WECOM_AIBOT_MODE || 'callback';
-  if (aibotMode !== 'callback' && aibotMode !== 'longconn')
-    throw new ConfigError(`WECOM_AIBOT_MODE must be callback or longconn (got "${aibotMode}")`);
-  if (aibotMode === 'longconn') wecom.longconn = longconnSettings(env);
-  else if (set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')) {
-    wecom.aibot = { token: env.WECOM_AIBOT_TOKEN!, aesKey: env.WECOM_AIBOT_AES_KEY! };
-  }
-  if (set('WECOM_APP_TOKEN') && set('WECOM_APP_AES_KEY')) {
-    if (!wecom.corpId)
-      throw new ConfigError('WECOM_APP_TOKEN is set but WECOM_CORP_ID is not: the app callback needs the corp id');
-    const agentId = int(env, 'WECOM_APP_AGENT_ID', 0);
-    wecom.app = {
-      token: env.WECOM_APP_TOKEN!,
-      aesKey: env.WECOM_APP_AES_KEY!,
-      secret: env.WECOM_APP_SECRET ?? '',
-      agentId,
-    };
-  }
-  for (const [name, key] of [
-    ['WECOM_AIBOT_AES_KEY', wecom.aibot?.aesKey],
-    ['WECOM_APP_AES_KEY', wecom.app?.aesKey],
-  ] as const) {
-    if (key !== undefined && !/^[A-Za-z0-9]{43}$/.test(key))
-      throw new ConfigError(`${name} must be the 43-character EncodingAESKey from the admin console`);
-  }
   const dingtalk = dingtalkSettings(env);
   const host = env.HOST || '127.0.0.1';
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
@@ -235,6 +212,36 @@ export function loadSettings(
     robotPace: robotPace(env.DINGTALK_ROBOT_PACE),
     missingEnv,
   };
+}
+
+/**
+ * The WECOM_* variables, a one-site install's shorthand for a site file's `wecom:` block: laid out as that block and
+ * checked by its schema (credentials.ts). The AI bot's long connection exists only here, for now.
+ */
+export function wecomFromEnv(env: Env): Omit<WecomSettings, 'apiBase'> {
+  const set = (n: string) => env[n] !== undefined && env[n] !== '';
+  const aibotMode = env.WECOM_AIBOT_MODE || 'callback';
+  if (aibotMode !== 'callback' && aibotMode !== 'longconn')
+    throw new ConfigError(`WECOM_AIBOT_MODE must be callback or longconn (got "${aibotMode}")`);
+  const block = {
+    corpId: env.WECOM_CORP_ID || undefined,
+    aibot:
+      aibotMode === 'callback' && set('WECOM_AIBOT_TOKEN') && set('WECOM_AIBOT_AES_KEY')
+        ? { token: env.WECOM_AIBOT_TOKEN, aesKey: env.WECOM_AIBOT_AES_KEY }
+        : undefined,
+    app:
+      set('WECOM_APP_TOKEN') && set('WECOM_APP_AES_KEY')
+        ? {
+            token: env.WECOM_APP_TOKEN,
+            aesKey: env.WECOM_APP_AES_KEY,
+            secret: env.WECOM_APP_SECRET ?? '',
+            agentId: env.WECOM_APP_AGENT_ID || undefined,
+          }
+        : undefined,
+  };
+  const wecom: Omit<WecomSettings, 'apiBase'> = checkFromEnv(wecomBlock, block, wecomEnvNames);
+  if (aibotMode === 'longconn') wecom.longconn = longconnSettings(env);
+  return wecom;
 }
 
 /**
@@ -269,11 +276,11 @@ function longconnSettings(env: Env): { botId: string; secret: string; wsUrl: str
 const dingtalkNeeds = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET'] as const;
 
 /** DingTalk is on when its app key and secret are set; half a set is a mistake worth stopping for. */
-function dingtalkSettings(env: Env): DingtalkSettings | undefined {
+export function dingtalkSettings(env: Env): DingtalkSettings | undefined {
   const set = (n: string) => env[n] !== undefined && env[n] !== '';
   const mode = env.DINGTALK_MODE || 'http';
-  if (mode !== 'http' && mode !== 'stream')
-    throw new ConfigError(`DINGTALK_MODE must be http or stream (got "${mode}")`);
+  if (!(dingtalkModes as readonly string[]).includes(mode))
+    throw new ConfigError(`DINGTALK_MODE ${dingtalkModeRule} (got "${mode}")`);
   const given = dingtalkNeeds.filter(set);
   if (!given.length) {
     if (set('DINGTALK_ROBOT_CODE'))
@@ -283,14 +290,18 @@ function dingtalkSettings(env: Env): DingtalkSettings | undefined {
   const missing = dingtalkNeeds.filter((n) => !set(n));
   if (missing.length)
     throw new ConfigError(`${given.join(' and ')} set but ${missing.join(' and ')} not: DingTalk needs both`);
+  const block = {
+    appKey: env.DINGTALK_APP_KEY,
+    appSecret: env.DINGTALK_APP_SECRET,
+    robotCode: env.DINGTALK_ROBOT_CODE || undefined,
+    mode,
+  };
+  const app = checkFromEnv(dingtalkBlock, block, dingtalkEnvNames);
   return {
     apiBase: (env.DINGTALK_API_BASE || 'https://api.dingtalk.com').replace(/\/+$/, ''),
     oapiBase: (env.DINGTALK_OAPI_BASE || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
-    appKey: env.DINGTALK_APP_KEY!,
-    appSecret: env.DINGTALK_APP_SECRET!,
-    robotCode: env.DINGTALK_ROBOT_CODE || env.DINGTALK_APP_KEY!,
-    mode,
-    cards: cardSettings(env, mode, env.DINGTALK_APP_SECRET!),
+    ...app,
+    cards: cardSettings(env, app.mode, app.appSecret),
   };
 }
 

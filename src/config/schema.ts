@@ -3,9 +3,12 @@
 import { z } from 'zod';
 import { reportWords, taskWords } from '../commands/lexicon.js';
 import { parseDuration } from '../util/duration.js';
+import { envFlag, envNumber, numberFromText } from './env-refs.js';
 
+// A bare number is seconds, also when it comes as text from a ${NAME} reference (env-refs.ts).
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+  const n = numberFromText(v);
+  const ms = typeof n === 'number' ? n * 1000 : parseDuration(v as string);
   if (ms === undefined || ms < 0) {
     ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 15m, 2h, 1d)` });
     return z.NEVER;
@@ -19,7 +22,8 @@ const MINUTE = 60_000;
  * cron firing the same day, so it needs a whole minute, and a sheet missed half a day late says little).
  */
 const grace = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+  const n = numberFromText(v);
+  const ms = typeof n === 'number' ? n * 1000 : parseDuration(v as string);
   if (ms === undefined || ms < MINUTE || ms > 12 * 60 * MINUTE || ms % MINUTE !== 0) {
     ctx.addIssue({
       code: 'custom',
@@ -141,8 +145,8 @@ const checklistItem = z.object({
   label: z.string().min(1),
   type: z.enum(['yesno', 'number', 'text']).default('yesno'),
   unit: z.string().optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
+  min: envNumber(z.number()).optional(),
+  max: envNumber(z.number()).optional(),
   // What a failed answer becomes: a task of this kind and trade at this place (default: the sheet's place).
   kind: kind.optional(),
   trade: z.string().optional(),
@@ -161,7 +165,7 @@ const checklist = z.object({
   due: cron,
   // Still not done this long after `due` → missed (漏检), the managers are told. Default 60 minutes.
   grace: grace.default(60 * MINUTE),
-  everyDay: z.boolean().default(false), // hospitals never close
+  everyDay: envFlag(z.boolean()).default(false), // hospitals never close
   items: z.array(checklistItem).min(1),
 });
 
@@ -212,7 +216,9 @@ export const configSchema = z
       .default({ keyPrefix: 'houqin' }),
     // The outbox (src/queues/mailbox.ts): past this many messages waiting for one person or group, the oldest
     // informational ones (help, "not understood") are folded into one summary. Work is never folded.
-    outbox: z.object({ recipientCap: z.number().int().min(2).max(10_000).default(30) }).default({ recipientCap: 30 }),
+    outbox: z
+      .object({ recipientCap: envNumber(z.number().int().min(2).max(10_000)).default(30) })
+      .default({ recipientCap: 30 }),
     people: z.array(person).min(1),
     places: z.array(place).default([]),
     chats: z.array(chat).default([]),
@@ -229,7 +235,7 @@ export const configSchema = z
     }),
     meals: z
       .object({
-        lowRating: z.number().int().min(1).max(5).default(2), // this or lower becomes a canteen task
+        lowRating: envNumber(z.number().int().min(1).max(5)).default(2), // this or lower becomes a canteen task
         // 食谱: per weekday, meal → dishes. Posted on the first school day of the week.
         menu: z.partialRecord(weekday, z.record(z.string(), z.string())).default({}),
         menuChats: z.array(id).default([]),
@@ -255,7 +261,10 @@ export const configSchema = z
       .default({ to: [], daily: '30 17 * * *', weekly: '0 17 * * 5', monthly: '0 17 28-31 * *' }),
     // Per scheduled job: switch it off, or let it run on every day instead of school days only.
     jobs: z
-      .record(z.string(), z.object({ enabled: z.boolean().default(true), everyDay: z.boolean().optional() }))
+      .record(
+        z.string(),
+        z.object({ enabled: envFlag(z.boolean()).default(true), everyDay: envFlag(z.boolean()).optional() }),
+      )
       .default({}),
     // The site's own words, added to the parser's: things per trade (the trade names are free, routing decides the
     // team), and words per kind of work.
@@ -270,9 +279,9 @@ export const configSchema = z
       .default({ trades: {}, kinds: {}, examples: [] }),
     channels: z
       .object({
-        wecom: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
-        dingtalk: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
-        local: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+        wecom: z.object({ enabled: envFlag(z.boolean()).default(true) }).default({ enabled: true }),
+        dingtalk: z.object({ enabled: envFlag(z.boolean()).default(true) }).default({ enabled: true }),
+        local: z.object({ enabled: envFlag(z.boolean()).default(true) }).default({ enabled: true }),
       })
       .default({ wecom: { enabled: true }, dingtalk: { enabled: true }, local: { enabled: true } }),
   })
