@@ -39,6 +39,19 @@ const howTo =
 /** What a summary request is made of: the rest must not say that anything is broken. */
 const summaryTalk = /报修|维修|汇总|统计|报表|情况|数据|一共|多少|发.{0,2}我|看看|怎么样/g;
 
+/**
+ * Figures told and paperwork of people's own, not a request to the bot: "这学期一共修了两百多单 辛苦大家", "晨检数据都发给
+ * 园长了", "教学周报下午交教务处", "日报我写好了 放共享文件夹了", "中二班的日报今天谁发", "明天的周报会改到下午".
+ */
+const toldNotAsked = new RegExp(
+  [
+    '辛苦|感谢|清净|来着|别忘|別忘|恢复了|出来了(?!吗|没)|报名',
+    '发给(?!我)|(?<!日|周|月)报给(?!我)|发过去|贴在|交给|交到|已经交|要交|交一份',
+    '处理完了|修完了|写完|写好|做完了|整理好|汇总了|填一下|核一下',
+    '谁(?:帮忙|能|来|写|交|做|发)|改到|会改',
+  ].join('|'),
+);
+
 export function readAsk(line: string, broken: (s: string) => boolean): Intent | undefined {
   const core = line
     .toLowerCase()
@@ -47,13 +60,7 @@ export function readAsk(line: string, broken: (s: string) => boolean): Intent | 
   if (helpWords.has(core) || /^\?+$/.test(core)) return { intent: 'help' };
   if (howTo.test(core) && !/\d/.test(core)) return { intent: 'help' };
   if (core.length > 30) return undefined;
-  // "这学期一共修了两百多单 辛苦大家", "晨检数据都发给园长了": figures told, not asked for.
-  if (
-    /辛苦|感谢|发给(?!我)|处理完了|修完了|清净|谁(?:帮忙|能|来|写|交|做)|交给|已经交|写完|来着|要交|交一份|(?<!日|周|月)报给(?!我)|别忘|別忘|整理好|恢复了/.test(
-      core,
-    )
-  )
-    return undefined;
+  if (toldNotAsked.test(core)) return undefined;
   const mine = mineWords.test(core);
   const summary = summaryNoun.test(core);
   if ((!mine && !summary) || broken(core.replace(summaryTalk, ' '))) return undefined;

@@ -183,7 +183,7 @@ const parts = [
   `[东西南北中]区`,
   `[a-z]区`,
   `[a-z]座`,
-  `(?:\\d+|[东西南北])单元`,
+  `(?:\\d+|[一二三四五六七八九十]+|[东西南北])单元`,
   `负?${num}(?:楼|层)`, // 三楼, 4层, 负一楼
   `(?:高|初)[一二三](?:\\(\\d+\\)|\\d+|${num})班`, // 高二(3)班, 初一3班
   `[一二三四五六][(（]\\d{1,2}[)）]班`, // 五(2)班
@@ -200,7 +200,7 @@ const parts = [
   `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆)`,
 ];
 /** Who or what a room belongs to, kept with it: 男生宿舍, 教师休息室, 家属等候区, 急诊大厅, 地下车库, 心内科8床. */
-const qualifier = `(?:男生|女生|教师|教工|学生|员工|家属|急诊|门诊|地下|[^\\s\\d${notInRoomName}]{1,2}科)`;
+const qualifier = `(?:男生|女生|教师|教工|职工|学生|员工|家属|急诊|门诊|地下|[^\\s\\d${notInRoomName}]{1,2}科)`;
 /** The chain without the room-by-its-ending part: what a place must start with to be more than a guess. */
 const known = new RegExp(`${qualifier}?(?:${parts.slice(0, -1).join('|')})`, 'y');
 const chain = new RegExp(`${qualifier}?(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
