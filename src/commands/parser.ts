@@ -93,11 +93,13 @@ const retold =
  * "我自己插好了". Nothing for logistics.
  */
 const explained =
-  /原来\S{0,10}是|其实是|是因为|不是真|没毛病|跟我们\S{0,6}没关系|不是漏气|按错了|是我没|不用找师傅|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报了|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是(?:坏了|漏水|管子漏|故障)|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
+  /原来\S{0,10}是|其实是|是因为|不是真|没毛病|跟我们\S{0,6}没关系|不是漏气|按错了|是我没|不用找师傅|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报了|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是(?:坏了|断了|漏水|管子漏|故障)|密码改了|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
 /** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
 const hypothetical = /^(?:如果|万一|要是|假如|一旦)/;
 /** "监护仪报警的时候记得看一眼": what to do when it happens, told to people (a worker's may close a job: not his). */
 const whenItHappens = /的话\s*(?:先|就|别|记得)|的时候\s*(?:先|别|记得)/;
+/** A drill, a simulation or a quiz: "演练脚本：二楼走廊起火", "考考大家：电梯困人第一步干什么", "烟雾是假的". */
+const drill = /演练|模拟情景|模拟一下|考考大家|是假的/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
 const headedNotice = /^(?:通知|公告|温馨提示|提醒)\s*[:：]/;
 const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
@@ -170,7 +172,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
     const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
     const ifSo = hypothetical.test(line) || (who !== 'worker' && whenItHappens.test(line));
-    if (retold.test(line) || (ifSo && !happening.test(line)) || headedNotice.test(line)) return asTalk();
+    if (retold.test(line) || ((ifSo || drill.test(line)) && !happening.test(line)) || headedNotice.test(line))
+      return asTalk();
     // (A fault explained away may still hide a real one, "虚惊一场 不是着火 是配电箱在冒烟": the model may ask.)
     if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
     const ref = findTaskRef(line);

@@ -1,5 +1,5 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today (the floors fell with the sixth to fifteenth rounds, corpus-g to -p: their lines were chosen
+// what it reaches today (the floors fell with the sixth to sixteenth rounds, corpus-g to -q: their lines were chosen
 // where the rules are weakest — chatter that names a fault, task steps in plain words, places, danger — and the rules
 // alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
@@ -28,7 +28,7 @@ describe('parse corpus', () => {
     ['intent', 89],
     ['kind', 90.5],
     ['place', 89],
-    ['trade', 87.5],
+    ['trade', 87],
     ['urgent', 89],
     ['task', 90],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
@@ -42,8 +42,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most a hundred and forty-two of its 2101 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(142);
+  it('turns at most a hundred and fifty-five of its 2271 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(155);
   });
 
   it('gives schema-valid output for every line of every file', () => {

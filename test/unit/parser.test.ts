@@ -519,6 +519,15 @@ describe('talk the bot does not ask about', () => {
       expect(parser.parse('万一电梯困人了 先按警铃 再打维保电话', teacher(chat))).toEqual({ intent: 'none' });
   });
 
+  it('stays quiet on a drill or a quiz, but not on a fault found during one', () => {
+    for (const text of ['下午消防演练 烟雾是假的 孩子们别怕', '考考大家：电梯困人第一步干什么？答对的中午加鸡腿 😄'])
+      expect(parser.parse(text, teacher('group'))).toEqual({ intent: 'none' });
+    expect(parser.parse('刚才疏散演练的时候发现 二楼的应急灯不亮', teacher('group'))).toMatchObject({
+      intent: 'report',
+      trade: '消防',
+    });
+  });
+
   it('stays quiet in a group when the learned model is all but certain a "report" is talk, and asks in a 1:1 chat', () => {
     const text = '今天真热 空调都救不了我🥵';
     expect(parser.parse(text, teacher('group'))).toEqual({ intent: 'none' });

@@ -86,10 +86,9 @@ export const things: Record<string, string[]> = {
 
 /**
  * Tier 0: symptoms that name the trade whatever device shows them ("电脑连不上网" is the network's, "阀门旁有煤气味"
- * is gas).
+ * is gas). A shock is not one of them: "热水器漏电 学生被电了" is the water heater's, and 被电 alone is 电 (tier 2).
  */
 export const decisive: Record<string, string[]> = {
-  电: ['被电', '触电', '电到了', '电了我'],
   网络: [
     '断网', '上不了网', '连不上网', '连不上网络', '连不上wifi', '没网', '网断了', '网很卡', '网速', '网很慢', '网络不好', '网络不通', '网络断了', '网掉了', '网好卡', '网太卡', '网卡死', '网时断时续', '网超级慢', '网太慢', '网卡得',
   ],
