@@ -57,6 +57,9 @@ export class LocalChats {
       text: body.text,
       ...(body.image ? { image: body.image } : {}),
       ...(body.photo ? { photo: body.photo } : {}),
+      // The card as sent rides in the entry too: a reader between this XADD and the SET of its state below would
+      // otherwise get a card message without a card. Its state, once set, wins (updateCard).
+      ...(body.card ? { card: body.card } : {}),
     });
     const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
     const message: LocalMessage = {
