@@ -6,7 +6,7 @@
 // left then (waiting, delayed, active; and failed), replies the sender got (a local stand-in for response_url),
 // and the app's CPU in the 10 s after. Before issue 14 each message made one reply job that WeCom's 30 a minute per
 // member could never drain.
-import { createServer, request as httpRequest, Agent } from 'node:http';
+import { createServer, Agent } from 'node:http';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { aesKey } from '../test/helpers/wecom-env.js';
 import { childPids } from './callbacks.js';
 import { writeCallbacks } from './lib/gen.js';
+import { postJson } from './lib/http.js';
 import { sleep, startServer } from './lib/proc.js';
 import { benchPrefix, dropPrefix, pending, REDIS_URL } from './lib/redis.js';
 
@@ -62,27 +63,11 @@ async function sendAll(url: string, file: string, connections: number): Promise<
   let next = 0;
   let ok = 0;
   let bad = 0;
-  const one = (line: string) =>
-    new Promise<number>((resolve) => {
-      const tab = line.indexOf('\t');
-      const body = line.slice(tab + 1);
-      const req = httpRequest(
-        {
-          host: u.hostname,
-          port: u.port,
-          path: line.slice(0, tab),
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
+  // A refused or failed request counts as not answered (0), never twice.
+  const one = (line: string) => {
+    const tab = line.indexOf('\t');
+    return postJson(agent, new URL(line.slice(0, tab), u), line.slice(tab + 1)).catch(() => 0);
+  };
   await Promise.all(
     Array.from({ length: connections }, async () => {
       while (next < lines.length) {

@@ -14,7 +14,8 @@
 // group-robot notice (whose 20/minute limit would throttle too). Reports go round-robin over the rooms, so each
 // worker gets at most rate×(warm-up+seconds)/120 cards per minute (11 at 100/s for 3+10 s), well under 30. SLA durations stay as
 // in the example (30 min and more: no timer fires during the run).
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { postJson } from './lib/http.js';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Recorded } from '../test/helpers/fake-wecom.js';
@@ -106,26 +107,6 @@ function benchConfig(rooms: number): { file: string; places: string[] } {
   return { file, places };
 }
 
-function post(agent: Agent, url: URL, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const stat = (xs: number[]) => ({
   p50: percentile(xs, 50),
   p95: percentile(xs, 95),
@@ -207,7 +188,7 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencyResult> {
         const it = items[i];
         it.sentAt = Date.now();
         inflight.push(
-          post(agent, it.url, it.body).then(
+          postJson(agent, it.url, it.body).then(
             (s) => {
               it.status = s;
               it.doneAt = Date.now();

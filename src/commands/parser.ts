@@ -170,12 +170,13 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       numberFirst(line, ctx, who, mentioned);
     if (command) return command;
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
-    const numbered = quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
     const ifSo = hypothetical.test(line) || (who !== 'worker' && whenItHappens.test(line));
     if (retold.test(line) || ((ifSo || drill.test(line)) && !happening.test(line)) || headedNotice.test(line))
       return asTalk();
     // (A fault explained away may still hide a real one, "虚惊一场 不是着火 是配电箱在冒烟": the model may ask.)
-    if (who !== 'worker' && !numbered && explained.test(line)) return { intent: 'none' };
+    // (Only when no task is named: a building's 号 is no task. Tested last, as few lines are explained away.)
+    const numbered = () => quote?.task !== undefined || /#|号|單|单/.test(line.replace(/\d+号(?:楼|床|宿舍)/g, ''));
+    if (who !== 'worker' && explained.test(line) && !numbered()) return { intent: 'none' };
     const ref = findTaskRef(line);
     if (ref) {
       const reply = plainTask(ref.rest, ref.task, who, { quote, mentioned, numbered: true });
