@@ -1,60 +1,32 @@
-// The composition root: builds every part from Settings and wires them. Tests start the same thing.
+// The composition root: the deployment's connections, shared queues and HTTP server, and one Site (site.ts) per
+// site it serves — one for a school's install, many for a district. Tests start the same thing.
 import { createServer, type Server } from 'node:http';
+import Router from '@koa/router';
 import type { Redis } from 'ioredis';
-import type { Channel } from './channels/channel.js';
-import type { Envelope } from './channels/envelope.js';
-import type { Ingress } from './channels/ingress.js';
-import { WecomChannel } from './channels/wecom/sender.js';
-import { WecomLongconn } from './channels/wecom/longconn/index.js';
 import type { KeeperStatus } from './channels/wecom/longconn/keeper.js';
-import { webhookPace } from './channels/dingtalk/pace.js';
-import { DingtalkChannel } from './channels/dingtalk/sender.js';
-import { DingtalkMedia } from './channels/dingtalk/media.js';
-import { robotStream } from './channels/dingtalk/stream-receiver.js';
-import type { DingtalkStream, StreamStatus } from './channels/dingtalk/stream.js';
-import { LocalChats } from './channels/local/chats.js';
-import { LocalChannel } from './channels/local/sender.js';
-import { EventHub } from './channels/local/hub.js';
-import { mountConsole, type ScheduledJobs } from './channels/local/console.js';
-import { mountUnread } from './channels/local/unread-api.js';
-import { readOverlay, withOverlay } from './config/vocabulary.js';
+import type { StreamStatus } from './channels/dingtalk/stream.js';
 import { VocabularyNews } from './config/vocabulary-news.js';
-import { createParser } from './commands/parser.js';
 import type { Settings } from './config/load.js';
-import { Dispatcher } from './domain/tasks/dispatch.js';
-import { Roster } from './domain/roster.js';
-import { TaskService } from './domain/tasks/service.js';
-import { ChecklistAnswers } from './domain/checklists/answers.js';
-import { MealAnswers } from './domain/meals/answers.js';
-import { MealRatings } from './domain/meals/ratings.js';
-import { ChecklistStore } from './store/checklists.js';
-import { MealStore } from './store/meals.js';
+import type { Roster } from './domain/roster.js';
+import type { TaskService } from './domain/tasks/service.js';
 import { createHttpApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
-import { Queues } from './queues/runtime.js';
-import { SchoolCalendar } from './scheduler/calendar.js';
-import { Scheduler } from './scheduler/scheduler.js';
-import { allJobs } from '../jobs/index.js';
+import type { Queues } from './queues/runtime.js';
+import { SharedQueues } from './queues/shared.js';
+import type { SchoolCalendar } from './scheduler/calendar.js';
+import type { Scheduler } from './scheduler/scheduler.js';
 import { checkPersistence, connect } from './store/redis.js';
-import { keys } from './store/keys.js';
-import { SideStore } from './store/side.js';
-import { StrangerStore } from './store/strangers.js';
-import { TaskStore } from './store/tasks.js';
-import { targetsOf } from './store/stats.js';
-import { digestsFor } from './domain/digest/service.js';
-import { mountExport } from './http/admin.js';
-import { exportMonth } from './ledger/export.js';
+import type { TaskStore } from './store/tasks.js';
 import { MediaStore } from './store/media.js';
-import { PhotoStore } from './store/photos.js';
-import { PhotoIntake } from './channels/photo-intake.js';
-import { WecomMedia } from './channels/wecom/media.js';
-import { PhotoConversation, followCards } from './domain/tasks/photos.js';
-import { photoLink } from './channels/local/photos.js';
+import { createSite, type Site } from './site.js';
 
 export interface Houqin {
   settings: Settings;
   redis: Redis;
+  /** Every site served; the fields below are the first one's (the only one in a one-site install). */
+  sites: Site[];
+  shared: SharedQueues;
   queues: Queues;
   scheduler: Scheduler;
   calendar: SchoolCalendar;
@@ -93,216 +65,87 @@ export interface HouqinOptions {
 }
 
 export function createHouqin(settings: Settings, log: Logger, opts: HouqinOptions = {}): Houqin {
-  const { config } = settings;
-  const prefix = config.redis.keyPrefix;
-  const k = keys(prefix);
   const redis = connect(settings.redis);
   // The request path and the queues share one plain connection. Auto-pipelining was measured slower here: ioredis
   // copies BullMQ's 64 scripts into every batch (~49 µs) and keeps one batch in flight (bench/README.md).
   const fast = connect(settings.redis);
-  const roster = new Roster(config);
-  const tasks = new TaskStore(redis, prefix, { timezone: config.org.timezone, targets: targetsOf(config.sla) });
-  const side = new SideStore(redis, k);
-  const service = new TaskService(tasks, side, roster, createParser(config), digestsFor(tasks, roster));
-  const dispatcher = new Dispatcher(tasks, roster);
-  // Photos: bytes in the media folder, hashes in Redis (src/store/media.ts, photos.ts).
-  const media = new MediaStore(settings.media.dir, settings.media.maxBytes);
-  const photos = new PhotoStore(redis, prefix);
-
-  const channels: Channel[] = [];
-  const w = settings.wecom;
-  const wecomOn = config.channels.wecom.enabled && (!!w.aibot || !!w.app || !!w.longconn);
-  // Long-connection mode: every instance can send (through the holder of the one connection); see longconn/index.ts.
-  const longconn = wecomOn && w.longconn ? new WecomLongconn(w.longconn, redis, prefix, log, media) : undefined;
-  if (wecomOn) channels.push(new WecomChannel(w, roster, redis, k, log, media, longconn?.sender));
-  // DingTalk sends with the enterprise robot's app, or only through groups' custom robots when no app is set up.
-  const dingtalkOn = config.channels.dingtalk.enabled && (!!settings.dingtalk || customRobots(config) > 0);
-  const dingtalk = dingtalkOn
-    ? new DingtalkChannel(settings.dingtalk, roster, redis, k, log, {
-        media,
-        pace: { ...webhookPace, ...settings.robotPace },
-      })
-    : undefined;
-  if (dingtalk) channels.push(dingtalk);
-  const consoleOn = config.channels.local.enabled && (!settings.exposed || !!settings.consoleToken);
-  const chats = new LocalChats(redis, prefix);
-  const hub = new EventHub(settings.redis, chats.eventsChannel);
-  if (consoleOn) channels.push(new LocalChannel(chats, roster, redis, prefix));
-  const queues = new Queues(fast, prefix, channels, log, k, {
-    recipientCap: config.outbox.recipientCap,
+  const shared = new SharedQueues(fast, settings.layout, log, {
     replicas: settings.replicaWait.replicas,
     waitMs: settings.replicaWait.timeoutMs,
   });
-  queues.onApply((o) => followCards(photos, tasks, o));
-  const intake = new PhotoIntake(
-    media,
-    photos,
-    {
-      wecom: wecomOn ? new WecomMedia(w, redis, k, log, settings.media.maxBytes) : undefined,
-      dingtalk:
-        dingtalkOn && settings.dingtalk
-          ? new DingtalkMedia(settings.dingtalk, redis, k, log, settings.media.maxBytes)
-          : undefined,
-    },
-    log,
+  // Photos: bytes in the media folder (shared by every site: a photo is named by its hash), hashes in Redis.
+  const media = new MediaStore(settings.media.dir, settings.media.maxBytes);
+  // Every process on this Redis hears when a site's learned words change, over one subscription for all sites.
+  const vocabulary = new VocabularyNews(settings.redis, `${settings.layout.base}:vocabulary`, log);
+  const sites = settings.sites.map((s) =>
+    createSite(s, { settings, redis, queues: shared, media, log, tellVocabulary: (id) => vocabulary.tell(id) }),
   );
-  const calendar = new SchoolCalendar(config.calendar, config.org.timezone);
-  // Checklist answers, 答复 and meal scores read messages before the command parser (and leave commands alone).
-  const answersParser = createParser(config);
-  const meals = new MealStore(redis, prefix);
-  service.use(new PhotoConversation(photos, tasks, roster)); // first: a picture is nobody else's answer
-  service.use(
-    new ChecklistAnswers({
-      store: new ChecklistStore(redis, prefix),
-      service,
-      roster,
-      calendar,
-      parser: answersParser,
-    }),
-  );
-  service.use(new MealAnswers({ meals, tasks, roster, calendar }));
-  service.use(new MealRatings({ meals, service, roster, parser: answersParser }));
-  const scheduler = new Scheduler(
-    allJobs(config),
-    config,
-    calendar,
-    fast,
-    prefix,
-    { config, roster, calendar, tasks, side, service, redis, prefix, log },
-    (o, base) => queues.apply(o, base),
-    log,
-  );
-  const jobs: ScheduledJobs = {
-    list: () => scheduler.list(),
-    run: (name, date) => scheduler.runNow(name, date),
-  };
-
-  const nonceKey = (key: string) => `${prefix}:nonce:${key}`;
-  const ingress: Ingress = {
-    accept: (env, replay) => queues.accept(env, replay && { key: nonceKey(replay.key), ttlMs: replay.ttlMs }),
-    async click(env: Envelope, o?: { repeatWithinMs?: number }) {
-      // Clicks are handled at once (the answer carries the new card); a repeated delivery changes nothing.
-      const ttl = o?.repeatWithinMs ?? 86_400_000;
-      if ((await redis.set(k.seen(env.id), '1', 'PX', ttl, 'NX')) !== 'OK') return undefined;
-      try {
-        const outcome = await service.handle(env);
-        await queues.apply(outcome, env.id);
-        return outcome.clickedCard;
-      } catch (e) {
-        // Not handled: the platform's next delivery of this click must not be taken for a repeat.
-        await redis.del(k.seen(env.id)).catch(() => undefined);
-        throw e;
-      }
-    },
-    firstSight: async (key, ttlMs) => (await fast.set(nonceKey(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
-    forget: async (key) => void (await fast.del(nonceKey(key))),
-    maxSkewMs: settings.maxSkewMs,
-    bodyLimitBytes: settings.bodyLimitBytes,
-    log,
-    now: () => Date.now(),
-  };
-
-  // The console's 未识别 list can teach the parser new words: rebuild it from the config plus the overlay just written.
-  // Other processes (a split receiver/workers deployment) pick the words up at their next start.
-  // Every other process on this Redis (the workers process beside a receiver, split roles) is told to read it again.
-  const vocabulary = new VocabularyNews(settings.redis, `${prefix}:vocabulary`, log);
-  const rebuildParser = () =>
-    service.useParser(createParser(withOverlay(config, readOverlay(settings.vocabularyPath))));
-  const reloadVocabulary = () => {
-    rebuildParser();
-    vocabulary.tell();
-  };
+  const byId = new Map(sites.map((s) => [s.id, s]));
+  const first = sites[0];
 
   const metrics = new Metrics();
-  metrics.watchOutbox(() => queues.mailbox.stats());
+  metrics.watchOutbox(async () => {
+    const all = await Promise.all(sites.map((s) => s.queues.mailbox.stats()));
+    const sum = (pick: (m: (typeof all)[number]) => Record<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const m of all) for (const [k, v] of Object.entries(pick(m))) out[k] = (out[k] ?? 0) + v;
+      return out;
+    };
+    return { waiting: sum((m) => m.waiting), coalesced: sum((m) => m.coalesced) };
+  });
   metrics.watchTotal(
     'houqin_workers_rests_total',
     'Times the workers in a one-process deployment paused so that the callbacks were answered first.',
-    () => queues.answersFirst.rests,
+    () => shared.answersFirst.rests,
   );
   metrics.watchTotal(
     'houqin_handoff_unreplicated_total',
     'Hand-offs answered before REDIS_WAIT_REPLICAS replicas had them (REDIS_WAIT_MS ran out).',
-    () => queues.handoff.unreplicated,
+    () => shared.unreplicated,
   );
-  // DingTalk Stream mode: this process dials DingTalk itself, in the roles that take messages in.
-  const streamOn =
-    settings.role !== 'workers' && settings.dingtalk?.mode === 'stream' && config.channels.dingtalk.enabled;
-  let stream: DingtalkStream | undefined;
 
   let server: Server | undefined;
   const stopping = new AbortController();
   return {
     settings,
     redis,
-    queues,
-    scheduler,
-    calendar,
-    tasks,
-    roster,
-    service,
+    sites,
+    shared,
+    queues: first.queues,
+    scheduler: first.scheduler,
+    calendar: first.calendar,
+    tasks: first.tasks,
+    roster: first.roster,
+    service: first.service,
     async start() {
       const persistence = await checkPersistence(redis, log);
       const { role } = settings;
-      await vocabulary.listen(rebuildParser);
+      await vocabulary.listen((id) => byId.get(id ?? first.id)?.rebuildParser());
       if (role !== 'receiver') {
-        await queues.startWorkers({
-          service,
-          dispatcher,
-          redis: settings.redis,
-          // A sender not on the roster gets no further than a polite reply: their pictures are not fetched.
-          prepare: async (env) => (roster.fromPlatform(env.channel, env.sender.platformId) ? intake.resolve(env) : env),
-        });
-        await scheduler.start(settings.redis);
+        for (const site of sites) await site.startWorkers();
+        await shared.start(settings.redis);
       }
-      const mount: ((r: Parameters<typeof mountConsole>[0]) => void)[] = consoleOn
-        ? [
-            (r: Parameters<typeof mountConsole>[0]) =>
-              mountConsole(r, {
-                ingress,
-                roster,
-                tasks,
-                queues,
-                chats,
-                hub,
-                jobs,
-                token: settings.consoleToken,
-                media,
-                photos,
-              }),
-            (r: Parameters<typeof mountConsole>[0]) =>
-              mountUnread(r, {
-                side,
-                strangers: new StrangerStore(redis, prefix),
-                service,
-                roster,
-                queues,
-                parser: () => service.currentParser(),
-                vocabularyPath: settings.vocabularyPath,
-                reloadVocabulary,
-              }),
-          ]
-        : [];
-      if (settings.adminToken) {
-        const ledger = { redis, tasks, config, roster, photoUrl: photoLink(settings.publicUrl) };
-        mount.push((r) =>
-          mountExport(
-            r,
-            settings.adminToken!,
-            (month, out) => exportMonth(ledger, month, out),
-            (e) => log.error({ err: e.message }, 'ledger export failed'),
-          ),
-        );
+      // A workers-only process answers health checks and nothing else.
+      const receiving = role !== 'workers';
+      const router = new Router();
+      for (const site of receiving ? sites : []) {
+        const mounts = site.mounts(metrics);
+        if (!mounts.length) continue;
+        // A district's site answers under /t/<id>, with its own tokens; a one-site install where it always did.
+        const r = site.base ? new Router({ prefix: site.base }) : router;
+        for (const m of mounts) m(r);
+        if (r !== router) router.use(r.routes(), r.allowedMethods());
       }
       const app = createHttpApp({
         settings,
-        ingress,
-        queues,
         redis,
-        mount,
-        metrics,
-        dingtalkCards: dingtalk?.cards,
+        router,
+        callbacks: receiving ? sites.flatMap((s) => s.routes()) : [],
+        // Callbacks are timed where an operator can read the figures (an admin token opens /admin/metrics).
+        metrics: sites.some((s) => s.settings.adminToken) ? metrics : undefined,
+        workersRunning: () => shared.workersRunning(),
         workersUp: opts.workersUp,
+        log,
       });
       // A supervised workers process answers nothing: the receiver beside it is the service's address.
       let port = 0;
@@ -315,37 +158,33 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
         const addr = server.address();
         port = typeof addr === 'object' && addr ? addr.port : settings.port;
       }
-      // The AI bot's long connection: processes that take messages in take part in holding it (one per bot).
-      if (longconn && role !== 'workers') await longconn.start(ingress, metrics.longconn);
-      if (streamOn) {
-        // Waits for the first attempt (a few seconds at most), so the banner can say whether it worked.
-        stream = robotStream(ingress, settings.dingtalk!, { hooks: metrics.stream }, dingtalk?.cards);
-        await stream.start();
-      }
-      // HTTP mode: tell DingTalk where card clicks go, in the background (the start does not wait on DingTalk).
-      if (role !== 'workers' && settings.dingtalk?.mode === 'http' && dingtalk?.cards)
-        void dingtalk.cards.registerWithRetries(stopping.signal);
-      const shown = role === 'workers' ? false : consoleOn;
-      const consoleUrl = shown
-        ? `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/console`
-        : undefined;
+      if (receiving) for (const site of sites) await site.startReceiving(stopping.signal, metrics);
+      const shown = receiving && first.consoleOn;
+      const host = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
+      const consoleUrl = shown ? `http://${host}:${port}${first.base}/console` : undefined;
+      const states = !receiving
+        ? []
+        : settings.sites.length === 1 && !first.settings.named
+          ? channelStates(settings, first.consoleOn, first.stream?.status(), first.longconn?.status())
+          : districtStates(sites);
       const started: Started = {
         port,
         console: shown,
         consoleUrl,
         role,
-        channels: role === 'workers' ? [] : channelStates(settings, consoleOn, stream?.status(), longconn?.status()),
+        channels: states,
         redis: { appendonly: persistence.appendonly, policy: persistence.policy },
       };
       // What the one "ready" line says; a supervised process hands it to the supervisor, which logs it (supervise.ts).
       started.ready = {
         port,
-        prefix,
+        prefix: settings.layout.base,
         role,
         console: consoleUrl,
         channels: started.channels.filter((c) => c.on).map((c) => c.name),
-        ...(stream ? { dingtalkStream: stream.status().state } : {}),
-        ...(longconn?.status() ? { wecomLongconn: longconn.status()!.state } : {}),
+        ...(sites.length > 1 || first.settings.named ? { sites: sites.length } : {}),
+        ...(first.stream ? { dingtalkStream: first.stream.status().state } : {}),
+        ...(first.longconn?.status() ? { wecomLongconn: first.longconn.status()!.state } : {}),
       };
       if (opts.supervised) {
         log.info({ port, role, pid: process.pid }, `${role} process ready`);
@@ -360,21 +199,39 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
     async stop() {
       // Stop taking callbacks first, then let in-flight jobs finish, then close connections.
       stopping.abort();
-      await stream?.stop(); // messages being handed off are ACKed; the rest DingTalk delivers again
-      await longconn?.stop(); // gives the lease up, so another instance takes the connection over at once
-      await hub.close(); // end console streams, or server.close() would wait for the browsers
       await vocabulary.close();
       if (server) {
         const closed = new Promise<void>((r) => server!.close(() => r()));
         server.closeIdleConnections();
+        // Console streams end when their sites stop (below); the server closes once they have.
+        await Promise.all(sites.map((s) => s.stop()));
         await closed;
-      }
-      await scheduler.stop();
-      await queues.close();
-      for (const c of channels) await c.close?.();
+      } else await Promise.all(sites.map((s) => s.stop()));
+      await shared.close();
       await Promise.allSettled([redis.quit(), fast.quit()]);
     },
   };
+}
+
+/** A district's banner: how many sites, and which of them take messages how. */
+function districtStates(sites: Site[]): ChannelState[] {
+  const count = (f: (s: Site) => boolean) => sites.filter(f).length;
+  const w = count((s) => !!(s.settings.wecom.aibot || s.settings.wecom.app || s.settings.wecom.longconn));
+  const d = count((s) => !!s.settings.dingtalk);
+  const c = count((s) => s.consoleOn);
+  return [
+    {
+      name: 'sites',
+      on: true,
+      detail: `${sites.length}: ${sites
+        .map((s) => s.id)
+        .join(', ')
+        .slice(0, 200)}`,
+    },
+    { name: 'WeCom', on: w > 0, detail: `${w} site(s), callbacks on /wecom/<site>/aibot and /wecom/<site>/app` },
+    { name: 'DingTalk', on: d > 0, detail: `${d} site(s), callbacks on /dingtalk/<site>/robot` },
+    { name: 'console', on: c > 0, detail: `${c} site(s), on /t/<site>/console with each site's access.consoleToken` },
+  ];
 }
 
 export function channelStates(

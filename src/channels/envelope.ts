@@ -29,6 +29,8 @@ export type ImageRef = z.infer<typeof imageRefSchema>;
 
 export const envelopeSchema = z.object({
   id: z.string().min(1), // channel:surface:platform message id — the dedupe key
+  /** The site it came to (the deployment's `default` when absent): set by the hand-off, not by receivers. */
+  tenant: z.string().max(64).optional(),
   channel: z.enum(['wecom', 'dingtalk', 'local']),
   surface: z.string().min(1), // aibot | app | console | robot
   msgId: z.string().min(1),

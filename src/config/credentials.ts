@@ -48,10 +48,22 @@ export const dingtalkBlock = z
   .transform((d) => ({ appKey: d.appKey, appSecret: d.appSecret, robotCode: d.robotCode ?? d.appKey, mode: d.mode }));
 
 /** The two blocks of a site file; every other key of the file belongs to configSchema. */
-export const credentialsSchema = z.object({ wecom: wecomBlock.optional(), dingtalk: dingtalkBlock.optional() });
+/**
+ * A district site's own tokens for its console and /admin/export (a one-site install uses HOUQIN_CONSOLE_TOKEN and
+ * HOUQIN_ADMIN_TOKEN). Long enough not to be guessed: they open a school's data.
+ */
+const token = z.string().min(16, 'must be at least 16 characters (a random string: openssl rand -hex 16)');
+export const accessBlock = z.object({ consoleToken: token.optional(), adminToken: token.optional() }).strict();
+
+export const credentialsSchema = z.object({
+  wecom: wecomBlock.optional(),
+  dingtalk: dingtalkBlock.optional(),
+  access: accessBlock.optional(),
+});
 
 export type WecomBlock = z.output<typeof wecomBlock>;
 export type DingtalkBlock = z.output<typeof dingtalkBlock>;
+export type AccessBlock = z.output<typeof accessBlock>;
 
 /** Block field → the environment variable that gives it in a one-site install. */
 export const wecomEnvNames: Record<string, string> = {

@@ -17,6 +17,10 @@ import {
 } from './credentials.js';
 import { pathText, resolveEnvRefs } from './env-refs.js';
 import { readOverlay, vocabularyPath, withOverlay } from './vocabulary.js';
+import { folderSites, type Hosts, type SiteSettings } from './sites.js';
+import type { District } from './district.js';
+import { SINGLE_TENANT } from './tenants.js';
+import { type Layout, layout } from '../store/layout.js';
 import { type OneMaster, oneMaster, type ReplicaWait, redisTopology, replicaWait } from './redis-topology.js';
 
 export type Env = Record<string, string | undefined>;
@@ -94,6 +98,14 @@ export interface Settings {
   role: Role;
   /** The learned-words overlay (config/vocabulary.ts). */
   vocabularyPath: string;
+  /**
+   * The sites served: a one-site install's one (`default`, from the fields above), or a district folder's. In a folder
+   * the one-site fields above (config, wecom, dingtalk, tokens) are the first site's config and no credentials.
+   */
+  sites: SiteSettings[];
+  district?: District;
+  /** Where keys and queues live (store/layout.ts). */
+  layout: Layout;
 }
 
 export const roles = ['all', 'receiver', 'workers'] as const;
@@ -168,10 +180,7 @@ export function loadSettings(
   try {
     text = readFileSync(configPath, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
-      throw new ConfigError(
-        `HOUQIN_CONFIG names a folder (${configPath}), a district of many sites: serving many sites from one process is not done yet (issue 15); set HOUQIN_CONFIG to one site's file`,
-      );
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') return districtSettings(env, configPath);
     throw new ConfigError(
       `cannot read config file ${configPath}: ${(e as Error).message} (set HOUQIN_CONFIG to its path)`,
     );
@@ -180,11 +189,66 @@ export function loadSettings(
   const { missingEnv } = parsed;
   const overlayPath = vocabularyPath(env);
   const config = withLocalOverrides(parsed.config, env);
-  const wecom: WecomSettings = {
-    apiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
-    ...wecomFromEnv(env),
-  };
+  const wecom: WecomSettings = { apiBase: hostsOf(env).wecomApi, ...wecomFromEnv(env) };
   const dingtalk = dingtalkSettings(env);
+  const common = commonSettings(env, configPath);
+  const site: SiteSettings = {
+    id: SINGLE_TENANT,
+    config,
+    wecom,
+    dingtalk,
+    consoleToken: common.consoleToken,
+    adminToken: common.adminToken,
+    vocabularyPath: overlayPath,
+    named: false,
+  };
+  return {
+    ...common,
+    config,
+    wecom,
+    dingtalk,
+    vocabularyPath: overlayPath,
+    missingEnv,
+    sites: [site],
+    layout: layoutOf(env, config.redis.keyPrefix, false),
+  };
+}
+
+/** A district folder: every site file in it (config/sites.ts). */
+function districtSettings(env: Env, dir: string): Settings & { missingEnv: string[] } {
+  const { sites, district } = folderSites(env, dir, hostsOf(env));
+  const first = sites[0];
+  return {
+    ...commonSettings(env, dir),
+    config: first.config,
+    wecom: { apiBase: hostsOf(env).wecomApi },
+    vocabularyPath: first.vocabularyPath,
+    missingEnv: [],
+    sites,
+    district,
+    layout: layoutOf(env, first.config.redis.keyPrefix, true),
+    // A district's tokens are each site's own (its file's access: block), never one for all.
+    adminToken: undefined,
+    consoleToken: undefined,
+  };
+}
+
+function hostsOf(env: Env): Hosts {
+  const bare = (s: string) => s.replace(/\/+$/, '');
+  return {
+    wecomApi: bare(env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com'),
+    dingtalkApi: bare(env.DINGTALK_API_BASE || 'https://api.dingtalk.com'),
+    dingtalkOapi: bare(env.DINGTALK_OAPI_BASE || 'https://oapi.dingtalk.com'),
+  };
+}
+
+function layoutOf(env: Env, base: string, district: boolean): Layout {
+  const shards = env.HOUQIN_SHARDS?.trim() ? Number(env.HOUQIN_SHARDS) : 1;
+  return layout({ base, tagged: district, shards });
+}
+
+/** What every deployment reads from the environment, whatever it serves. */
+function commonSettings(env: Env, configPath: string) {
   const host = env.HOST || '127.0.0.1';
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
   return {
@@ -193,9 +257,6 @@ export function loadSettings(
     redis: oneMaster(redisTopology(env)),
     replicaWait: replicaWait(env, redisTopology(env)),
     configPath,
-    config,
-    wecom,
-    dingtalk,
     maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,
     bodyLimitBytes: int(env, 'HOUQIN_BODY_LIMIT', 64 * 1024),
     media: {
@@ -208,9 +269,7 @@ export function loadSettings(
     exposed: env.NODE_ENV === 'production' || !loopback,
     logLevel: env.LOG_LEVEL || 'info',
     role: parseRole(env.HOUQIN_ROLE, 'HOUQIN_ROLE'),
-    vocabularyPath: overlayPath,
     robotPace: robotPace(env.DINGTALK_ROBOT_PACE),
-    missingEnv,
   };
 }
 

@@ -3,7 +3,7 @@
 // one-site install when it is read as a tenant (tenants.ts).
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { credentialsSchema, type DingtalkBlock, type WecomBlock } from './credentials.js';
+import { type AccessBlock, credentialsSchema, type DingtalkBlock, type WecomBlock } from './credentials.js';
 import { resolveEnvRefs, unsetLines } from './env-refs.js';
 import { type Env, formatIssues, readYaml } from './load.js';
 import { type Config, configSchema } from './schema.js';
@@ -11,7 +11,7 @@ import { type Config, configSchema } from './schema.js';
 export interface SiteFile {
   config: Config;
   /** The blocks the file gives; either may be absent. */
-  credentials: { wecom?: WecomBlock; dingtalk?: DingtalkBlock };
+  credentials: { wecom?: WecomBlock; dingtalk?: DingtalkBlock; access?: AccessBlock };
   /** `${NAME}`s left unset, which leave their feature off (a one-site file only). */
   missingEnv: string[];
 }

@@ -3,6 +3,7 @@
 // This loads and checks them; serving more than one site from one process is the next step of issue 15.
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import type { AccessBlock } from './credentials.js';
 import type { District } from './district.js';
 import {
   DEFAULT_CONFIG,
@@ -21,6 +22,8 @@ import { loadFolder } from './tenant-folder.js';
 export interface Credentials {
   wecom?: Omit<WecomSettings, 'apiBase'>;
   dingtalk?: Omit<DingtalkSettings, 'apiBase' | 'oapiBase'>;
+  /** A district site's console and /admin/export tokens (credentials.ts `access`). */
+  access?: AccessBlock;
 }
 
 export interface Site {

@@ -21,7 +21,7 @@ function authorized(ctx: Context, token: string): boolean {
   return false;
 }
 
-export function mountAdmin(router: Router, queues: Queues, token: string, metrics: Metrics): void {
+export function mountAdmin(router: Router, queues: Queues, token: string, metrics?: Metrics): void {
   router.use('/admin', async (ctx, next) => {
     if (!authorized(ctx, token)) return;
     await next();
@@ -34,6 +34,7 @@ export function mountAdmin(router: Router, queues: Queues, token: string, metric
       typeof ctx.query.id === 'string' ? [ctx.query.id] : Array.isArray(ctx.query.id) ? ctx.query.id : undefined;
     ctx.body = { replayed: await queues.replayOutbox(ids) };
   });
+  if (!metrics) return;
   router.get('/admin/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.text();

@@ -17,32 +17,38 @@ import type { Envelope } from '../channels/envelope.js';
 const seenSeconds = 86_400;
 
 /**
- * KEYS[1] the stream; ARGV groups of four: replay key ('' = none), its ttl in ms, the message's seen key, the
- * envelope as JSON. Answers per message: 1 stored, 0 a replayed request, 2 a message already stored (the platform
- * delivered it again, e.g. because our 200 came late).
+ * KEYS[1] the stream, then two keys per message: its replay mark (its seen key again when it has none) and its seen
+ * key, so a Redis Cluster sees every key the script touches (they share the stream's hash tag: store/layout.ts).
+ * ARGV groups of three: '1' when the replay mark counts, its ttl in ms, the envelope as JSON. Answers per message:
+ * 1 stored, 0 a replayed request, 2 a message already stored (the platform delivered it again, e.g. because our 200
+ * came late).
  */
 const admitLua = `
 local out = {}
-for i = 1, #ARGV, 4 do
-  local replay = ARGV[i]
-  if replay ~= '' and not redis.call('SET', replay, '1', 'PX', ARGV[i + 1], 'NX') then
-    out[#out + 1] = 0
-  elseif not redis.call('SET', ARGV[i + 2], '1', 'EX', ${seenSeconds}, 'NX') then
-    out[#out + 1] = 2
+local m = 0
+for i = 1, #ARGV, 3 do
+  m = m + 1
+  if ARGV[i] == '1' and not redis.call('SET', KEYS[2 * m], '1', 'PX', ARGV[i + 1], 'NX') then
+    out[m] = 0
+  elseif not redis.call('SET', KEYS[2 * m + 1], '1', 'EX', ${seenSeconds}, 'NX') then
+    out[m] = 2
   else
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 3])
-    out[#out + 1] = 1
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 2])
+    out[m] = 1
   end
 end
 return out`;
 
-type Admit = (stream: string, ...args: string[]) => Promise<number[]>;
+type Admit = (keyCount: number, ...args: string[]) => Promise<number[]>;
 
 export type Admitted = 'stored' | 'replay' | 'duplicate';
 const answers: Admitted[] = ['replay', 'stored', 'duplicate'];
 
 interface Waiting {
-  args: [string, string, string, string];
+  replay?: string;
+  ttlMs: number;
+  seen: string;
+  json: string;
   done: (a: Admitted) => void;
   fail: (e: unknown) => void;
 }
@@ -70,10 +76,11 @@ export class Handoff {
     private redis: Redis,
     readonly stream: string,
     /** The key that marks a message id as stored. */
-    private seenKey: (envelopeId: string) => string,
+    private seenKey: (envelopeId: string, tenant?: string) => string,
     private o: HandoffOptions = {},
   ) {
-    if (!('houqinAdmit' in redis)) redis.defineCommand('houqinAdmit', { numberOfKeys: 1, lua: admitLua });
+    // The number of keys varies with the batch: each call gives it first.
+    if (!('houqinAdmit' in redis)) redis.defineCommand('houqinAdmit', { lua: admitLua });
     this.admit = (redis as unknown as { houqinAdmit: Admit }).houqinAdmit.bind(redis);
   }
 
@@ -84,7 +91,10 @@ export class Handoff {
   accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<Admitted> {
     return new Promise((done, fail) => {
       this.waiting.push({
-        args: [replay?.key ?? '', String(replay?.ttlMs ?? 0), this.seenKey(env.id), JSON.stringify(env)],
+        replay: replay?.key,
+        ttlMs: replay?.ttlMs ?? 0,
+        seen: this.seenKey(env.id, env.tenant),
+        json: JSON.stringify(env),
         done,
         fail,
       });
@@ -116,7 +126,12 @@ export class Handoff {
       // round trip. Short of replicas when the time runs out, the messages are still answered: refusing them would
       // lose them once the platform stops retrying, while a master dying inside that window is the rarer loss.
       const [taken, got] = await Promise.all([
-        this.admit(this.stream, ...batch.flatMap((w) => w.args)),
+        this.admit(
+          1 + 2 * batch.length,
+          this.stream,
+          ...batch.flatMap((w) => [w.replay ?? w.seen, w.seen]),
+          ...batch.flatMap((w) => [w.replay ? '1' : '0', String(w.ttlMs), w.json]),
+        ),
         replicas > 0 ? this.redis.wait(replicas, this.o.waitMs ?? 200) : replicas,
       ]);
       if (got < replicas) this.unreplicated++;
@@ -124,7 +139,7 @@ export class Handoff {
     } catch (e) {
       // Let the platform's retry in. (A message that did reach the stream before the error may then be stored
       // twice; handling is idempotent per message id, as for any retried job.)
-      const replays = batch.flatMap((w) => [w.args[0], w.args[2]]).filter(Boolean);
+      const replays = batch.flatMap((w) => (w.replay ? [w.replay, w.seen] : [w.seen]));
       if (replays.length) await this.redis.del(...replays).catch(() => undefined);
       for (const w of batch) w.fail(e);
     }

@@ -43,6 +43,8 @@ export interface PumpOptions {
   lingerMs?: number;
   /** How long to wait before the next read after a batch that took `spentMs` (answers-first.ts); 0 = at once. */
   rest?: (spentMs: number) => number;
+  /** The inbox job id of a message (default its id): sites that share a queue mark theirs (store/layout.ts). */
+  idOf?: (env: Envelope) => string;
 }
 
 export class InboxPump {
@@ -54,6 +56,7 @@ export class InboxPump {
   private readonly batch: number;
   private readonly lingerMs: number;
   private readonly rest?: (spentMs: number) => number;
+  private readonly idOf: (env: Envelope) => string;
 
   constructor(
     where: OneMaster,
@@ -69,6 +72,7 @@ export class InboxPump {
     this.batch = o.batch ?? 16;
     this.lingerMs = o.lingerMs ?? 5;
     this.rest = o.rest;
+    this.idOf = o.idOf ?? ((env) => jobId(env.id));
     // A script, not MULTI: ioredis copies every script defined on a connection into each MULTI it builds, and
     // BullMQ defines 64 on this one: a third of the workers' garbage at 1 000 messages/s was those copies.
     if (!('houqinDone' in redis)) redis.defineCommand('houqinDone', { numberOfKeys: 2, lua: doneLua });
@@ -161,7 +165,7 @@ export class InboxPump {
     }
     const queued = inline ? await this.handleAll(envs) : envs;
     if (queued.length)
-      await this.inbox.addBulk(queued.map((env) => ({ name: 'envelope', data: env, opts: { jobId: jobId(env.id) } })));
+      await this.inbox.addBulk(queued.map((env) => ({ name: 'envelope', data: env, opts: { jobId: this.idOf(env) } })));
     // Never dropped: something we wrote ourselves and cannot read is kept for an operator.
     if (bad.length)
       this.log.error(

@@ -1,116 +1,120 @@
 // The queues and their workers. Everything with a side effect on another system goes through here
 // (design.md §2), so a platform outage delays messages and loses none.
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, type Queue, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OneMaster } from '../config/redis-topology.js';
-import { connect } from '../store/redis.js';
 import type { Channel } from '../channels/channel.js';
 import { RetryLater } from '../channels/channel.js';
-import { envelopeSchema, type Envelope } from '../channels/envelope.js';
+import type { Envelope } from '../channels/envelope.js';
 import type { Dispatcher } from '../domain/tasks/dispatch.js';
 import type { Outgoing } from '../domain/messages.js';
-import type { Outcome, TimerStep } from '../domain/outcome.js';
+import type { Outcome } from '../domain/outcome.js';
 import type { TaskService } from '../domain/tasks/service.js';
 import { PlatformError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
-import { jobId, queueNames, type RouteQueue, routeQueueOf, routeQueues } from './names.js';
+import { jobId, type RouteQueue, routeQueueOf } from './names.js';
 import { mergeReplies } from './merge.js';
 import { boxOf, Mailbox, type MailboxItem, summaryText } from './mailbox.js';
-import { Handoff } from './handoff.js';
-import { AnswersFirst } from './answers-first.js';
-import { InboxPump } from './pump.js';
+import type { Handoff } from './handoff.js';
+import type { AnswersFirst } from './answers-first.js';
+import { layout } from '../store/layout.js';
+import type { Firing } from '../scheduler/scheduler.js';
+import {
+  DEFAULT_TENANT,
+  type OutboxJob,
+  type RouteJob,
+  SharedQueues,
+  type Shard,
+  type SiteJobs,
+  type TimerJob,
+} from './shared.js';
 
-export interface OutboxJob {
-  channel: string;
-  out: Outgoing;
-  /** The recipient it waits for (mailbox.ts); absent for the console and for jobs queued before mailboxes. */
-  box?: string;
-  /** A summary of folded messages: its text is read from the mailbox when it is sent. */
-  summary?: boolean;
-}
+export { outboxAttempts, type OutboxJob, type TimerJob } from './shared.js';
 
-export interface TimerJob {
-  task: number;
-  step: TimerStep;
-  expect?: number;
-}
-
-const DAY = 86_400;
-const keep = (ageSec: number) => ({ age: ageSec, count: 200_000 });
-
-export const outboxAttempts = 8;
-
-export class Queues {
+/**
+ * One site's view of the queues: what it queues (apply), what it receives (accept), and what its jobs do when the
+ * shared workers (shared.ts) hand them over. A one-site install, and a test, makes it on its own: it then owns
+ * queues of its own and starts their workers itself.
+ */
+export class Queues implements SiteJobs {
   readonly inbox: Queue<Envelope>;
   readonly outbox: Queue<OutboxJob>;
   readonly timers: Queue<TimerJob>;
-  readonly route: Record<RouteQueue, Queue<{ task: number }>>;
-  private workers: Worker[] = [];
-  private pump?: InboxPump;
-  /** The receiver and the workers in one process: answers before the backlog (answers-first.ts). */
-  readonly answersFirst = new AnswersFirst();
-  readonly handoff: Handoff;
+  readonly route: Record<RouteQueue, Queue<RouteJob>>;
+  readonly shared: SharedQueues;
+  readonly tenant: string;
+  private readonly owned: boolean;
+  private readonly shard: Shard;
   private warned = new Set<string>();
   readonly mailbox: Mailbox;
+  private deps?: WorkerDeps;
+  /** Runs a job of the site's scheduler (scheduler.ts), set by the scheduler when it joins. */
+  fire?: (job: Job<Firing>) => Promise<string>;
 
   constructor(
     /** The connection queue adds and the replay check share. */
     readonly conn: Redis,
+    /** The site's key prefix (store/layout.ts `site`). */
     readonly prefix: string,
     private channels: Channel[],
     private log: Logger,
     private k: Keys,
-    o: { recipientCap?: number; replicas?: number; waitMs?: number } = {},
+    o: {
+      recipientCap?: number;
+      replicas?: number;
+      waitMs?: number;
+      /** The deployment's queues, shared with its other sites; absent: queues of its own, as one site. */
+      shared?: SharedQueues;
+      tenant?: string;
+    } = {},
   ) {
+    this.owned = !o.shared;
+    this.shared = o.shared ?? new SharedQueues(conn, layout({ base: prefix, tagged: false }), log, o);
+    this.tenant = o.tenant ?? DEFAULT_TENANT;
+    this.shard = this.shared.shardOf(this.tenant);
     this.mailbox = new Mailbox(conn, prefix, o.recipientCap ?? 30, k.sent);
-    const opts = { connection: conn, prefix: `${prefix}:q` };
-    this.inbox = new Queue(queueNames.inbox, {
-      ...opts,
-      defaultJobOptions: {
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: keep(DAY),
-        removeOnFail: false,
-      },
-    });
-    this.outbox = new Queue(queueNames.outbox, {
-      ...opts,
-      defaultJobOptions: {
-        attempts: outboxAttempts,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: keep(DAY),
-        removeOnFail: false,
-      },
-    });
-    this.timers = new Queue(queueNames.timers, {
-      ...opts,
-      defaultJobOptions: {
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: keep(7 * DAY),
-        removeOnFail: false,
-      },
-    });
-    const routeOpts: JobsOptions = {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: keep(7 * DAY),
-      removeOnFail: false,
-    };
-    this.route = Object.fromEntries(
-      routeQueues.map((n) => [n, new Queue(n, { ...opts, defaultJobOptions: routeOpts })]),
-    ) as Queues['route'];
-    this.handoff = new Handoff(conn, k.ingress, k.seen, { replicas: o.replicas, waitMs: o.waitMs });
+    this.inbox = this.shard.inbox;
+    this.outbox = this.shard.outbox;
+    this.timers = this.shard.timers;
+    this.route = this.shard.route;
+  }
+
+  get handoff(): Handoff {
+    return this.shard.handoff;
+  }
+
+  get answersFirst(): AnswersFirst {
+    return this.shared.answersFirst;
+  }
+
+  /** A job id of this site: unique in queues other sites share. */
+  private id(...parts: (string | number)[]): string {
+    return this.shared.layout.jobId(this.tenant, jobId(...parts));
+  }
+
+  /** A job's id as this site made it (without the site's mark), for the ids of what the job queues in turn. */
+  private own(id: string): string {
+    const mark = this.shared.layout.jobId(this.tenant, '');
+    return mark && id.startsWith(mark) ? id.slice(mark.length) : id;
   }
 
   /**
    * The durable hand-off of a received message: once this resolves true the message cannot be lost. False (and
    * nothing stored) when `replay` names a request already seen within its ttl.
    */
-  async accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
-    this.answersFirst.arrived();
-    return (await this.handoff.accept(env, replay)) !== 'replay';
+  accept(env: Envelope, replay?: { key: string; ttlMs: number }): Promise<boolean> {
+    return this.shared.accept(this.tenant, env, replay);
+  }
+
+  /** A signed request's replay mark (for requests handled inline: ingress firstSight/forget). */
+  nonceKey(key: string): string {
+    return this.shared.nonceKey(this.tenant, key);
+  }
+
+  /** A received message id's "stored" mark (a click handled inline shares it with the hand-off). */
+  seenKey(id: string): string {
+    return this.shared.seenKey(this.tenant, id);
   }
 
   /** Steps every Outcome goes through before it is carried out (app.ts: a task's photos follow its cards). */
@@ -144,11 +148,11 @@ export class Queues {
         via = via.filter((c) => c.name === 'local' || c === first);
       }
       for (const c of via) {
-        const id = jobId(base, `m${i}`, c.name);
+        const id = this.id(base, `m${i}`, c.name);
         // The console has no rate limit to wait for: its messages go straight on.
         const box = c.name === 'local' ? undefined : boxOf(c.name, m.to);
         if (box) mailed.push({ box, channel: c.name, jobId: id, out: m });
-        else adds.push(this.outbox.add('send', { channel: c.name, out: m }, { jobId: id }));
+        else adds.push(this.outbox.add('send', { tenant: this.tenant, channel: c.name, out: m }, { jobId: id }));
       }
     });
     if (mailed.length) adds.push(this.post(mailed));
@@ -156,14 +160,18 @@ export class Queues {
       adds.push(
         this.timers.add(
           t.step,
-          { task: t.task, step: t.step, expect: t.expect },
-          { jobId: jobId(`t${t.task}`, t.id), delay: t.delayMs },
+          { tenant: this.tenant, task: t.task, step: t.step, expect: t.expect },
+          { jobId: this.id(`t${t.task}`, t.id), delay: t.delayMs },
         ),
       );
     }
     for (const r of o.routes)
       adds.push(
-        this.route[routeQueueOf(r.kind)].add('route', { task: r.task }, { jobId: jobId(`t${r.task}`, 'route') }),
+        this.route[routeQueueOf(r.kind)].add(
+          'route',
+          { tenant: this.tenant, task: r.task },
+          { jobId: this.id(`t${r.task}`, 'route') },
+        ),
       );
     await Promise.all(adds);
   }
@@ -174,12 +182,21 @@ export class Queues {
     const adds: Promise<unknown>[] = [];
     items.forEach((it, i) => {
       if (r.each[i].kind === 'add')
-        adds.push(this.outbox.add('send', { channel: it.channel, out: it.out, box: it.box }, { jobId: it.jobId }));
+        adds.push(
+          this.outbox.add(
+            'send',
+            { tenant: this.tenant, channel: it.channel, out: it.out, box: it.box },
+            { jobId: it.jobId },
+          ),
+        );
     });
     for (const s of r.summaries) {
       const channel = s.box.slice(0, s.box.indexOf('|'));
       const out: Outgoing = { to: s.to, message: { type: 'text', text: '' }, info: true };
-      adds.push(this.outbox.add('send', { channel, out, box: s.box, summary: true }, { jobId: s.id }));
+      const id = this.shared.layout.jobId(this.tenant, s.id);
+      adds.push(
+        this.outbox.add('send', { tenant: this.tenant, channel, out, box: s.box, summary: true }, { jobId: id }),
+      );
     }
     // A job that lost out completes without sending when it runs; removing it now keeps the outbox small. One that is
     // running or locked cannot be removed, and needs not be.
@@ -214,63 +231,38 @@ export class Queues {
     );
   }
 
-  async startWorkers(deps: {
-    service: TaskService;
-    dispatcher: Dispatcher;
-    redis: OneMaster;
-    concurrency?: number;
-    /** A received message's first step in the worker, before the service (photo-intake.ts: fetch its pictures). */
-    prepare?: (env: Envelope) => Promise<Envelope>;
-  }): Promise<void> {
-    const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
-      // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults
-      // are 30 s each). Our jobs take milliseconds, so the lock is renewed long before it could lapse.
-      const w = new Worker<T>(name, fn, {
-        connection: connect(deps.redis, { maxRetriesPerRequest: null }),
-        prefix: `${this.prefix}:q`,
-        concurrency,
-        lockDuration: 10_000,
-        stalledInterval: 5_000,
-        maxStalledCount: 2,
-      });
-      w.on('failed', (job, err) =>
-        this.log.error({ queue: name, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
-      );
-      w.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'worker error'));
-      this.workers.push(w);
-    };
-    const c = deps.concurrency ?? 16;
-    const prepare = deps.prepare ?? (async (env: Envelope) => env);
-    const handle = async (env: Envelope) => this.apply(await deps.service.handle(await prepare(env)), env.id);
-    // Received messages are handled straight off the stream (pump.ts); the inbox queue has only their retries.
-    make<Envelope>(queueNames.inbox, (job) => handle(envelopeSchema.parse(job.data)), 4);
-    for (const kind of routeQueues) {
-      make<{ task: number }>(
-        kind,
-        async (job) => {
-          const outcome = await deps.dispatcher.route(job.data.task);
-          await this.apply(outcome, `t${job.data.task}.route`);
-        },
-        4,
-      );
-    }
-    make<TimerJob>(
-      queueNames.timers,
-      async (job) => {
-        const outcome = await deps.dispatcher.timer(job.data.step, job.data.task, job.data.expect);
-        await this.apply(outcome, `t${job.data.task}.${job.id}`);
-      },
-      4,
-    );
-    make<OutboxJob>(queueNames.outbox, (job, token) => this.send(job, token), c);
-    this.pump = new InboxPump(deps.redis, this.conn, this.k.ingress, handle, this.inbox, this.log, {
-      batch: c,
-      rest: (ms) => this.answersFirst.restAfter(ms),
-    });
-    await this.pump.start();
+  /**
+   * Takes this site's jobs from the shared workers. A Queues of its own (one site, a test) starts the workers too;
+   * in a deployment of many sites the deployment starts them once, after every site has joined (app.ts).
+   */
+  async startWorkers(deps: WorkerDeps): Promise<void> {
+    this.deps = deps;
+    this.shared.join(this.tenant, this);
+    if (this.owned) await this.shared.start(deps.redis, { concurrency: deps.concurrency });
   }
 
-  private async send(job: Job<OutboxJob>, token?: string): Promise<void> {
+  private working(): WorkerDeps {
+    if (!this.deps) throw new Error(`site ${this.tenant}: a job came before its workers started`);
+    return this.deps;
+  }
+
+  async handle(env: Envelope): Promise<void> {
+    const d = this.working();
+    const ready = d.prepare ? await d.prepare(env) : env;
+    await this.apply(await d.service.handle(ready), env.id);
+  }
+
+  async onRoute(job: Job<RouteJob>): Promise<void> {
+    const outcome = await this.working().dispatcher.route(job.data.task);
+    await this.apply(outcome, `t${job.data.task}.route`);
+  }
+
+  async onTimer(job: Job<TimerJob>): Promise<void> {
+    const outcome = await this.working().dispatcher.timer(job.data.step, job.data.task, job.data.expect);
+    await this.apply(outcome, `t${job.data.task}.${this.own(job.id!)}`);
+  }
+
+  async send(job: Job<OutboxJob>, token?: string): Promise<void> {
     const sentKey = this.k.sent(job.id!);
     const { box, channel: name } = job.data;
     let out = job.data.out;
@@ -303,7 +295,7 @@ export class Queues {
       throw e;
     }
     if (box) await this.mailbox.done(job.id!, box, name, true);
-    else await this.conn.set(sentKey, '1', 'EX', 7 * DAY);
+    else await this.conn.set(sentKey, '1', 'EX', 7 * 86_400);
   }
 
   /** Outgoing messages that failed for good, for an operator to read and replay. */
@@ -312,7 +304,7 @@ export class Queues {
   ): Promise<
     { id: string; channel: string; to: Outgoing['to']; message: Outgoing['message']; reason: string; at: number }[]
   > {
-    const jobs = await this.outbox.getFailed(0, limit - 1);
+    const jobs = (await this.outbox.getFailed(0, limit - 1)).filter((j) => this.mine(j.data));
     return jobs.map((j) => ({
       id: j.id!,
       channel: j.data.channel,
@@ -327,8 +319,9 @@ export class Queues {
     const jobs = ids
       ? (await Promise.all(ids.map((id) => this.outbox.getJob(id)))).filter((j) => j !== undefined)
       : await this.outbox.getFailed(0, 999);
+    const ours = jobs.filter((j) => this.mine(j.data));
     let n = 0;
-    for (const j of jobs) {
+    for (const j of ours) {
       if ((await j.getState()) !== 'failed') continue;
       await j.retry('failed');
       n++;
@@ -337,8 +330,8 @@ export class Queues {
   }
 
   /** Timers still to fire, with when (for the console's task board). */
-  async pendingTimers(): Promise<{ task: number; step: TimerStep; at: number }[]> {
-    const jobs = await this.timers.getDelayed(0, 4999);
+  async pendingTimers(): Promise<{ task: number; step: TimerJob['step']; at: number }[]> {
+    const jobs = (await this.timers.getDelayed(0, 4999)).filter((j) => this.mine(j.data));
     return jobs
       .map((j) => ({ task: j.data.task, step: j.data.step, at: j.timestamp + (j.opts.delay ?? 0) }))
       .sort((a, b) => a.at - b.at);
@@ -347,7 +340,7 @@ export class Queues {
   /** Fires now every timer due within `ms` (the console's fast-forward). */
   async advanceTimers(ms: number): Promise<number> {
     const until = Date.now() + ms;
-    const jobs = await this.timers.getDelayed(0, 4999);
+    const jobs = (await this.timers.getDelayed(0, 4999)).filter((j) => this.mine(j.data));
     let n = 0;
     for (const j of jobs) {
       if (j.timestamp + (j.opts.delay ?? 0) > until) continue;
@@ -361,14 +354,26 @@ export class Queues {
     return n;
   }
 
-  workersRunning(): boolean {
-    return this.workers.length > 0 && this.workers.every((w) => w.isRunning()) && !!this.pump?.isRunning();
+  /** A job of this site (one queued before sites were named belongs to the one-site install). */
+  private mine(data: { tenant?: string } | undefined): boolean {
+    return (data?.tenant ?? DEFAULT_TENANT) === this.tenant;
   }
 
-  /** Stops taking new jobs and waits for the ones in flight (graceful shutdown drains). */
-  async close(): Promise<void> {
-    await this.pump?.stop(); // what it has not moved stays in the stream for the next start
-    await Promise.all(this.workers.map((w) => w.close()));
-    await Promise.all([this.inbox, this.outbox, this.timers, ...Object.values(this.route)].map((q) => q.close()));
+  workersRunning(): boolean {
+    return this.shared.workersRunning();
   }
+
+  /** Stops taking new jobs and waits for the ones in flight (graceful shutdown drains). Queues of its own only. */
+  async close(): Promise<void> {
+    if (this.owned) await this.shared.close();
+  }
+}
+
+export interface WorkerDeps {
+  service: TaskService;
+  dispatcher: Dispatcher;
+  redis: OneMaster;
+  concurrency?: number;
+  /** A received message's first step in the worker, before the service (photo-intake.ts: fetch its pictures). */
+  prepare?: (env: Envelope) => Promise<Envelope>;
 }

@@ -12,8 +12,11 @@ import type { Outcome } from '../domain/outcome.js';
 import type { Logger } from '../log.js';
 import type { SchoolCalendar } from './calendar.js';
 import type { JobContext, JobDefinition } from './job.js';
+import type { SharedQueues } from '../queues/shared.js';
 
 export interface Firing {
+  /** The site whose job it is (absent: the one-site install's `default`). */
+  tenant?: string;
   name: string;
   at: number; // the scheduled minute (ms)
   manual?: boolean;
@@ -60,9 +63,19 @@ export function missedFirings(jobs: JobDefinition[], calendar: SchoolCalendar, n
   return out;
 }
 
+/** A site's scheduler in a deployment: the firings go through the shared queue of its shard (queues/shared.ts). */
+export interface SharedFirings {
+  queues: SharedQueues;
+  tenant: string;
+  /** Where the shared workers find this scheduler's firings. */
+  site: { fire?: (job: Job<Firing>) => Promise<string> };
+}
+
 export class Scheduler {
   readonly queue: Queue<Firing>;
   private worker?: Worker<Firing>;
+  private readonly tenant?: string;
+  private readonly jobIdOf: (id: string) => string;
   private tasks: ScheduledTask[] = [];
   private byName: Map<string, JobDefinition>;
 
@@ -75,8 +88,18 @@ export class Scheduler {
     private base: ContextBase,
     private apply: (o: Outcome, base: string) => Promise<void>,
     private log: Logger,
+    private shared?: SharedFirings,
   ) {
     this.byName = new Map(jobs.map((j) => [j.name, j]));
+    if (shared) {
+      this.tenant = shared.tenant;
+      this.queue = shared.queues.shardOf(shared.tenant).scheduled;
+      const lay = shared.queues.layout;
+      this.jobIdOf = (id) => lay.jobId(shared.tenant, id);
+      shared.site.fire = (job) => this.process(job);
+      return;
+    }
+    this.jobIdOf = (id) => id;
     this.queue = new Queue<Firing>('scheduled', {
       connection,
       prefix: `${prefix}:q`,
@@ -96,17 +119,23 @@ export class Scheduler {
 
   /** Adds the firing (a no-op when another instance, or an earlier start, already did). */
   async fire(name: string, at: number): Promise<void> {
-    await this.queue.add(name, { name, at }, { jobId: firingId(name, at) });
+    const data: Firing = this.tenant ? { tenant: this.tenant, name, at } : { name, at };
+    await this.queue.add(name, data, { jobId: this.jobIdOf(firingId(name, at)) });
   }
 
   async start(where: OneMaster): Promise<void> {
-    this.worker = new Worker<Firing>('scheduled', (job) => this.process(job), {
-      connection: connect(where, { maxRetriesPerRequest: null }),
-      prefix: `${this.prefix}:q`,
-      concurrency: 2,
-      lockDuration: 60_000,
-    });
-    this.worker.on('failed', (job, err) => this.log.error({ job: job?.id, err: err.message }, 'scheduled job failed'));
+    // A deployment's shared workers run the firings of every site (queues/shared.ts).
+    if (!this.shared) {
+      this.worker = new Worker<Firing>('scheduled', (job) => this.process(job), {
+        connection: connect(where, { maxRetriesPerRequest: null }),
+        prefix: `${this.prefix}:q`,
+        concurrency: 2,
+        lockDuration: 60_000,
+      });
+      this.worker.on('failed', (job, err) =>
+        this.log.error({ job: job?.id, err: err.message }, 'scheduled job failed'),
+      );
+    }
     const live = this.jobs.filter((j) => this.enabled(j));
     for (const job of live) {
       this.tasks.push(
@@ -132,13 +161,13 @@ export class Scheduler {
     this.log.info({ jobs: live.length }, 'scheduler started');
   }
 
-  private async process(job: Job<Firing>): Promise<string> {
+  async process(job: Job<Firing>): Promise<string> {
     const def = this.byName.get(job.data.name);
     if (!def) return 'unknown job';
     const date = this.calendar.dateOf(job.data.at);
     if (!job.data.manual && !runsOn(def, date, this.calendar))
       return `skipped: ${this.calendar.offReason(date) ?? 'not its day'}`;
-    await this.runJob(def, job.data.at, job.id!);
+    await this.runJob(def, job.data.at, firingId(def.name, job.data.at));
     return 'done';
   }
 
@@ -171,6 +200,6 @@ export class Scheduler {
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.stop();
     await this.worker?.close();
-    await this.queue.close();
+    if (!this.shared) await this.queue.close();
   }
 }

@@ -1,4 +1,6 @@
-// Every Redis key Houqin writes, under one configurable prefix (tests use their own).
+// Every Redis key of a site, under its prefix (store/layout.ts: the configured prefix for a one-site install, with
+// the site's hash tag in a district; tests use their own). What sites share (received messages, queues) is in
+// queues/shared.ts.
 export function keys(prefix: string) {
   const p = `${prefix}:`;
   return {
@@ -12,11 +14,6 @@ export function keys(prefix: string) {
     createdBy: (sourceId: string) => `${p}msgtask:${sourceId}`,
     pending: (chat: string, person: string) => `${p}pending:${chat}:${person}`,
     cards: (ref: string) => `${p}cards:${ref}`, // response_codes of the cards sent with this ref, by person
-    /** Received messages on their way to the inbox queue (queues/handoff.ts → queues/pump.ts). */
-    ingress: `${p}ingress`,
-    /** A received message id, remembered a day against repeated deliveries. */
-    seen: (envelopeId: string) => `${p}seen:${envelopeId}`,
-    nonce: (surface: string, sig: string) => `${p}nonce:${surface}:${sig}`,
     rate: (bucket: string) => `${p}rate:${bucket}`,
     token: (app: string) => `${p}token:${app}`,
     tokenLock: (app: string) => `${p}token:${app}:lock`,

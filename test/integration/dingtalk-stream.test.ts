@@ -66,10 +66,10 @@ async function world(o: { timings?: Partial<StreamTimings>; db?: Redis; redelive
   const db = o.db ?? redis;
   const prefix = testPrefix('dt-stream');
   const queues = new Queues(db, prefix, [], log, keys(prefix));
-  const nonce = (key: string) => `${prefix}:nonce:${key}`;
+  const nonce = (key: string) => queues.nonceKey(key);
   // The ingress app.ts builds, over the real hand-off.
   const ingress: Ingress = {
-    accept: (env, replay) => queues.accept(env, replay && { key: nonce(replay.key), ttlMs: replay.ttlMs }),
+    accept: (env, replay) => queues.accept(env, replay),
     click: async () => undefined,
     firstSight: async (key, ttlMs) => (await db.set(nonce(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
     forget: async (key) => void (await db.del(nonce(key))),

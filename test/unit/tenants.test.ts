@@ -242,9 +242,12 @@ describe('one file', () => {
     );
   });
 
-  it('keeps loadSettings to one file, saying so for a folder', () => {
+  it('serves a folder as a district through loadSettings: each site named, keys tagged', () => {
     const dir = siteFolder({ 'a.yaml': siteB });
-    expect(errorOf(() => loadSettings(env, dir))).toContain('HOUQIN_CONFIG names a folder');
+    const s = loadSettings(env, dir);
+    expect(s.sites.map((x) => [x.id, x.named])).toEqual([['a', true]]);
+    expect(s.layout.site('a')).toBe(`${s.layout.base}:{t:a}`);
+    expect(loadSettings(env, 'config/example.yaml').layout.site('default')).toBe('houqin');
     expect(errorOf(() => loadTenants(env, join(dir, 'nope.yaml')))).toContain('cannot read');
   });
 });

@@ -77,11 +77,15 @@ export function mountConsole(router: Router, d: ConsoleDeps): void {
   const chatIds = new Set(roster.config.chats.map((c) => c.id));
   const canUse = (as: string, chat: string) => chatIds.has(chat) || chat === dmChat(as);
 
+  // Mounted under a prefix (a district's site: /t/<id>), the page's own links must carry it too.
+  const prefix = router.opts.prefix ?? '';
   for (const [path, file] of Object.entries(assets)) {
     router.get(`/console${path ? '/' + path : ''}`, async (ctx) => {
       ctx.type = types[file.split('.').pop()!];
       ctx.set('Cache-Control', 'no-cache');
-      ctx.body = await readFile(new URL(file, pageDir));
+      const body = await readFile(new URL(file, pageDir));
+      ctx.body =
+        prefix && file.endsWith('.html') ? body.toString('utf8').replaceAll('"/console', `"${prefix}/console`) : body;
     });
   }
 

@@ -1,6 +1,6 @@
 // 未识别: the messages the bot could not read (and reports people said 不是 to). A manager turns one into a report
 // with a tap, and may teach the bot the words it did not know. A module of its own beside console.js; it reads the
-// person picked in 我是 from the page and talks to /console/api/unread*.
+// person picked in 我是 from the page and talks to …/console/api/unread*.
 const params = new URLSearchParams(location.search);
 const token = params.get('token') || '';
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -35,7 +35,7 @@ async function api(path, body) {
   const headers = { 'content-type': 'application/json' };
   if (token) headers['x-console-token'] = token;
   const res = await fetch(
-    `/console/api/${path}`,
+    new URL(`api/${path}`, import.meta.url), // …/console/api/ wherever the page is mounted
     body ? { method: 'POST', headers, body: JSON.stringify(body) } : { headers },
   );
   const data = await res.json().catch(() => ({}));
