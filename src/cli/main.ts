@@ -9,6 +9,7 @@ const usage = `usage: houqin <command>
   jobs list|run NAME    scheduled jobs: list with next firing, or run one now [--date YYYY-MM-DD]
   digest                the director's digest as text [--period day|week|month] [--date YYYY-MM-DD]
   export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]
+  export --district --month YYYY-MM | --week YYYY-MM-DD  a district folder's workbook: 区域汇总 + a sheet per site
   unread [--json]       messages the bot could not read (未识别), with the words it did not know
   inbox unknown [--json]  people not on the roster who wrote (名册外): count, when, last texts`;
 

@@ -1,6 +1,6 @@
 // district.yaml, beside the site files of a district folder: the bureau (教育局, a hospital group) over the sites, its
-// own staff, and which sites it oversees. Nothing reads it yet; the weekly 区域汇总 and `houqin export --district`
-// (issue 15) will.
+// own staff, and which sites it oversees. The district's view reads it (src/domain/district/): the weekly 区域汇总
+// to its people and `houqin export --district` over its sites.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { resolveEnvRefs, unsetLines } from './env-refs.js';

@@ -51,7 +51,7 @@ const surfaceLabel: Record<string, string> = {
   stream: '钉钉',
 };
 
-interface Col {
+export interface Col {
   header: string;
   width: number;
   fmt?: string; // Excel number format
@@ -65,23 +65,29 @@ const TIME = 'hh:mm';
 /** `YYYY-MM` → "2026年11月". */
 const monthTitle = (month: string) => `${month.slice(0, 4)}年${Number(month.slice(5, 7))}月`;
 
-/** Excel sheet names: at most 31 characters, none of []:*?/\ , unique. */
-function sheetNameOf(title: string, used: Set<string>): string {
-  const base = title.replace(/[[\]:*?/\\]/g, '·').slice(0, 31) || '检查';
-  let name = base;
-  for (let i = 2; used.has(name); i++) name = `${base.slice(0, 28)}(${i})`;
-  used.add(name);
+/**
+ * Excel sheet names: at most 31 characters, none of []:*?/\ , not starting or ending with an apostrophe, not
+ * "History" (Excel keeps it), unique ignoring case (Excel's rule). `used` holds the names taken, lowercased.
+ */
+export function sheetNameOf(title: string, used: Set<string>, fallback = '检查'): string {
+  const cut = (s: string, n: number) => Array.from(s).slice(0, n).join(''); // never half a surrogate pair
+  const clean = title.replace(/[[\]:*?/\\]/g, '·').replace(/^'+|'+$/g, '');
+  // Cut at 31, an opening bracket left dangling at the end goes too: 联合体第一分部（ reads as broken.
+  const base = cut(clean, 31).replace(/['（(【《「]+$/, '') || fallback;
+  let name = base.toLowerCase() === 'history' ? `${base}(1)` : base;
+  for (let i = 2; used.has(name.toLowerCase()); i++) name = `${cut(base, 28).replace(/'+$/, '')}(${i})`;
+  used.add(name.toLowerCase());
   return name;
 }
 
-class SheetWriter {
+export class SheetWriter {
   readonly ws: ExcelJS.Worksheet;
   rows = 0;
   /** One style object per column, shared by its cells: exceljs then finds the style id by identity instead of
    * serialising each cell's style again (which was most of the export's time). */
   private styles: Partial<ExcelJS.Style>[];
 
-  constructor(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, title: string, cols: Col[]) {
+  constructor(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, title: string, cols: readonly Col[]) {
     this.ws = wb.addWorksheet(name, {
       views: [{ state: 'frozen', ySplit: 2, xSplit: 0 }],
       pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
@@ -108,10 +114,11 @@ class SheetWriter {
     this.ws.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: cols.length } };
   }
 
-  add(values: unknown[]): void {
+  /** `bold`: a totals row (its cells get their own style object, so keep such rows few). */
+  add(values: unknown[], bold = false): void {
     const row = this.ws.addRow(values.map((v) => (v === undefined || v === null ? null : v)));
     row.eachCell((cell, col) => {
-      cell.style = this.styles[col - 1];
+      cell.style = bold ? { ...this.styles[col - 1], font: { bold: true } } : this.styles[col - 1];
     });
     row.commit();
     this.rows++;
@@ -139,6 +146,89 @@ class SheetWriter {
   commit(): void {
     this.ws.commit();
   }
+}
+
+/** The 工单 sheet's columns, one task a row (taskRow); the district workbook's site sheets use them too. */
+export const taskColumns: readonly Col[] = [
+  { header: '工单号', width: 8 },
+  { header: '类别', width: 7 },
+  { header: '专业', width: 7 },
+  { header: '紧急', width: 6 },
+  { header: '地点', width: 12 },
+  { header: '问题描述', width: 30, wrap: true },
+  { header: '报修人', width: 9 },
+  { header: '班组', width: 10 },
+  { header: '责任人', width: 9 },
+  { header: '处理人', width: 9 },
+  { header: '接单方式', width: 10 },
+  { header: '状态', width: 8 },
+  { header: '报修时间', width: 17, fmt: DATETIME },
+  { header: '接单时间', width: 17, fmt: DATETIME },
+  { header: '完工时间', width: 17, fmt: DATETIME },
+  { header: '验收时间', width: 17, fmt: DATETIME },
+  { header: '撤销时间', width: 17, fmt: DATETIME },
+  { header: '接单用时（分钟）', width: 10, fmt: '0' },
+  { header: '完工用时（小时）', width: 10, fmt: '0.0' },
+  { header: '评分', width: 6 },
+  { header: '评价', width: 20, wrap: true },
+  { header: '返工次数', width: 8 },
+  { header: '完工备注', width: 20, wrap: true },
+  { header: '来源', width: 12 },
+  { header: '关联检查', width: 14 },
+  { header: '照片', width: 16 },
+  { header: '处理经过', width: 60, wrap: true },
+];
+
+export interface TaskRowContext {
+  roster: Roster;
+  /** The site's wall clock (its time zone). */
+  clock: WallClock;
+  photoUrl?: (hash: string) => string;
+}
+
+/** One task as a row of the 工单 sheet (taskColumns), its history in the last cell. */
+export function taskRow(t: Task, log: TaskEvent[], photos: TaskPhoto[] | undefined, c: TaskRowContext): unknown[] {
+  const { roster, clock } = c;
+  const at = (ms: number | undefined) => (ms === undefined ? undefined : clock.date(ms));
+  const name = (id: string | undefined) => (id ? roster.name(id) : undefined);
+  const hm = (ms: number) => clock.date(ms).toISOString().slice(11, 16);
+  const md = (ms: number) => clock.date(ms).toISOString().slice(5, 10);
+  let day = '';
+  const history = log.map((e) => {
+    const dd = md(e.at);
+    const line = `${dd === day ? '' : `${dd} `}${hm(e.at)} ${name(e.by)} ${eventLabel[e.type] ?? e.type}${e.to ? ` → ${name(e.to)}` : ''}${e.rating ? ` ${e.rating}分` : ''}${e.text && e.type !== 'created' ? `：${e.text}` : ''}`;
+    day = dd;
+    return line;
+  });
+  return [
+    t.id,
+    roster.kindName(t.kind),
+    t.trade ?? '',
+    t.urgent ? '是' : '',
+    t.place ?? '',
+    t.text,
+    name(t.reporter),
+    roster.team(t.team)?.name ?? t.team,
+    name(t.owner) ?? '',
+    name(t.assignee) ?? '',
+    assignedHow(t, name),
+    stateLabel[t.state],
+    at(t.createdAt),
+    at(t.claimedAt),
+    at(t.doneAt),
+    at(t.acceptedAt),
+    at(t.cancelledAt),
+    t.claimedAt ? Math.round((t.claimedAt - t.createdAt) / 60_000) : null,
+    t.doneAt ? Math.round((t.doneAt - t.createdAt) / 360_000) / 10 : null,
+    t.rating ?? null,
+    t.ratingText ?? '',
+    t.rework || null,
+    t.note ?? '',
+    surfaceLabel[t.source.surface] ?? t.source.surface ?? '',
+    t.checklist ?? '',
+    photoCell(photos, c.photoUrl),
+    history.join('\n'),
+  ];
 }
 
 /**
@@ -230,88 +320,20 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
 
   // ── tasks created in the month, in batches ───────────────────────────────────────────────────────────────
   await d.tasks.backfillCreated(); // tasks made before the created index existed
-  const taskCols: Col[] = [
-    { header: '工单号', width: 8 },
-    { header: '类别', width: 7 },
-    { header: '专业', width: 7 },
-    { header: '紧急', width: 6 },
-    { header: '地点', width: 12 },
-    { header: '问题描述', width: 30, wrap: true },
-    { header: '报修人', width: 9 },
-    { header: '班组', width: 10 },
-    { header: '责任人', width: 9 },
-    { header: '处理人', width: 9 },
-    { header: '接单方式', width: 10 },
-    { header: '状态', width: 8 },
-    { header: '报修时间', width: 17, fmt: DATETIME },
-    { header: '接单时间', width: 17, fmt: DATETIME },
-    { header: '完工时间', width: 17, fmt: DATETIME },
-    { header: '验收时间', width: 17, fmt: DATETIME },
-    { header: '撤销时间', width: 17, fmt: DATETIME },
-    { header: '接单用时（分钟）', width: 10, fmt: '0' },
-    { header: '完工用时（小时）', width: 10, fmt: '0.0' },
-    { header: '评分', width: 6 },
-    { header: '评价', width: 20, wrap: true },
-    { header: '返工次数', width: 8 },
-    { header: '完工备注', width: 20, wrap: true },
-    { header: '来源', width: 12 },
-    { header: '关联检查', width: 14 },
-    { header: '照片', width: 16 },
-    { header: '处理经过', width: 60, wrap: true },
-  ];
   const taskSheet = new SheetWriter(
     wb,
     sheetNameOf('工单', used),
     `${org} 后勤工单台账（${monthTitle(month)}）`,
-    taskCols,
+    taskColumns,
   );
-  const hm = (ms: number) => clock.date(ms).toISOString().slice(11, 16);
-  const md = (ms: number) => clock.date(ms).toISOString().slice(5, 10);
+  const rowContext: TaskRowContext = { roster: d.roster, clock, photoUrl: d.photoUrl };
   await eachBatch(
     d.tasks,
     from,
     to,
     async (tasks, logs) => {
       const photos = await PhotoStore.of(d.tasks).forTasks(tasks.map((t) => t.id));
-      tasks.forEach((t, i) => {
-        const log = logs[i];
-        let day = '';
-        const history = log.map((e) => {
-          const dd = md(e.at);
-          const line = `${dd === day ? '' : `${dd} `}${hm(e.at)} ${name(e.by)} ${eventLabel[e.type] ?? e.type}${e.to ? ` → ${name(e.to)}` : ''}${e.rating ? ` ${e.rating}分` : ''}${e.text && e.type !== 'created' ? `：${e.text}` : ''}`;
-          day = dd;
-          return line;
-        });
-        taskSheet.add([
-          t.id,
-          d.roster.kindName(t.kind),
-          t.trade ?? '',
-          t.urgent ? '是' : '',
-          t.place ?? '',
-          t.text,
-          name(t.reporter),
-          d.roster.team(t.team)?.name ?? t.team,
-          name(t.owner) ?? '',
-          name(t.assignee) ?? '',
-          assignedHow(t, name),
-          stateLabel[t.state],
-          at(t.createdAt),
-          at(t.claimedAt),
-          at(t.doneAt),
-          at(t.acceptedAt),
-          at(t.cancelledAt),
-          t.claimedAt ? Math.round((t.claimedAt - t.createdAt) / 60_000) : null,
-          t.doneAt ? Math.round((t.doneAt - t.createdAt) / 360_000) / 10 : null,
-          t.rating ?? null,
-          t.ratingText ?? '',
-          t.rework || null,
-          t.note ?? '',
-          surfaceLabel[t.source.surface] ?? t.source.surface ?? '',
-          t.checklist ?? '',
-          photoCell(photos.get(t.id), d.photoUrl),
-          history.join('\n'),
-        ]);
-      });
+      tasks.forEach((t, i) => taskSheet.add(taskRow(t, logs[i], photos.get(t.id), rowContext)));
       result.tasks += tasks.length;
       await taskSheet.drained();
     },
@@ -410,7 +432,7 @@ export async function exportMonth(d: LedgerDeps, month: string, out: Writable): 
  * Tasks created in [from, to), BATCH at a time, with their histories (or only the ids and histories). The next batch
  * is read from Redis while the current one is written.
  */
-async function eachBatch(
+export async function eachBatch(
   store: TaskStore,
   from: number,
   to: number,

@@ -95,10 +95,8 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
   const kinds = input.kinds ?? builtInKindList;
   let more = 0;
   const color = (id: string) => KIND_COLORS[id] ?? MORE_COLORS[more++ % MORE_COLORS.length];
-  echarts ??= load('echarts') as typeof Echarts;
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
-  try {
-    chart.setOption({
+  return echartsSvg(
+    {
       animation: false,
       backgroundColor: '#ffffff',
       textStyle: { fontFamily },
@@ -153,7 +151,18 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
           },
         },
       ],
-    });
+    },
+    width,
+    height,
+  );
+}
+
+/** An echarts option drawn as SVG text on the server (SSR, no DOM); the district's chart uses it too. */
+export function echartsSvg(option: Record<string, unknown>, width: number, height: number): string {
+  echarts ??= load('echarts') as typeof Echarts;
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption(option);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -162,7 +171,11 @@ export function chartSvg(input: ChartInput, fontFamily = 'sans-serif'): string {
 
 /** The chart as PNG bytes. Without a CJK font the text is left out rather than drawn as boxes or failing. */
 export function chartPng(input: ChartInput, font: ChartFont | null = chartFont()): Buffer {
-  const svg = chartSvg(input, font ? font.family : 'sans-serif');
+  return svgPng(chartSvg(input, font ? font.family : 'sans-serif'), font);
+}
+
+/** SVG text (drawn with `font`'s family) as PNG bytes; without a font the text is left out. */
+export function svgPng(svg: string, font: ChartFont | null): Buffer {
   resvg ??= load('@resvg/resvg-js') as typeof ResvgJs;
   const png = new resvg.Resvg(svg, {
     background: '#ffffff',
