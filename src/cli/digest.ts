@@ -3,6 +3,7 @@
 // test. --chart also writes the weekly / monthly chart.
 import { writeFileSync } from 'node:fs';
 import { loadSettings, type Env } from '../config/load.js';
+import { pickSite, siteOption } from './site-arg.js';
 import type { Period } from '../domain/digest/figures.js';
 import { digestsFor } from '../domain/digest/service.js';
 import { Roster } from '../domain/roster.js';
@@ -42,16 +43,17 @@ export async function digestCommand(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  const parsed = parseDigestArgs(args);
+  const opt = siteOption(args);
+  const parsed = parseDigestArgs(opt.args);
   if (typeof parsed === 'string') {
     err.write(`${parsed}\n${usage}`);
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
-  const { config } = settings;
+  const { config } = pickSite(settings, opt.id);
   const redis = connect(settings.redis, { maxRetriesPerRequest: 2 });
   try {
-    const tasks = new TaskStore(redis, config.redis.keyPrefix, {
+    const tasks = new TaskStore(redis, settings.layout.site(pickSite(settings, opt.id).id), {
       timezone: config.org.timezone,
       targets: targetsOf(config.sla),
     });

@@ -8,6 +8,7 @@
 import { createWriteStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadSettings, type Env } from '../config/load.js';
+import { pickSite, siteOption } from './site-arg.js';
 import { oneMaster, redisTopology } from '../config/redis-topology.js';
 import { loadTenants } from '../config/tenants.js';
 import { Roster } from '../domain/roster.js';
@@ -20,11 +21,11 @@ import { TaskStore } from '../store/tasks.js';
 import { defaultConfigPath } from './paths.js';
 
 const usage =
-  'usage: houqin export --month YYYY-MM [--out FILE.xlsx | --out -]\n' +
+  'usage: houqin export --month YYYY-MM [--site ID] [--out FILE.xlsx | --out -]\n' +
   '       houqin export --district (--month YYYY-MM | --week YYYY-MM-DD) [--out FILE.xlsx | --out -]\n';
 
 export async function exportCommand(
-  args: string[],
+  all: string[],
   env: Env,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
@@ -32,6 +33,7 @@ export async function exportCommand(
   let week: string | undefined;
   let file: string | undefined;
   let district = false;
+  const { args, id } = siteOption(all);
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split('=', 2) as [string, string | undefined];
     if (flag === '--month' || flag === '-m') month = inline ?? args[++i];
@@ -54,14 +56,15 @@ export async function exportCommand(
   }
   file ??= `houqin-ledger-${month}.xlsx`;
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
-  const { config } = settings;
+  const site = pickSite(settings, id);
+  const { config } = site;
   const redis = connect(settings.redis, { maxRetriesPerRequest: 2 });
   try {
-    const tasks = new TaskStore(redis, config.redis.keyPrefix, { timezone: config.org.timezone });
+    const tasks = new TaskStore(redis, settings.layout.site(site.id), { timezone: config.org.timezone });
     const out = file === '-' ? process.stdout : createWriteStream(file);
     const started = Date.now();
     // Photo cells link to the console's photo route at HOUQIN_PUBLIC_URL, as /admin/export's do.
-    const photoUrl = photoLink(settings.publicUrl);
+    const photoUrl = photoLink(`${settings.publicUrl}${site.named ? `/t/${site.id}` : ''}`);
     const r = await exportMonth({ redis, tasks, config, roster: new Roster(config), photoUrl }, month, out);
     err.write(
       `${file === '-' ? 'ledger written to stdout' : `ledger written to ${file}`}: ${r.tasks} tasks, ${r.events} history entries, ${r.checklistRows} checklist rows, ${r.meals} meal ratings; sheets: ${r.sheets.join(', ')} (${Date.now() - started} ms)\n`,

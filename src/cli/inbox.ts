@@ -1,14 +1,16 @@
 // `houqin inbox unknown [--json] [--limit N]`: people who wrote to the bot but are not on the roster (名册外), the
 // latest first: who (their platform id, to add to people[].wecom / .dingtalk), how many messages, when, and their
 // last few texts. `--dismiss ID` takes one off the list once dealt with.
-import { loadSettings, type Env } from '../config/load.js';
+import type { Env } from '../config/load.js';
+import { loadSite, siteOption } from './site-arg.js';
 import { connect } from '../store/redis.js';
 import { StrangerStore } from '../store/strangers.js';
-import { defaultConfigPath } from './paths.js';
 
 const usage = 'usage: houqin inbox unknown [--json] [--limit N] [--dismiss CHANNEL:ID]';
 
-export async function inboxCommand(args: string[], env: Env, out: NodeJS.WritableStream): Promise<number> {
+export async function inboxCommand(all: string[], env: Env, out: NodeJS.WritableStream): Promise<number> {
+  const { args, id } = siteOption(all);
+  const siteArgs = id === undefined ? [] : ['--site', id];
   const [what, ...rest] = args;
   const json = rest.includes('--json');
   const limitAt = rest.indexOf('--limit');
@@ -26,10 +28,10 @@ export async function inboxCommand(args: string[], env: Env, out: NodeJS.Writabl
     process.stderr.write(`${usage}\n`);
     return 2;
   }
-  const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
+  const { settings, prefix } = loadSite(env, siteArgs);
   const redis = connect(settings.redis);
   try {
-    const store = new StrangerStore(redis, settings.config.redis.keyPrefix);
+    const store = new StrangerStore(redis, prefix);
     if (dismiss) {
       const gone = await store.dismiss(dismiss);
       out.write(gone ? `已移出名册外列表：${dismiss}\n` : `列表里没有 ${dismiss}\n`);

@@ -5,12 +5,14 @@ import { createHouqin } from '../app.js';
 import { loadSettings, type Env } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { defaultConfigPath } from './paths.js';
+import { pickSite, siteOption } from './site-arg.js';
 
 export async function jobsCommand(
-  args: string[],
+  all: string[],
   env: Env,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
+  const { args, id } = siteOption(all);
   const [sub, name, ...rest] = args;
   const dateAt = rest.indexOf('--date');
   const date = dateAt >= 0 ? rest[dateAt + 1] : undefined;
@@ -19,16 +21,18 @@ export async function jobsCommand(
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
+  const site = pickSite(settings, id);
   const houqin = createHouqin(settings, createLogger(env.LOG_LEVEL || 'warn', process.stderr));
+  const scheduler = houqin.sites.find((s) => s.id === site.id)!.scheduler;
   try {
     if (sub === 'list') {
       const fmt = new Intl.DateTimeFormat('zh-CN', {
-        timeZone: settings.config.org.timezone,
+        timeZone: site.config.org.timezone,
         dateStyle: 'short',
         timeStyle: 'short',
         hour12: false,
       });
-      for (const j of houqin.scheduler.list()) {
+      for (const j of scheduler.list()) {
         const next = j.enabled ? (j.next ? fmt.format(new Date(j.next)) : '—') : '已停用';
         out.write(
           `${j.name.padEnd(28)} ${j.schedule.padEnd(18)} ${(j.everyDay ? '每天' : '上学日').padEnd(4)} 下次 ${next}  ${j.title}\n`,
@@ -36,7 +40,7 @@ export async function jobsCommand(
       }
       return 0;
     }
-    await houqin.scheduler.runNow(name!, date);
+    await scheduler.runNow(name!, date);
     out.write(`ran ${name}${date ? ` as of ${date}` : ''}; its messages are queued\n`);
     return 0;
   } finally {

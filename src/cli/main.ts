@@ -11,7 +11,10 @@ const usage = `usage: houqin <command>
   export --month YYYY-MM  the month's ledger (台账) as Excel [--out FILE.xlsx]
   export --district --month YYYY-MM | --week YYYY-MM-DD  a district folder's workbook: 区域汇总 + a sheet per site
   unread [--json]       messages the bot could not read (未识别), with the words it did not know
-  inbox unknown [--json]  people not on the roster who wrote (名册外): count, when, last texts`;
+  inbox unknown [--json]  people not on the roster who wrote (名册外): count, when, last texts
+
+In a district (HOUQIN_CONFIG names a folder), jobs, digest, export --month, unread and inbox take --site ID;
+outbox lists every site's failures unless given --site.`;
 
 async function main(): Promise<number> {
   switch (command) {

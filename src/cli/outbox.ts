@@ -5,28 +5,40 @@ import { connect } from '../store/redis.js';
 import { queueNames } from '../queues/names.js';
 import type { OutboxJob } from '../queues/runtime.js';
 import { defaultConfigPath } from './paths.js';
+import { pickSite, siteOption } from './site-arg.js';
+import { DEFAULT_TENANT } from '../queues/shared.js';
 
-export async function outboxCommand(args: string[], env: Env): Promise<number> {
+export async function outboxCommand(all: string[], env: Env): Promise<number> {
+  const { args, id } = siteOption(all);
   const [sub, ...ids] = args;
   if (sub !== 'list' && sub !== 'replay') {
     process.stderr.write('usage: houqin outbox list | houqin outbox replay [JOB_ID…]\n');
     return 2;
   }
   const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
+  // In a district: every site's failures (each line names its site), or one site's with --site.
+  const site = id === undefined ? undefined : pickSite(settings, id).id;
   const redis = connect(settings.redis);
-  const q = new Queue<OutboxJob>(queueNames.outbox, {
-    connection: redis,
-    prefix: `${settings.config.redis.keyPrefix}:q`,
-  });
+  const lay = settings.layout;
+  const queues = Array.from(
+    { length: lay.shards },
+    (_, s) => new Queue<OutboxJob>(lay.queue(queueNames.outbox, s), { connection: redis, prefix: `${lay.base}:q` }),
+  );
   try {
-    const failed = ids.length
-      ? (await Promise.all(ids.map((id) => q.getJob(id)))).filter((j) => j !== undefined)
-      : await q.getFailed(0, 999);
+    const found = await Promise.all(
+      queues.map(async (q) =>
+        ids.length
+          ? (await Promise.all(ids.map((j) => q.getJob(j)))).filter((j) => j !== undefined)
+          : await q.getFailed(0, 999),
+      ),
+    );
+    const failed = found.flat().filter((j) => site === undefined || (j.data.tenant ?? DEFAULT_TENANT) === site);
     if (sub === 'list') {
       for (const j of failed)
         process.stdout.write(
           JSON.stringify({
             id: j.id,
+            ...(settings.sites[0].named ? { site: j.data.tenant } : {}),
             channel: j.data.channel,
             to: j.data.out.to,
             message: j.data.out.message,
@@ -45,7 +57,7 @@ export async function outboxCommand(args: string[], env: Env): Promise<number> {
     }
     return 0;
   } finally {
-    await q.close();
+    await Promise.all(queues.map((q) => q.close()));
     redis.disconnect();
   }
 }

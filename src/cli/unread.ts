@@ -1,16 +1,18 @@
 // `houqin unread [--json] [--limit N]`: the messages the bot could not read, and reports people said 不是 to,
 // newest first, with the words the parser did not know — what a manager would add to the site's vocabulary.
 import { createParser } from '../commands/parser.js';
-import { loadSettings, type Env } from '../config/load.js';
+import type { Env } from '../config/load.js';
+import { loadSite, siteOption } from './site-arg.js';
 import { Roster } from '../domain/roster.js';
 import { keys } from '../store/keys.js';
 import { connect } from '../store/redis.js';
 import { SideStore } from '../store/side.js';
-import { defaultConfigPath } from './paths.js';
 
 const usage = 'usage: houqin unread [--json] [--limit N]';
 
-export async function unreadCommand(args: string[], env: Env, out: NodeJS.WritableStream): Promise<number> {
+export async function unreadCommand(all: string[], env: Env, out: NodeJS.WritableStream): Promise<number> {
+  const { args, id } = siteOption(all);
+  const siteArgs = id === undefined ? [] : ['--site', id];
   const json = args.includes('--json');
   const limitAt = args.indexOf('--limit');
   const limit = limitAt >= 0 ? Number(args[limitAt + 1]) : 50;
@@ -22,12 +24,12 @@ export async function unreadCommand(args: string[], env: Env, out: NodeJS.Writab
     process.stderr.write(`${usage}\n`);
     return 2;
   }
-  const settings = loadSettings(env, env.HOUQIN_CONFIG || defaultConfigPath());
+  const { settings, site, prefix } = loadSite(env, siteArgs);
   const redis = connect(settings.redis);
   try {
-    const roster = new Roster(settings.config);
-    const parser = createParser(settings.config);
-    const items = await new SideStore(redis, keys(settings.config.redis.keyPrefix)).listUnread(limit);
+    const roster = new Roster(site.config);
+    const parser = createParser(site.config);
+    const items = await new SideStore(redis, keys(prefix)).listUnread(limit);
     for (const u of items) {
       const words = parser.unknownWords(u.text);
       if (json) out.write(`${JSON.stringify({ ...u, name: roster.name(u.person), words })}\n`);
