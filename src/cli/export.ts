@@ -9,7 +9,7 @@ import { createWriteStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadSettings, type Env } from '../config/load.js';
 import { pickSite, siteOption } from './site-arg.js';
-import { oneMaster, redisTopology } from '../config/redis-topology.js';
+import { redisTopology } from '../config/redis-topology.js';
 import { loadTenants } from '../config/tenants.js';
 import { Roster } from '../domain/roster.js';
 import { photoLink } from '../channels/local/photos.js';
@@ -106,7 +106,7 @@ async function exportDistrictCommand(
   const name = tenants.district?.name ?? basename(path);
   const file =
     o.file ?? ('month' in period ? `houqin-district-${period.month}.xlsx` : `houqin-district-week-${span.from}.xlsx`);
-  const redis = connect(oneMaster(redisTopology(env)), { maxRetriesPerRequest: 2 });
+  const redis = connect(redisTopology(env), { maxRetriesPerRequest: 2 });
   try {
     const out = file === '-' ? process.stdout : createWriteStream(file);
     const started = Date.now();

@@ -21,7 +21,7 @@ import { folderSites, type Hosts, type SiteSettings } from './sites.js';
 import type { District } from './district.js';
 import { SINGLE_TENANT } from './tenants.js';
 import { type Layout, layout } from '../store/layout.js';
-import { type OneMaster, oneMaster, type ReplicaWait, redisTopology, replicaWait } from './redis-topology.js';
+import { type RedisTopology, type ReplicaWait, redisTopology, replicaWait } from './redis-topology.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -73,7 +73,7 @@ export interface Settings {
   port: number;
   host: string;
   /** REDIS_URL, or a Sentinel group (config/redis-topology.ts); a Cluster is refused until issue 15. */
-  redis: OneMaster;
+  redis: RedisTopology;
   /** How many replicas hold a message before its callback is answered (config/redis-topology.ts). */
   replicaWait: ReplicaWait;
   configPath: string;
@@ -242,9 +242,15 @@ function hostsOf(env: Env): Hosts {
   };
 }
 
+/**
+ * A district or a Cluster puts keys behind hash tags. On a Cluster the shared queues are cut in 6 shards by default
+ * (two per master of the smallest Cluster, 3 masters), elsewhere one: a single master gains nothing from more.
+ * HOUQIN_SHARDS is set once: a queue of a shard dropped later keeps its jobs unread (docs/operations.md).
+ */
 function layoutOf(env: Env, base: string, district: boolean): Layout {
-  const shards = env.HOUQIN_SHARDS?.trim() ? Number(env.HOUQIN_SHARDS) : 1;
-  return layout({ base, tagged: district, shards });
+  const cluster = redisTopology(env).kind === 'cluster';
+  const shards = env.HOUQIN_SHARDS?.trim() ? Number(env.HOUQIN_SHARDS) : cluster ? 6 : 1;
+  return layout({ base, tagged: district || cluster, shards });
 }
 
 /** What every deployment reads from the environment, whatever it serves. */
@@ -254,7 +260,7 @@ function commonSettings(env: Env, configPath: string) {
   return {
     port: int(env, 'PORT', 3000),
     host,
-    redis: oneMaster(redisTopology(env)),
+    redis: redisTopology(env),
     replicaWait: replicaWait(env, redisTopology(env)),
     configPath,
     maxSkewMs: int(env, 'HOUQIN_MAX_SKEW_SECONDS', 300) * 1000,

@@ -32,8 +32,6 @@ export interface ClusterRedis {
 }
 
 export type RedisTopology = StandaloneRedis | SentinelRedis | ClusterRedis;
-/** Every key on one master at a time: what the service runs on until its keys carry hash tags (issue 15). */
-export type OneMaster = StandaloneRedis | SentinelRedis;
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -65,15 +63,6 @@ export function redisTopology(env: Env): RedisTopology {
   if (auth.db) throw new ConfigError(`REDIS_URL names database ${auth.db}, but a Redis Cluster has only database 0`);
   const { db: _, ...clusterAuth } = auth;
   return { kind: 'cluster', nodes: hostPorts(env.REDIS_CLUSTER_NODES!, 'REDIS_CLUSTER_NODES'), ...clusterAuth };
-}
-
-/** The service refuses a Cluster until its keys and queues are hash-tagged per tenant (issue 15). */
-export function oneMaster(t: RedisTopology): OneMaster {
-  if (t.kind === 'cluster')
-    throw new ConfigError(
-      "REDIS_CLUSTER_NODES: Houqin's keys and queues do not carry hash tags yet, so the service cannot run on a Redis Cluster (issue 15); use REDIS_SENTINELS for a replicated Redis",
-    );
-  return t;
 }
 
 /**

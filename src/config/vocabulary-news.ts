@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connect } from '../store/redis.js';
 import type { Logger } from '../log.js';
-import type { OneMaster } from './redis-topology.js';
+import type { RedisTopology } from './redis-topology.js';
 
 export class VocabularyNews {
   private sub?: Redis;
@@ -14,7 +14,7 @@ export class VocabularyNews {
   private readonly me = randomBytes(6).toString('hex');
 
   constructor(
-    private where: OneMaster,
+    private where: RedisTopology,
     private channel: string,
     private log: Logger,
   ) {}

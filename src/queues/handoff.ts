@@ -10,8 +10,9 @@
 // repeated delivery writes nothing and a new message is in Redis before its HTTP 200. On a replicated Redis (Sentinel)
 // a WAIT after the script holds the answer until a replica has the message too, so a failover right after our 200
 // loses nothing. The workers read the stream (pump.ts).
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Envelope } from '../channels/envelope.js';
+import { isCluster } from '../store/redis.js';
 
 /** How long a message id is remembered against repeated deliveries (WeCom retries within seconds). */
 const seenSeconds = 86_400;
@@ -39,7 +40,12 @@ for i = 1, #ARGV, 3 do
 end
 return out`;
 
-type Admit = (keyCount: number, ...args: string[]) => Promise<number[]>;
+type Admit = (...args: (string | number)[]) => Promise<number[]>;
+interface ClusterPipeline {
+  houqinAdmit(...a: unknown[]): unknown;
+  wait(n: number, ms: number): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
 
 export type Admitted = 'stored' | 'replay' | 'duplicate';
 const answers: Admitted[] = ['replay', 'stored', 'duplicate'];
@@ -119,21 +125,56 @@ export class Handoff {
     }
   }
 
+  /**
+   * On a Cluster a WAIT sent on its own goes to any node. In a pipeline it follows the script to the master of the
+   * stream's slot, the one whose replicas must have the messages. Right after a failover the script may be told
+   * MOVED; ioredis follows that for a lone command but not inside a pipeline with a keyless WAIT, so we do: the script
+   * did not run on a node that answered MOVED, and trying again once the slot map is fresh writes nothing twice.
+   */
+  private async admitOnCluster(args: readonly (string | number)[], replicas: number): Promise<[number[], number]> {
+    for (let attempt = 1; ; attempt++) {
+      const p = this.redis.pipeline() as unknown as ClusterPipeline;
+      p.houqinAdmit(...args);
+      p.wait(replicas, this.o.waitMs ?? 200);
+      let res: [Error | null, unknown][];
+      try {
+        res = (await p.exec()) ?? [];
+      } catch (e) {
+        res = [[e as Error, undefined]];
+      }
+      const [admitErr, taken] = res[0] ?? [new Error('no answer')];
+      if (admitErr && attempt < 10 && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)/.test(admitErr.message)) {
+        // A pipeline's MOVED does not refresh ioredis' slot map as a lone command's does: ask for the map again.
+        const cluster = this.redis as unknown as Cluster;
+        await new Promise<void>((r) => cluster.refreshSlotsCache(() => r()));
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      if (admitErr) throw admitErr;
+      // A WAIT that failed (its node went away) counts as no replica: the messages are stored all the same.
+      return [taken as number[], res[1]?.[0] ? 0 : Number(res[1]?.[1] ?? 0)];
+    }
+  }
+
   private async write(batch: Waiting[]): Promise<void> {
     try {
       const replicas = this.o.replicas ?? 0;
       // WAIT goes right behind the script on the same connection, so it covers the script's writes, in the same
       // round trip. Short of replicas when the time runs out, the messages are still answered: refusing them would
       // lose them once the platform stops retrying, while a master dying inside that window is the rarer loss.
-      const [taken, got] = await Promise.all([
-        this.admit(
-          1 + 2 * batch.length,
-          this.stream,
-          ...batch.flatMap((w) => [w.replay ?? w.seen, w.seen]),
-          ...batch.flatMap((w) => [w.replay ? '1' : '0', String(w.ttlMs), w.json]),
-        ),
-        replicas > 0 ? this.redis.wait(replicas, this.o.waitMs ?? 200) : replicas,
-      ]);
+      const args = [
+        1 + 2 * batch.length,
+        this.stream,
+        ...batch.flatMap((w) => [w.replay ?? w.seen, w.seen]),
+        ...batch.flatMap((w) => [w.replay ? '1' : '0', String(w.ttlMs), w.json]),
+      ] as const;
+      const [taken, got] =
+        replicas > 0 && isCluster(this.redis)
+          ? await this.admitOnCluster(args, replicas)
+          : await Promise.all([
+              this.admit(...args),
+              replicas > 0 ? this.redis.wait(replicas, this.o.waitMs ?? 200) : replicas,
+            ]);
       if (got < replicas) this.unreplicated++;
       batch.forEach((w, i) => w.done(answers[taken[i]]));
     } catch (e) {

@@ -206,7 +206,9 @@ export class Mailbox {
   ) {
     this.p = `${prefix}:mb:`;
     const define = (name: string, lua: string) => {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+      // KEYS[1] is the mailbox's counters: every key the scripts build from the prefix shares its hash tag (the
+      // site's, store/layout.ts), and a Cluster sends the call to the master of that slot.
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua });
       return (redis as unknown as Record<string, Script>)[name].bind(redis);
     };
     this.post_ = define('houqinMailPost', POST);
@@ -233,7 +235,7 @@ export class Mailbox {
         info ? JSON.stringify(it.out.to) : '',
       );
     }
-    const raw = await this.post_(...args);
+    const raw = await this.post_(`${this.p}waiting`, ...args);
     const bar1 = raw.indexOf('|');
     const bar2 = raw.indexOf('|', bar1 + 1);
     const sums = raw.slice(bar2 + 1);
@@ -253,7 +255,14 @@ export class Mailbox {
     box: string,
     summary: boolean,
   ): Promise<{ state: 'ok' | 'sent' | 'gone'; summary?: { n: number; lines: string[] } }> {
-    const [state, content] = await this.claim_(this.p, jobId, box, this.sentKey(jobId), summary ? '1' : '0');
+    const [state, content] = await this.claim_(
+      `${this.p}waiting`,
+      this.p,
+      jobId,
+      box,
+      this.sentKey(jobId),
+      summary ? '1' : '0',
+    );
     return {
       state: state as 'ok' | 'sent' | 'gone',
       summary: summary ? (content ? JSON.parse(content) : { n: 0, lines: [] }) : undefined,
@@ -262,7 +271,7 @@ export class Mailbox {
 
   /** Sent (`sent`: mark it so a retry does not send again), or given up: no longer waiting. */
   async done(jobId: string, box: string, channel: string, sent: boolean): Promise<void> {
-    await this.done_(this.p, jobId, box, channel, sent ? this.sentKey(jobId) : '', GONE_SECONDS);
+    await this.done_(`${this.p}waiting`, this.p, jobId, box, channel, sent ? this.sentKey(jobId) : '', GONE_SECONDS);
   }
 
   async stats(): Promise<MailboxStats> {

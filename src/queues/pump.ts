@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { OneMaster } from '../config/redis-topology.js';
+import type { RedisTopology } from '../config/redis-topology.js';
 import { connect } from '../store/redis.js';
 import { envelopeSchema, type Envelope } from '../channels/envelope.js';
 import type { Logger } from '../log.js';
@@ -59,7 +59,7 @@ export class InboxPump {
   private readonly idOf: (env: Envelope) => string;
 
   constructor(
-    where: OneMaster,
+    where: RedisTopology,
     /** For acks, take-overs and the dead-letter list; the blocking read has its own connection. */
     private redis: Redis,
     readonly stream: string,

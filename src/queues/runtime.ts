@@ -2,7 +2,7 @@
 // (design.md §2), so a platform outage delays messages and loses none.
 import { DelayedError, type Queue, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { OneMaster } from '../config/redis-topology.js';
+import type { RedisTopology } from '../config/redis-topology.js';
 import type { Channel } from '../channels/channel.js';
 import { RetryLater } from '../channels/channel.js';
 import type { Envelope } from '../channels/envelope.js';
@@ -372,7 +372,7 @@ export class Queues implements SiteJobs {
 export interface WorkerDeps {
   service: TaskService;
   dispatcher: Dispatcher;
-  redis: OneMaster;
+  redis: RedisTopology;
   concurrency?: number;
   /** A received message's first step in the worker, before the service (photo-intake.ts: fetch its pictures). */
   prepare?: (env: Envelope) => Promise<Envelope>;

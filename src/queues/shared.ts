@@ -6,7 +6,7 @@ import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Envelope } from '../channels/envelope.js';
 import { envelopeSchema } from '../channels/envelope.js';
-import type { OneMaster } from '../config/redis-topology.js';
+import type { RedisTopology } from '../config/redis-topology.js';
 import type { Logger } from '../log.js';
 import type { Firing } from '../scheduler/scheduler.js';
 import type { Layout } from '../store/layout.js';
@@ -177,7 +177,7 @@ export class SharedQueues {
   }
 
   /** Starts the workers of every shard, and the pumps that read the received messages. */
-  async start(where: OneMaster, o: { concurrency?: number } = {}): Promise<void> {
+  async start(where: RedisTopology, o: { concurrency?: number } = {}): Promise<void> {
     if (this.workers.length) return;
     const make = <T>(name: string, fn: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
       // A crashed instance's jobs come back after their lock lapses: 10 s, checked every 5 s (BullMQ's defaults

@@ -3,7 +3,7 @@
 // On start, a firing missed while the service was down is caught up if it is still within the job's window.
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { OneMaster } from '../config/redis-topology.js';
+import type { RedisTopology } from '../config/redis-topology.js';
 import { connect } from '../store/redis.js';
 import { CronExpressionParser } from 'cron-parser';
 import cron, { type ScheduledTask } from 'node-cron';
@@ -123,7 +123,7 @@ export class Scheduler {
     await this.queue.add(name, data, { jobId: this.jobIdOf(firingId(name, at)) });
   }
 
-  async start(where: OneMaster): Promise<void> {
+  async start(where: RedisTopology): Promise<void> {
     // A deployment's shared workers run the firings of every site (queues/shared.ts).
     if (!this.shared) {
       this.worker = new Worker<Firing>('scheduled', (job) => this.process(job), {

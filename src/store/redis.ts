@@ -3,15 +3,26 @@
 // null on their connections. On one server (REDIS_URL) a connection is opened exactly as before Sentinel and
 // Cluster were added; their failover settings are in redis-failover.ts.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { OneMaster, RedisTopology } from '../config/redis-topology.js';
+import type { RedisTopology } from '../config/redis-topology.js';
 import type { Logger } from '../log.js';
 import { clusterOptions, reconnectOnReadonly, sentinelOptions } from './redis-failover.js';
 
 const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false };
 
-export function connect(to: OneMaster, opts?: RedisOptions): Redis;
-export function connect(to: RedisTopology, opts?: RedisOptions): Redis | Cluster;
-export function connect(to: RedisTopology, opts: RedisOptions = {}): Redis | Cluster {
+/**
+ * A connection to wherever Redis is. On a Cluster it is an ioredis Cluster, typed as a Redis: the two take the same
+ * commands, and every multi-key call, MULTI, pipeline and script of ours stays inside one hash tag (store/layout.ts),
+ * which is what a Cluster asks. `clusterConnect` gives the Cluster its own type where that matters (WAIT).
+ */
+export function connect(to: RedisTopology, opts: RedisOptions = {}): Redis {
+  return anyConnect(to, opts) as Redis;
+}
+
+export function isCluster(r: Redis | Cluster): r is Cluster {
+  return (r as Cluster).isCluster === true;
+}
+
+function anyConnect(to: RedisTopology, opts: RedisOptions): Redis | Cluster {
   if (to.kind === 'standalone') return new Redis(to.url, { ...base, ...opts });
   const auth = definedOnly({ username: to.username, password: to.password });
   if (to.kind === 'sentinel') {

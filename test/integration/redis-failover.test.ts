@@ -6,6 +6,23 @@ import { type FailoverReport, failoverRun } from '../helpers/failover-run.js';
 import { startCluster, startSentinel, type TestCluster, type TestSentinel } from '../helpers/redis-topology.js';
 import { startService, testConfig, until } from '../helpers/service.js';
 
+/** A report typed in the console, and the bot's 已登记 for it (the whole service, through its queues). */
+async function registered(url: string, text: string): Promise<string> {
+  const api = (path: string, body?: unknown) =>
+    fetch(`${url}/console/api${path}`, {
+      ...(body ? { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+  expect((await api('/messages', { as: 'wang_li', chat: 'class_xiao1', text })).status).toBe(200);
+  return until(
+    `已登记 for ${text}`,
+    async () => {
+      const { messages } = (await (await api('/messages?chat=class_xiao1')).json()) as { messages: unknown[] };
+      return messages.map((m) => JSON.stringify(m)).find((m) => m.includes('已登记') && m.includes(text.slice(-4)));
+    },
+    30_000,
+  );
+}
+
 function check(what: string, r: FailoverReport): void {
   const missing = r.acked.filter((id) => !r.deliveries.has(id));
   const twice = [...r.deliveries].filter(([, n]) => n > 1).map(([id]) => id);
@@ -27,6 +44,31 @@ describe('Redis Cluster: the master of the queue slot is killed', () => {
   });
   afterAll(async () => {
     await cluster?.stop();
+  });
+
+  // The whole service from REDIS_CLUSTER_NODES alone: its keys behind the site's hash tag, its queues in 6 shards.
+  it("runs the service, which answers a report after its site's master is killed too", {
+    timeout: 90_000,
+  }, async () => {
+    const svc = await startService({
+      REDIS_CLUSTER_NODES: cluster.topology.nodes.map((n) => `${n.host}:${n.port}`).join(','),
+      HOUQIN_KEY_PREFIX: 'houqin-test-cluster',
+      HOUQIN_CONFIG: testConfig((cfg) => {
+        cfg.jobs = { menu: { enabled: false } };
+      }),
+    });
+    try {
+      await registered(svc.url, '报修 小一班 空调不制冷');
+      const { port, at } = await cluster.killMasterOf('houqin-test-cluster:{t:default}:task:seq');
+      await cluster.waitForNewMaster('houqin-test-cluster:{t:default}:task:seq', port);
+      await registered(svc.url, '报修 小一班 水龙头漏水');
+      console.log(`[cluster] the service registered a report ${Date.now() - at} ms after its site's master was killed`);
+    } catch (e) {
+      console.log(svc.logs.slice(-40).join('\n'));
+      throw e;
+    } finally {
+      await svc.stop();
+    }
   });
 
   it('keeps the worker going; every acknowledged job is processed once', { timeout: 60_000 }, async () => {
@@ -57,24 +99,11 @@ describe('Redis Sentinel: the master is killed', () => {
         cfg.jobs = { menu: { enabled: false } };
       }),
     });
-    const api = (path: string, body?: unknown) =>
-      fetch(`${svc.url}/console/api${path}`, {
-        ...(body
-          ? { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
-          : {}),
-      });
-    const registered = async (text: string) => {
-      expect((await api('/messages', { as: 'wang_li', chat: 'class_xiao1', text })).status).toBe(200);
-      return until(`已登记 for ${text}`, async () => {
-        const { messages } = (await (await api('/messages?chat=class_xiao1')).json()) as { messages: unknown[] };
-        return messages.map((m) => JSON.stringify(m)).find((m) => m.includes('已登记') && m.includes(text.slice(-4)));
-      });
-    };
     try {
-      await registered('报修 小一班 空调不制冷');
+      await registered(svc.url, '报修 小一班 空调不制冷');
       const { port, at } = await group.killMaster();
       await group.waitForNewMaster(port);
-      await registered('报修 小一班 水龙头漏水');
+      await registered(svc.url, '报修 小一班 水龙头漏水');
       console.log(`[sentinel] the service registered a report ${Date.now() - at} ms after its master was killed`);
     } finally {
       await svc.stop();

@@ -1,7 +1,7 @@
 // Which Redis the environment names, and the mistakes that stop the start (src/config/redis-topology.ts).
 import { Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { describeTopology, oneMaster, redisTopology, replicaWait } from '../../src/config/redis-topology.js';
+import { describeTopology, redisTopology, replicaWait } from '../../src/config/redis-topology.js';
 import { loadSettings } from '../../src/config/load.js';
 import { connect } from '../../src/store/redis.js';
 
@@ -67,9 +67,12 @@ describe('redisTopology', () => {
     expect(describeTopology(redisTopology({ REDIS_URL: 'redis://:hunter2@h:1' }))).toBe('redis://***@h:1');
   });
 
-  it('keeps the service off a Cluster until its keys carry hash tags (issue 15)', () => {
-    expect(() => oneMaster(redisTopology({ REDIS_CLUSTER_NODES: 'a:7000' }))).toThrow(/issue 15/);
-    expect(() => loadSettings({ REDIS_CLUSTER_NODES: 'a:7000' })).toThrow(/REDIS_SENTINELS/);
+  it('runs a one-site install on a Cluster with hash-tagged keys and 6 queue shards by default', () => {
+    const s = loadSettings({ REDIS_CLUSTER_NODES: 'a:7000' });
+    expect(s.redis.kind).toBe('cluster');
+    expect([s.layout.tagged, s.layout.shards, s.layout.site('default')]).toEqual([true, 6, 'houqin:{t:default}']);
+    expect(loadSettings({ REDIS_CLUSTER_NODES: 'a:7000', HOUQIN_SHARDS: '3' }).layout.shards).toBe(3);
+    expect(() => loadSettings({ HOUQIN_SHARDS: '3' })).toThrow(/hash-tagged keys/);
     expect(loadSettings({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'm' }).redis.kind).toBe('sentinel');
   });
 });

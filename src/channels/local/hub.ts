@@ -1,6 +1,6 @@
 // Fans the local channel's pub/sub events out to the open console streams of this process.
 import type { Redis } from 'ioredis';
-import type { OneMaster } from '../../config/redis-topology.js';
+import type { RedisTopology } from '../../config/redis-topology.js';
 import { connect } from '../../store/redis.js';
 import type { LocalEvent } from './chats.js';
 
@@ -12,7 +12,7 @@ export class EventHub {
   private closers = new Set<() => void>();
 
   constructor(
-    private where: OneMaster,
+    private where: RedisTopology,
     private channel: string,
   ) {}
 
