@@ -22,7 +22,7 @@ COPY config ./config
 # A CJK font so the weekly/monthly charts can print Chinese.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 # Photos people send (HOUQIN_MEDIA_DIR): a volume in docker-compose.yml, writable by the service's user.
-RUN mkdir -p /app/data/media && chown -R node:node /app/data
+RUN mkdir -p /app/data/media /app/data/vocabulary && chown -R node:node /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -20,6 +20,9 @@ import { checkPersistence, connect } from './store/redis.js';
 import type { TaskStore } from './store/tasks.js';
 import { MediaStore } from './store/media.js';
 import { createSite, type Site } from './site.js';
+import { districtJob } from '../jobs/district.js';
+import { districtRecipients } from './domain/district/service.js';
+import type { Tenants } from './config/tenants.js';
 
 export interface Houqin {
   settings: Settings;
@@ -77,9 +80,17 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
   const media = new MediaStore(settings.media.dir, settings.media.maxBytes);
   // Every process on this Redis hears when a site's learned words change, over one subscription for all sites.
   const vocabulary = new VocabularyNews(settings.redis, `${settings.layout.base}:vocabulary`, log);
+  const via = deliverer(settings);
   const sites = settings.sites.map((s) =>
-    createSite(s, { settings, redis, queues: shared, media, log, tellVocabulary: (id) => vocabulary.tell(id) }),
+    createSite(
+      s,
+      { settings, redis, queues: shared, media, log, tellVocabulary: (id) => vocabulary.tell(id) },
+      s.id === via ? [districtJob(tenantsOf(settings))] : [],
+    ),
   );
+  // The bureau's people can be sent to through the site that delivers the district's summary.
+  if (settings.district)
+    sites.find((s) => s.id === via)?.roster.addRecipients(districtRecipients(settings.district));
   const byId = new Map(sites.map((s) => [s.id, s]));
   const first = sites[0];
 
@@ -211,6 +222,24 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
       await Promise.allSettled([redis.quit(), fast.quit()]);
     },
   };
+}
+
+/**
+ * The site whose channels carry the district's weekly summary: the first of the district's sites with a WeCom app or
+ * a DingTalk robot (they can send to a person), else its first site (the summary then shows in that site's console).
+ */
+function deliverer(settings: Settings): string | undefined {
+  if (!settings.district) return undefined;
+  const mine = settings.district.sites.flatMap((id) => settings.sites.find((s) => s.id === id) ?? []);
+  return (mine.find((s) => !!s.wecom.app || !!s.dingtalk) ?? mine[0])?.id;
+}
+
+/** The district's sites as the district code reads them (config/tenants.ts shape). */
+function tenantsOf(settings: Settings): Tenants {
+  const sites = new Map(
+    settings.sites.map((s) => [s.id, { id: s.id, file: '', config: s.config, credentials: {}, missingEnv: [] }]),
+  );
+  return { district: settings.district, sites };
 }
 
 /** A district's banner: how many sites, and which of them take messages how. */

@@ -47,6 +47,7 @@ import type { SharedQueues } from './queues/shared.js';
 import { SchoolCalendar } from './scheduler/calendar.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { allJobs } from '../jobs/index.js';
+import type { JobDefinition } from './scheduler/job.js';
 import { ChecklistStore } from './store/checklists.js';
 import { keys } from './store/keys.js';
 import { MealStore } from './store/meals.js';
@@ -99,7 +100,7 @@ export interface Site {
   stop(): Promise<void>;
 }
 
-export function createSite(s: SiteSettings, shared: Shared): Site {
+export function createSite(s: SiteSettings, shared: Shared, extraJobs: JobDefinition[] = []): Site {
   const { settings, redis, media, log: baseLog } = shared;
   const log = s.named ? baseLog.child({ site: s.id }) : baseLog;
   const { config } = s;
@@ -166,7 +167,7 @@ export function createSite(s: SiteSettings, shared: Shared): Site {
   service.use(new MealAnswers({ meals, tasks, roster, calendar }));
   service.use(new MealRatings({ meals, service, roster, parser: answersParser }));
   const scheduler = new Scheduler(
-    allJobs(config),
+    [...allJobs(config), ...extraJobs],
     config,
     calendar,
     shared.queues.conn,

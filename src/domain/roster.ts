@@ -23,6 +23,14 @@ export class Roster {
     for (const pl of config.places) this.placeByName.set(pl.name, pl);
   }
 
+  /**
+   * People who only receive messages here: the district's bureau (jobs/district.ts). Found by their id for sending,
+   * never by a platform id, so a message they write is a stranger's, and they hold no role.
+   */
+  addRecipients(people: { id: string; name: string; wecom?: string; dingtalk?: string }[]): void {
+    for (const p of people) if (!this.byId.has(p.id)) this.byId.set(p.id, { ...p, roles: [] } as unknown as Person);
+  }
+
   person(id: string | undefined): Person | undefined {
     return id ? this.byId.get(id) : undefined;
   }

@@ -19,6 +19,7 @@ import { TaskStore } from '../../src/store/tasks.js';
 const prefix = testPrefix('district');
 const lay = layout({ base: prefix, tagged: true, shards: 2 });
 const corpId = 'wwdistrict0001';
+const appSecret = randomBytes(8).toString('hex');
 const southHooks = Object.fromEntries(
   Object.keys(webhookKeys).map((n) => [`SOUTH_${n}`, `s-${webhookKeys[n as keyof typeof webhookKeys]}`]),
 );
@@ -45,6 +46,8 @@ function siteFile(dir: string, id: 'north' | 'south'): void {
   const cfg = parse(text) as Record<string, any>;
   const up = id.toUpperCase();
   cfg.wecom = { corpId, aibot: { token: `\${${up}_AIBOT_TOKEN}`, aesKey: `\${${up}_AIBOT_AES_KEY}` } };
+  // South alone has the WeCom app (it can send to a person): the district's summary goes out through it.
+  if (id === 'south') cfg.wecom.app = { token: 'southApp', aesKey: aesKey(), secret: appSecret, agentId: 1000002 };
   cfg.access = access[id];
   writeFileSync(join(dir, `${id}.yaml`), stringify(cfg));
 }
@@ -67,14 +70,17 @@ const taskNumber = (r: Recorded) => Number(/#(\d+)/.exec(JSON.stringify(r.body))
 beforeAll(async () => {
   fake = await startFakeWecom({
     corpId,
-    corpSecret: 'unused',
-    agentId: 1,
+    corpSecret: appSecret,
+    agentId: 1000002,
     webhookKeys: [...Object.values(webhookKeys), ...Object.values(southHooks)],
   });
   const dir = mkdtempSync(join(tmpdir(), 'houqin-district-'));
   siteFile(dir, 'north');
   siteFile(dir, 'south');
-  writeFileSync(join(dir, 'district.yaml'), stringify({ name: '测试区教育局', people: [] }));
+  writeFileSync(
+    join(dir, 'district.yaml'),
+    stringify({ name: '测试区教育局', people: [{ name: '李科长', wecom: 'LiKeZhang', roles: ['district'] }] }),
+  );
   redis = redisClient();
   north = new TaskStore(redis, lay.site('north'));
   south = new TaskStore(redis, lay.site('south'));
@@ -193,5 +199,26 @@ describe('a district of two sites on one deployment', () => {
       (await dm('south', access.south.consoleToken)).includes('日报'),
     );
     expect(await dm('north', access.north.consoleToken)).not.toContain('日报');
+  });
+
+  it('sends the bureau its weekly 区域汇总 of every site, through the site that can reach a person', async () => {
+    const run = await fetch(`${svc.url}/t/south/console/api/jobs/run?token=${access.south.consoleToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'district.weekly' }),
+    });
+    expect(run.status).toBe(200);
+    const sent = await fake.waitFor(
+      (r) => r.kind === 'message.send' && r.body.touser === 'LiKeZhang' && r.body.msgtype === 'markdown',
+    );
+    expect(sent.body.markdown.content).toContain('测试区教育局');
+    // Both sites are copies of the example kindergarten: named by their org.name.
+    expect(sent.body.markdown.content).toContain('2 个单位');
+    expect(sent.body.markdown.content).toContain('阳光幼儿园');
+    // The bureau is no one's colleague: north has no such job, and the bureau's id opens nothing in a site.
+    const jobs = await fetch(`${svc.url}/t/north/console/api/jobs?token=${access.north.consoleToken}`).then((r) =>
+      r.json(),
+    );
+    expect(JSON.stringify(jobs)).not.toContain('district.weekly');
   });
 });
