@@ -10,6 +10,7 @@ import type { Settings } from './config/load.js';
 import type { Roster } from './domain/roster.js';
 import type { TaskService } from './domain/tasks/service.js';
 import { createHttpApp } from './http/app.js';
+import { CallbackTable } from './http/callbacks.js';
 import { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import type { Queues } from './queues/runtime.js';
@@ -36,6 +37,8 @@ export interface Houqin {
   tasks: TaskStore;
   roster: Roster;
   service: TaskService;
+  /** Reads the config again and serves the sites new in it (SIGHUP); returns their ids. */
+  reload(): Promise<string[]>;
   start(): Promise<Started>;
   stop(): Promise<void>;
 }
@@ -65,6 +68,8 @@ export interface HouqinOptions {
   supervised?: boolean;
   /** The receiver's view of the workers process, from the supervisor (for /readyz). */
   workersUp?: () => boolean;
+  /** Reads the settings again, for a reload (SIGHUP). */
+  reloadSettings?: () => Settings;
 }
 
 export function createHouqin(settings: Settings, log: Logger, opts: HouqinOptions = {}): Houqin {
@@ -88,10 +93,9 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
       s.id === via ? [districtJob(tenantsOf(settings))] : [],
     ),
   );
-  // The bureau's people can be sent to through the site that delivers the district's summary.
-  if (settings.district)
-    sites.find((s) => s.id === via)?.roster.addRecipients(districtRecipients(settings.district));
   const byId = new Map(sites.map((s) => [s.id, s]));
+  // The bureau's people can be sent to through the site that delivers the district's summary.
+  if (settings.district) sites.find((s) => s.id === via)?.roster.addRecipients(districtRecipients(settings.district));
   const first = sites[0];
 
   const metrics = new Metrics();
@@ -117,6 +121,60 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
 
   let server: Server | undefined;
   const stopping = new AbortController();
+  const router = new Router();
+  const callbacks = new CallbackTable();
+  /** A site's callbacks, console and admin pages, in a process that takes requests. */
+  const mount = (site: Site) => {
+    callbacks.add(site.routes());
+    const mounts = site.mounts(metrics);
+    if (!mounts.length) return;
+    // A district's site answers under /t/<id>, with its own tokens; a one-site install where it always did.
+    const r = site.base ? new Router({ prefix: site.base }) : router;
+    for (const m of mounts) m(r);
+    if (r !== router) router.use(r.routes(), r.allowedMethods());
+  };
+  const deps = { settings, redis, queues: shared, media, log, tellVocabulary: (id: string) => vocabulary.tell(id) };
+
+  /**
+   * SIGHUP: the district folder is read again and the sites new in it are served at once, by this process, with no
+   * restart. A site whose file changed or was removed keeps running as it was until the next restart (the log says
+   * which): changing a site under running work — its roster, routes, credentials — is what a rolling restart is for.
+   */
+  async function reload(): Promise<string[]> {
+    const read = opts.reloadSettings;
+    if (!read) return [];
+    let next: Settings;
+    try {
+      next = read();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'config reload: the folder has errors; nothing changed');
+      return [];
+    }
+    if (next.layout.base !== settings.layout.base || next.layout.shards !== settings.layout.shards) {
+      log.error('config reload: the key prefix or HOUQIN_SHARDS changed; that needs a restart; nothing changed');
+      return [];
+    }
+    const known = new Map(settings.sites.map((s) => [s.id, JSON.stringify(s)]));
+    const changed = next.sites.filter((s) => known.has(s.id) && known.get(s.id) !== JSON.stringify(s)).map((s) => s.id);
+    const removed = settings.sites.filter((s) => !next.sites.some((n) => n.id === s.id)).map((s) => s.id);
+    if (changed.length || removed.length)
+      log.warn({ changed, removed }, 'config reload: changed and removed sites take effect at the next restart');
+    const added: string[] = [];
+    for (const s of next.sites.filter((x) => !known.has(x.id))) {
+      const site = createSite(s, deps);
+      sites.push(site);
+      byId.set(site.id, site);
+      settings.sites.push(s);
+      if (settings.role !== 'receiver') await site.startWorkers();
+      if (settings.role !== 'workers') {
+        mount(site);
+        await site.startReceiving(stopping.signal, metrics);
+      }
+      added.push(site.id);
+    }
+    log.info({ added, sites: sites.length }, `config reload: ${added.length} site(s) added`);
+    return added;
+  }
   return {
     settings,
     redis,
@@ -128,6 +186,7 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
     tasks: first.tasks,
     roster: first.roster,
     service: first.service,
+    reload,
     async start() {
       const persistence = await checkPersistence(redis, log);
       const { role } = settings;
@@ -138,20 +197,12 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
       }
       // A workers-only process answers health checks and nothing else.
       const receiving = role !== 'workers';
-      const router = new Router();
-      for (const site of receiving ? sites : []) {
-        const mounts = site.mounts(metrics);
-        if (!mounts.length) continue;
-        // A district's site answers under /t/<id>, with its own tokens; a one-site install where it always did.
-        const r = site.base ? new Router({ prefix: site.base }) : router;
-        for (const m of mounts) m(r);
-        if (r !== router) router.use(r.routes(), r.allowedMethods());
-      }
+      if (receiving) for (const site of sites) mount(site);
       const app = createHttpApp({
         settings,
         redis,
         router,
-        callbacks: receiving ? sites.flatMap((s) => s.routes()) : [],
+        callbacks,
         // Callbacks are timed where an operator can read the figures (an admin token opens /admin/metrics).
         metrics: sites.some((s) => s.settings.adminToken) ? metrics : undefined,
         workersRunning: () => shared.workersRunning(),

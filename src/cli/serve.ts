@@ -54,6 +54,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    // A district's new site files: both processes read the folder again (app.ts reload).
+    process.on('SIGHUP', () => sup.signal('SIGHUP'));
     try {
       const started = await sup.started;
       if (format === 'pretty') process.stderr.write(banner(started, where, !!localRedis, 2));
@@ -69,7 +71,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   // A supervised child hears from the supervisor whether the workers process is up (the receiver's /readyz).
   let workersUp = false;
   if (child) process.on('message', (m: ParentMessage) => m?.type === 'workers' && (workersUp = m.up));
-  const houqin = createHouqin(settings, log, child ? { supervised: true, workersUp: () => workersUp } : undefined);
+  const configPath = process.env.HOUQIN_CONFIG || defaultConfigPath();
+  const reloadSettings = () => ({ ...loadSettings(process.env, configPath), role: settings.role });
+  const houqin = createHouqin(
+    settings,
+    log,
+    child ? { supervised: true, workersUp: () => workersUp, reloadSettings } : { reloadSettings },
+  );
+  process.on('SIGHUP', () => void houqin.reload());
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

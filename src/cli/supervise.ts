@@ -52,6 +52,8 @@ export interface Supervisor {
   started: Promise<Started>;
   pids(): { receiver?: number; workers?: number };
   stop(signal: NodeJS.Signals): Promise<void>;
+  /** Passes a signal on to both processes (SIGHUP: read the district folder again). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -138,6 +140,9 @@ export function supervise(script: string, env: Env, log: Logger): Supervisor {
   return {
     started,
     pids: pidsOf,
+    signal(signal) {
+      for (const c of Object.values(children)) if (c.proc && c.proc.exitCode === null) c.proc.kill(signal);
+    },
     async stop(signal) {
       if (stopping) return;
       stopping = true;

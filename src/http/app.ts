@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { Settings } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { withCallbacks, type CallbackRoute } from './callbacks.js';
+import { type CallbackTable, withCallbacks } from './callbacks.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
@@ -16,7 +16,7 @@ export interface HttpDeps {
   /** The sites' pages (console, admin), already mounted; health and readiness are added here. */
   router: Router;
   /** The platform callbacks of every site. */
-  callbacks: CallbackRoute[];
+  callbacks: CallbackTable;
   /** Times the callbacks, where an operator can read the figures. */
   metrics?: Metrics;
   /** Whether this process's queue workers run. */

@@ -34,14 +34,31 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 const types = { text: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' };
 
+/** The callback routes by method and path; a district's site added at run time adds its own (app.ts reload). */
+export class CallbackTable {
+  private table = new Map<string, CallbackRoute>();
+
+  constructor(routes: CallbackRoute[] = []) {
+    this.add(routes);
+  }
+
+  add(routes: CallbackRoute[]): void {
+    for (const r of routes) this.table.set(`${r.method} ${r.path}`, r);
+  }
+
+  get(name: string): CallbackRoute | undefined {
+    return this.table.get(name);
+  }
+}
+
 /** A request listener that answers the callback routes itself and passes every other request to `next` (Koa). */
 export function withCallbacks(
-  routes: CallbackRoute[],
+  routes: CallbackRoute[] | CallbackTable,
   next: Listener,
   onError: (e: Error) => void,
   metrics?: Metrics,
 ): Listener {
-  const table = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
+  const table = routes instanceof CallbackTable ? routes : new CallbackTable(routes);
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');

@@ -26,6 +26,7 @@ const southHooks = Object.fromEntries(
 const sites = {
   north: { token: `north${randomBytes(4).toString('hex')}`, aesKey: aesKey() },
   south: { token: `south${randomBytes(4).toString('hex')}`, aesKey: aesKey() },
+  east: { token: `east${randomBytes(4).toString('hex')}`, aesKey: aesKey() },
 } satisfies Record<string, AibotKeys>;
 const access = {
   north: { consoleToken: randomBytes(12).toString('hex'), adminToken: randomBytes(12).toString('hex') },
@@ -34,25 +35,26 @@ const access = {
 
 let fake: FakeWecom;
 let svc: RunningService;
+let dir: string;
 let redis: Redis;
 let north: TaskStore;
 let south: TaskStore;
 let seq = 0;
 
 /** A site file: the example kindergarten, with its own bot keys (from the environment) and tokens. */
-function siteFile(dir: string, id: 'north' | 'south'): void {
+function siteFile(dir: string, id: 'north' | 'south' | 'east'): void {
   let text = readFileSync('config/example.yaml', 'utf8');
-  if (id === 'south') text = text.replaceAll('${WECOM_WEBHOOK_', '${SOUTH_WECOM_WEBHOOK_');
+  if (id !== 'north') text = text.replaceAll('${WECOM_WEBHOOK_', '${SOUTH_WECOM_WEBHOOK_');
   const cfg = parse(text) as Record<string, any>;
   const up = id.toUpperCase();
   cfg.wecom = { corpId, aibot: { token: `\${${up}_AIBOT_TOKEN}`, aesKey: `\${${up}_AIBOT_AES_KEY}` } };
   // South alone has the WeCom app (it can send to a person): the district's summary goes out through it.
   if (id === 'south') cfg.wecom.app = { token: 'southApp', aesKey: aesKey(), secret: appSecret, agentId: 1000002 };
-  cfg.access = access[id];
+  if (id !== 'east') cfg.access = access[id];
   writeFileSync(join(dir, `${id}.yaml`), stringify(cfg));
 }
 
-async function say(site: 'north' | 'south', userid: string, content: string, keys: AibotKeys = sites[site]) {
+async function say(site: 'north' | 'south' | 'east', userid: string, content: string, keys: AibotKeys = sites[site]) {
   const responseUrl = fake.mintResponseUrl({ chattype: 'group' });
   const msgid = `d-${Date.now()}-${++seq}`;
   const { query, body } = aibotPost(
@@ -74,7 +76,7 @@ beforeAll(async () => {
     agentId: 1000002,
     webhookKeys: [...Object.values(webhookKeys), ...Object.values(southHooks)],
   });
-  const dir = mkdtempSync(join(tmpdir(), 'houqin-district-'));
+  dir = mkdtempSync(join(tmpdir(), 'houqin-district-'));
   siteFile(dir, 'north');
   siteFile(dir, 'south');
   writeFileSync(
@@ -95,6 +97,9 @@ beforeAll(async () => {
     NORTH_AIBOT_AES_KEY: sites.north.aesKey,
     SOUTH_AIBOT_TOKEN: sites.south.token,
     SOUTH_AIBOT_AES_KEY: sites.south.aesKey,
+    // A site that joins later (SIGHUP): its variables are there from the start, as they must be.
+    EAST_AIBOT_TOKEN: sites.east.token,
+    EAST_AIBOT_AES_KEY: sites.east.aesKey,
     ...webhookKeys,
     ...southHooks,
   });
@@ -220,5 +225,20 @@ describe('a district of two sites on one deployment', () => {
       r.json(),
     );
     expect(JSON.stringify(jobs)).not.toContain('district.weekly');
+  });
+
+  it('serves a site added to the folder on SIGHUP, without a restart', async () => {
+    siteFile(dir, 'east');
+    svc.proc.kill('SIGHUP');
+    // Both processes (receiver and workers) read the folder again.
+    await until(
+      'both processes added the site',
+      () => svc.logs.filter((l) => l.includes('1 site(s) added')).length >= 2,
+    );
+    const a = await say('east', 'WangLi', '报修 小一班 窗户关不上');
+    expect(a.res.status).toBe(200);
+    expect(taskNumber(await fake.waitFor(replyTo(a.responseUrl)))).toBe(1);
+    const east = new TaskStore(redis, lay.site('east'));
+    expect(await east.get(1)).toMatchObject({ trade: '门窗', reporter: 'wang_li' });
   });
 });
