@@ -14,7 +14,10 @@ const flags = new Set(process.argv.slice(2).filter((a) => /^[a-z]+$/.test(a)));
 const log = createLogger(process.env.LOG_LEVEL || 'info');
 const settings = loadSettings(process.env, process.env.HOUQIN_CONFIG || 'config/example.yaml');
 const houqin = createHouqin(settings, log);
-if (flags.has('noworkers')) houqin.queues.startWorkers = async () => {};
+if (flags.has('noworkers')) {
+  houqin.queues.startWorkers = async () => {};
+  houqin.shared.start = async () => {};
+}
 // ioredis reads options.enableAutoPipelining on every command, so this turns it off for the connection that the
 // queues, the replay check and the scheduler share.
 if (flags.has('notimers'))
