@@ -97,15 +97,18 @@ const retold =
 // ("广告屏是广告公司的 不归我们管"), and a message said not to be a report ("不是报修 问下装修报备的事", "群里发错了").
 const explained =
   /是我(?:自己)?\S{0,3}(?:拆|拿|取|摘|卸|收|挪|搬)|是故意|故意(?:调|设|关|开|拆)|(?:别|不要)以为|分时段|定时(?:开|关)|(?:以后|之后)才(?:开|供|有|通)|正常的(?:\s|$)|(?<!归)不归\S{0,4}管|不是(?:要)?报修|已经?沟通过?了|原来\S{0,10}是|其实是|是因为|看了\S{0,6}好好的|推反了|不是真|没毛病|跟我们\S{0,6}没关系|不是漏气|按错了|是我没|不用找师傅|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按|接|拆|调)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报了|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是\S{0,3}(?:坏了|断了|掉了|裂了|漏了|堵了|漏水|管子漏|故障)|密码改了|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
-/** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
-const hypothetical = /^(?:如果|万一|要是|假如|一旦)/;
+/**
+ * "如果电梯困人 先按警铃": what to do if it happens, not that it did; also after an address and a short subject
+ * ("各位 电梯万一困人 …别扒门").
+ */
+const hypothetical = /^(?:(?:各位|大家|老师们|同事们)[\s,，]*)?(?:如果|万一|要是|假如|一旦|\S{1,4}(?:万一|假如|一旦))/;
 /** "监护仪报警的时候记得看一眼": what to do when it happens, told to people (a worker's may close a job: not his). */
 const whenItHappens = /的话\s*(?:先|就|别|记得)|的时候\s*(?:先|别|记得)/;
 /** A drill, a simulation or a quiz: "演练脚本：二楼走廊起火", "考考大家：电梯困人第一步干什么", "烟雾是假的". */
 const drill = /演练|模拟情景|模拟一下|考考大家|是假的/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
-const headedNotice = /^(?:通知|公告|温馨提示|提醒)\s*[:：]/;
-const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
+const headedNotice = /^(?:紧急|重要|最新|临时)?(?:通知|公告|温馨提示|提醒)\s*[:：]/;
+const mealTalk = /聚餐|投票|是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
 /** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */
@@ -220,7 +223,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     // plainly broken as well ("谢谢 三楼灯又坏了").
     if (talk && (!report || report.unsure)) return { intent: 'none' };
     // "等会儿消防演练会放烟雾 大家别慌": a drill announced is no fire.
-    if (talk === 'notice' && /演练|别慌/.test(line)) return { intent: 'none' };
+    // "今天维保单位来测烟感 会有报警声 不用紧张": what people will hear is announced, not reported.
+  if (talk === 'notice' && /演练|别慌|(?:不用|别|不要)(?:紧张|慌|担心|害怕)/.test(line)) return { intent: 'none' };
     if ((talk === 'reminder' || talk === 'notice') && advice.test(line) && !happening.test(line))
       return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
