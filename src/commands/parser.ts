@@ -224,7 +224,7 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (talk && (!report || report.unsure)) return { intent: 'none' };
     // "等会儿消防演练会放烟雾 大家别慌": a drill announced is no fire.
     // "今天维保单位来测烟感 会有报警声 不用紧张": what people will hear is announced, not reported.
-  if (talk === 'notice' && /演练|别慌|(?:不用|别|不要)(?:紧张|慌|担心|害怕)/.test(line)) return { intent: 'none' };
+    if (talk === 'notice' && /演练|别慌|(?:不用|别|不要)(?:紧张|慌|担心|害怕)/.test(line)) return { intent: 'none' };
     if ((talk === 'reminder' || talk === 'notice') && advice.test(line) && !happening.test(line))
       return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
