@@ -72,7 +72,7 @@ const isTaskStep = (i: Intent) => taskSteps.has(i.intent);
 const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}/g;
 /** Asking logistics to come: "麻烦派人来看看", "你们安排人来看一下", "帮忙扫一下" — a report whatever else is said. */
 const askingLogistics =
-  /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
+  /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看|你们\S{0,2}来(?!了)/;
 // "昨天中三班跳闸 吴师傅五分钟就到了 必须点赞": a past fault told with thanks, already dealt with.
 const pastAndThanked =
   /(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
@@ -109,6 +109,8 @@ const drill = /演练|模拟情景|模拟一下|考考大家|是假的/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
 const headedNotice = /^(?:紧急|重要|最新|临时)?(?:通知|公告|温馨提示|提醒)\s*[:：]/;
 const mealTalk = /聚餐|投票|是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
+/** Haste, not danger: "急", "马上", "快来". */
+const haste = /急|马上|赶紧|赶快|快来|快点|速来|立刻|立即/g;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
 /** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */
@@ -229,7 +231,12 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
     const asked = askingLogistics.test(line) && !(talk === 'notice' && /各班|大家|各位|老师们/.test(line));
-    if (talk && report && !report.urgent && !asked) {
+    // "急！谁有充电线 借我用十分钟": haste words make a report urgent, but in a question to people only danger keeps it
+    // one ("等会儿开放日 投影仪开不了机 急！" is a notice with a fault in it: its haste stands).
+    const toPeople = talk === 'plain' || talk === 'question';
+    const danger =
+      !!report?.urgent && (!toPeople || ctx.classifier.isUrgent(line.replace(haste, ' '), report.kind ?? 'repair'));
+    if (talk && report && !danger && !asked) {
       // A question after a plain report ("冰箱不冷了 药品要放哪里") does not undo it: a thing and a fault stand.
       const plain = talk === 'question' && report.kind === 'repair' && !!report.trade;
       if (talk === 'plain' || talk === 'notice' || (talk === 'question' && !plain)) return { intent: 'none' };
