@@ -19,6 +19,7 @@ import { reportFromCommand, reportFromForm, reportFromSentence } from './report.
 import { createReconsider, type SecondOpinion } from './second-opinion.js';
 import { unreadable, unreadQuestion } from './suggest.js';
 import { isQuestion, taskCommand, type TaskWord } from './task.js';
+import { haste } from './vocabulary/faults.js';
 
 /** What else the parser may know about a message besides its text. */
 export interface ParseInput {
@@ -109,8 +110,6 @@ const drill = /演练|模拟情景|模拟一下|考考大家|是假的/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
 const headedNotice = /^(?:紧急|重要|最新|临时)?(?:通知|公告|温馨提示|提醒)\s*[:：]/;
 const mealTalk = /聚餐|投票|是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
-/** Haste, not danger: "急", "马上", "快来". */
-const haste = /急|马上|赶紧|赶快|快来|快点|速来|立刻|立即/g;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
 /** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */

@@ -8,6 +8,7 @@ import type { Intent } from './intent.js';
 import { say } from './messages.js';
 import { trimPunct } from './normalize.js';
 import { takeRating, takeTrailingRating, type Taken } from './numbers.js';
+import { haste } from './vocabulary/faults.js';
 
 interface Draft {
   kind: Kind;
@@ -47,8 +48,11 @@ export function reportFromSentence(line: string, ctx: ParseContext): Intent | un
   }
   if (!kind) return undefined;
   const anchored = c.read(heard).trades.length > 0 || !!ctx.places.match(line) || !!freePlace(line);
-  // "收到，马上处理": haste with nothing broken and nothing named is no report at all.
-  if (!anchored && kind === 'repair' && !c.isBroken(c.calm(heard))) return undefined;
+  // "收到，马上处理": haste with nothing broken and nothing named is no report at all; nor is haste at a place with no
+  // thing named ("快来看 操场上有只小猫"): a place says where, not what is wrong.
+  if (kind === 'repair' && !c.isBroken(c.calm(heard)) && (!anchored || !c.read(heard).trades.length)) {
+    if (!anchored || !c.isBroken(heard.replace(haste, ' '))) return undefined;
+  }
   const intent = finish({ kind, text: trimPunct(line), said: heard, heard }, ctx);
   return anchored || kind !== 'repair' || intent.invalid ? intent : { ...intent, unsure: true };
 }

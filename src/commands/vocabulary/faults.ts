@@ -74,6 +74,8 @@ export const urgentWords = [
   // Food that makes people ill.
   '绿毛', '长毛', '馊了', '酒味', '订书钉', '发麻',
 ];
+/** Haste, not danger: what makes a report urgent without saying anything is wrong ("急！谁有充电线", "快来看 操场上有只小猫"). */
+export const haste = /急|马上|赶紧|赶快|快来|快点|速来|立刻|立即/g;
 export const notUrgent = [
   '不急', '不着急', '不紧急', '不用急', '别急', '不太急', '应急', '急救', '烟雾报警', '紧急程度:一般', '紧急程度:低', '紧急:否', '紧急:不', '紧急照明', '打不着火',
   '点不着火', '差点滑倒', '差点摔', '没砸到', '没有砸到', '不危险', '烟头', '急死我了', '急死了',
