@@ -204,8 +204,9 @@ const qualifier = `(?:男生|女生|教师|教工|职工|学生|员工|家属|�
 /** The chain without the room-by-its-ending part: what a place must start with to be more than a guess. */
 const known = new RegExp(`${qualifier}?(?:${parts.slice(0, -1).join('|')})`, 'y');
 const chain = new RegExp(`${qualifier}?(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
-/** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. */
-const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2})/;
+/** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. A basement level with
+ * more after it ("B2停车场", "B2-105") says where by itself. */
+const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2}$)/;
 /** A lone room number is not a place ("302" alone could be anything). */
 const weakStart = /^\d{3,4}(?:室|房|号)?$/;
 /** A floor where something stopped or fell is not where the problem is: "停在19楼", "卡在两层中间", "流了一楼道". */
