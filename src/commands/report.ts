@@ -165,6 +165,8 @@ function placeOf(text: string, ctx: ParseContext): string | undefined {
   const besides = free.includes(word) && free !== word ? freePlace(free.replace(word, ' ')) : undefined;
   // A written place that starts with the config's ("5病区3床" where 5病区 is configured) is that place: its name routes.
   if (free.startsWith(word)) return known.place;
+  // "输液室门口的灭火器": the config's 门口 is only the side of a written room (freePlace leaves the side off).
+  if (text.includes(free + word) && !/\d/.test(word)) return free;
   // "二楼楼梯口" where 楼梯 is configured: a floor says which part of the config's place, not another place.
   if (besides && /^[一二三四五六七八九十两负]+(?:楼|层)$/.test(besides)) return known.place;
   return /\d/.test(free) || besides ? free : known.place;
