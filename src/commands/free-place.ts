@@ -196,8 +196,9 @@ const parts = [
   `(?:入口|出口|门口|楼下|楼上|旁边|对面)`,
   `(?:${roomPattern})`,
   `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
-  // Any other room by its ending: 美术室, 资料室, 配餐间, 茶水间 (freePlace drops it when a known room ends it).
-  `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆)`,
+  // Any other room or area by its ending: 美术室, 资料室, 配餐间, 茶水间, 输液区, 家属等候区 (freePlace drops it when a
+  // known room ends it).
+  `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆|区)`,
 ];
 /** Who or what a room belongs to, kept with it: 男生宿舍, 教师休息室, 家属等候区, 急诊大厅, 地下车库, 心内科8床. */
 const qualifier = `(?:男生|女生|教师|教工|职工|学生|员工|家属|急诊|门诊|地下|[^\\s\\d${notInRoomName}]{1,2}科)`;
