@@ -191,13 +191,13 @@ const parts = [
   `[一二三四五六][(（]\\d{1,2}[)）]班`, // 五(2)班
   `(?<![小中大托一二三四五六\\d])\\d{1,2}班`, // 3班 (not 中2班, a config alias)
   `${num}(?:病区|号病房|病房)`,
-  `\\d+(?:号)?床`, // 12床
+  `\\d+(?:号)?床(?![板垫单架])`, // 12床 (not 515床板: a room's bed board)
   `[一二三四五六]年级(?:${num}班)?`,
   `[东西南北][头侧边面]`,
   `b\\d{1,2}`, // 地库B1
   `(?:入口|出口|门口|楼下|楼上|旁边|对面)`,
   `(?:${roomPattern})`,
-  `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
+  `\\d{3,4}(?:室|房间|房|号)?`, // a room number after a building: 2号宿舍楼302; 302房间 alone
   // Any other room or area by its ending: 美术室, 资料室, 配餐间, 茶水间, 输液区, 家属等候区 (freePlace drops it when a
   // known room ends it).
   `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆|区)`,

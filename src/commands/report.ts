@@ -135,6 +135,8 @@ function finish(d: Draft, ctx: ParseContext): Intent {
   return intent;
 }
 
+const leadingRoom = /^(\d{3,4})(?=\p{Script=Han})(?![号单楼层栋]|床(?![板垫单架]))/u;
+
 /** A hospital bed's number ("12床"); a kindergarten's bed is "3号床". */
 const bedNumber = /\d+床/g;
 
@@ -157,7 +159,9 @@ function tradeOf(text: string, place: string | undefined, ctx: ParseContext): st
  */
 function placeOf(text: string, ctx: ParseContext): string | undefined {
   const known = ctx.places.match(text);
-  const free = freePlace(text);
+  // "418窗户玻璃碎了": a report that starts with a room number and goes straight on to the thing names the room (a task
+  // number never gets here: it was read as a task step first).
+  const free = freePlace(text) ?? (known ? undefined : leadingRoom.exec(text)?.[1]);
   if (!known) return free;
   if (!free) return known.place;
   const word = text.slice(known.index, known.index + known.length);
