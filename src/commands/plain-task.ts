@@ -46,7 +46,7 @@ const rules: Rule[] = [
   {
     intent: 'nudge',
     // "一直没人接 我来吧" from a worker takes the job: the claim below decides.
-    re: /^(?!.*(?:我来|我接|我去))(?:.*?)(?:怎么还没|还没人|有没有人(?:接|管)|还没来|有没有人来|别忘了|还没修|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急)/,
+    re: /^(?!.*(?:我来|我接|我去))(?:.*?)(?:怎么还没|还没人|有没有人(?:接|管)|还没来|有没有人来|别忘了|还没修|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|(?<!不|不着|别|不用)急)/,
   },
   {
     intent: 'claim',
@@ -86,6 +86,10 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
   const text = rest.trim();
   // Unknown sender under a request to accept: the person asked to accept is the likeliest to answer it.
   if (who === 'anyone' && quote?.about === 'done') who = 'reporter';
+  // "@吴师傅 下次完工拍个照片发群里": how to do it next time, said to a person, is no step on this task.
+  if (/^(?:@\S+\s*)?(?:下次|以后|今后)/.test(text)) return undefined;
+  // "@赵静 你们班也有这个问题吗", "@孙艳 是你报的吗": a reporter asking a colleague about the quoted task asks them.
+  if (c.mentioned && who === 'reporter' && /你们班|是你报|你报的|你们也/.test(text)) return undefined;
   if (c.mentioned && who !== 'reporter' && /你|去|看|处理|弄|修|这个/.test(text))
     return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
