@@ -77,8 +77,8 @@ const askingLogistics =
 // "昨天中三班跳闸 吴师傅五分钟就到了 必须点赞": a past fault told with thanks, already dealt with.
 const pastAndThanked =
   /(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
-// "容易起火", "当心一氧化碳中毒": advice about what could happen, not a report of what did.
-const advice = /容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|碰|靠近|再)|不要(?:去)?碰|一定要/;
+// "容易起火", "当心一氧化碳中毒", "发现燃气味：不开灯…大家记住": advice about what could happen, not a report of what did.
+const advice = /记住|容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|碰|靠近|再)|不要(?:去)?碰|一定要/;
 const happening = /现在|刚才|已经|快来|了$/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 const resolved =

@@ -23,6 +23,8 @@ export const faultWords = [
 /** Phrases that contain a fault word but say nothing is broken: "滑倒了" is a fall, "倒垃圾" a chore. */
 export const notFaults = [
   '堵车', '吓坏', '滑倒', '摔倒', '跌倒', '倒垃圾', '倒水', '不用', '不急', '不好意思', '没关系', '没事', '不知道', '不在', '好不好', '不行吗',
+  // A shift swapped, a record broken: "我想跟你换个班", "门诊量破纪录了".
+  '换个班', '换班', '调班', '破纪录',
 ];
 
 /** A fault code on a display ("显示E4", "报E1"): the appliance says it is broken. */
