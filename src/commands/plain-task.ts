@@ -95,7 +95,8 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
   // A question ("啥时候能弄完") asks about the step it names; it does not take it.
   const asking =
-    (/(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text)) ||
+    // A question may come first and its reason after it: "修好了吗 孩子中午要睡".
+    (/(?:吗|么|\?|了[码马嘛])(?:\s|$)|没有?\s*$/.test(text) && !/什么$/.test(text)) ||
     /什么时候|啥时候|多久|能\S{0,3}吗|能不能|可以\S{0,3}吗/.test(text);
   for (const r of ordered) {
     if (r.who && who !== 'anyone' && !r.who.includes(who)) continue;
