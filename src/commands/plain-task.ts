@@ -106,7 +106,8 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
     if (!r.re.test(text)) continue;
     return finish(r.intent, text, task);
   }
-  if ((quote?.about === 'done' || c.byRef || (c.numbered && who === 'reporter')) && acceptWeak.test(text))
+  // "28号修好了码" asks (a phone's 吗): no acceptance in a question.
+  if (!asking && (quote?.about === 'done' || c.byRef || (c.numbered && who === 'reporter')) && acceptWeak.test(text))
     return { intent: 'accept', task };
   if (quote?.about === 'rate') {
     const rating = takeRating(text).value;
