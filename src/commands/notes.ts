@@ -24,8 +24,12 @@ const progressWords = new RegExp(
 export function readNote(line: string, strongOnly = false): Intent | undefined {
   if (!strongOnly && holdWords.test(line)) return { intent: 'hold', text: line };
   if (doneWords.test(line) && !partly.test(line) && !/吗|没\s*$|\?/.test(line)) return { intent: 'done', text: line };
-  // "一上午跳了三次", "抬杆抬一半就卡住": a duration and a fault halfway are no plan and no progress.
-  const plain = line.replace(/一[上下]午|一晚上|一整天|\S{0,2}一半就?(?:卡|停|不动|掉|弹)/g, ' ');
+  // "一上午跳了三次", "抬杆抬一半就卡住", "指示灯一半不亮": a duration and a fault halfway are no plan and no progress;
+  // nor is when a fault shows ("路灯晚上不亮", "wifi一到晚上就断") or what cannot be seen ("监控看不到了").
+  const plain = line.replace(
+    /一[上下]午|一晚上|一整天|\S{0,2}一半就?(?=\S{0,3}不|卡|停|掉|弹)|(?:一到)?(?:晚上|白天|早上|[上中下]午)(?=\S{0,3}(?:不(?!在|能)|没|看不|断|黑|糊|卡|漏|滴))|(?:看|听|收|找)不到了?/g,
+    ' ',
+  );
   if ((strongOnly ? strongProgress : progressWords).test(plain)) return { intent: 'note', text: line };
   return undefined;
 }
