@@ -213,7 +213,10 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       talk !== 'plain'
     ) {
       // "…不冷 你们派个人来看看吧": a worker asking for someone is reporting, whatever plans the message mentions.
-      const note = /派个?人|你们.{0,4}来(?:看|修)/.test(line) ? undefined : readNote(line, who === 'manager');
+      // (Someone else sending a person, "燃气公司…他们马上派人来", is news of the work, not a request.)
+      const note = /(?<!(?:他们|厂家|公司)\S{0,4})派个?人|你们.{0,4}来(?:看|修)/.test(line)
+        ? undefined
+        : readNote(line, who === 'manager');
       // "修完了 单号187": a step with its number at the end, in a spelling the plain-task reading did not take.
       const task = note && note.intent !== 'note' ? (findTaskRef(line)?.task ?? quote?.task) : undefined;
       if (note) return task ? { ...note, task } : note;
