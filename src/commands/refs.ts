@@ -89,9 +89,9 @@ export function splitPastedQuote(msg: string): { quote?: string; text: string } 
 const notTask = '家长|病人|家属|学生|打雷|雷|雨|风|培训|名额|活动|通知|视频|照片|链接|文件';
 /** A bare 那个 is also the filler before what one says ("那个我跟大家说一下"), or a person. */
 const bareNotTask = `新|人|老师|谁|阿姨|师傅|小朋友|孩子|我|你|大家|就是|${notTask}`;
-/** Stands for "the task I reported last" in a reporter's message: 那个, 刚才那个, 我报的那个, 上午报的. */
+/** Stands for "the task I reported last" in a reporter's message: 那个, 刚才那个, 我报的那个, 我的那个, 刚才报的电梯. */
 export const lastRef = new RegExp(
-  `(?:刚才|刚刚|刚|上午|下午|中午|晚上|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:那个(?!${notTask})|那单|的单子?)|我(?:刚|今天|上午|下午|中午|早上|昨天)?报的(?!那个(?:${notTask}))|刚报的|报修的那个|(?:刚|刚刚)?修好?的那个|(?:^|\\s)那个(?!${bareNotTask})`,
+  `(?:刚才|刚刚|刚|上午|下午|中午|晚上|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:的?那个(?!${notTask})|那单|的单子?)|(?:刚才|刚刚|早上|上午|中午|下午|昨天)报的|我(?:刚|今天|上午|下午|中午|早上|昨天)?报的(?!那个(?:${notTask}))|刚报的|报修的那个|(?:刚|刚刚)?修好?的那个|(?:^|\\s)那个(?!${bareNotTask})`,
 );
 
 export { chineseToInt };
