@@ -90,6 +90,12 @@ const resolved =
 const retold =
   /(?=.*(?:上回|上次|那次|那回|之前|前天|上周|那天|那事|的事))(?=.*(?:多亏|幸亏|还好|后来|已经处理|已经换|不然|吓得|差点))(?!.*(?:又|还是|还没|还不|再次|现在))/;
 /**
+ * A batch of past work said to be done, or one done long ago: "上周报的那些都修完了 大家辛苦", "这周报的都修好了",
+ * "上个月午睡室那个漏水早就修好了" — a summary told to people, no step on a task ("那几个都修好没" asks).
+ */
+const doneLongAgo =
+  /(?=.*(?:上周|这周|本周|上个?月|这个月|本月|上学期|这学期|早就))(?=.*(?:那些|那几单|都|早就)\S{0,2}(?:修完|处理完|修好|弄好|处理好))(?!.*(?:吗|没(?:\s|$)|\?))/;
+/**
  * A fault explained away by the one who saw it: "原来是遥控器调成送风了", "是路由器插头被碰掉了 插回去就好了",
  * "我自己插好了". Nothing for logistics.
  */
@@ -178,7 +184,12 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (command) return command;
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
     const ifSo = hypothetical.test(line) || (who !== 'worker' && whenItHappens.test(line));
-    if (retold.test(line) || ((ifSo || drill.test(line)) && !happening.test(line)) || headedNotice.test(line))
+    if (
+      retold.test(line) ||
+      doneLongAgo.test(line) ||
+      ((ifSo || drill.test(line)) && !happening.test(line)) ||
+      headedNotice.test(line)
+    )
       return asTalk();
     // (A fault explained away may still hide a real one, "虚惊一场 不是着火 是配电箱在冒烟": the model may ask.)
     // (Only when no task is named: a building's 号 is no task. Tested last, as few lines are explained away.)
