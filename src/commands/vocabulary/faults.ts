@@ -81,6 +81,8 @@ export const haste = /急|马上|赶紧|赶快|快来|快点|速来|立刻|立�
 export const notUrgent = [
   '不急', '不着急', '不紧急', '不用急', '别急', '不太急', '应急', '急救', '烟雾报警', '紧急程度:一般', '紧急程度:低', '紧急:否', '紧急:不', '紧急照明', '打不着火',
   '点不着火', '差点滑倒', '差点摔', '没砸到', '没有砸到', '不危险', '烟头', '急死我了', '急死了',
+  // 带 (bring) before a thing that starts with 电: "自己带电饭煲", "带电脑来" carry nothing live.
+  '带电饭', '带电脑', '带电池', '带电动', '带电子',
 ];
 
 /** Combinations that are dangerous though no word says so: water on electrics, an open manhole, a trapped lift. */
