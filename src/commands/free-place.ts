@@ -178,8 +178,6 @@ const parts = [
   `[一二三四五六七八九]期(?:\\d+号(?:楼)?)?`, // 一期43号
   `\\d+弄\\d+号\\d*`, // 5511弄236号502
   `(?:\\d+|[一二三四五六七八九十]+)号(?:宿舍|教学|住院|办公|实验|门诊)?楼`, // 3号楼, 2号宿舍楼
-  // A building by its use before a floor or a room ("实训楼二楼", "医技楼302"): 楼 alone ends too many other words.
-  `[^\\s\\d${notInRoomName}]{2}楼(?=负?[0-9一二三四五六七八九十两]+(?:楼|层)|\\d{3,4})`,
   `\\d+#楼`, // 11#楼
   `(?:\\d+|[a-z])(?:栋|幢|座)`, // 3栋, B栋
   `[东西南北中]区`,
@@ -210,6 +208,12 @@ const chain = new RegExp(`${qualifier}?(?:${parts.join('|')})(?:的?(?:${parts.j
 /** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. A basement level with
  * more after it ("B2停车场", "B2-105") says where by itself. */
 const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2}$)/;
+/**
+ * A building by its use before a floor or a room ("实训楼二楼", "外科楼5楼", "医技楼302"): 楼 alone ends too many other
+ * words to be a part of its own, so it is only looked for in front of a floor or a room number.
+ */
+const usedBuilding = new RegExp(`^[^\\s\\d${notInRoomName}]{2}楼$`);
+const floorOrRoom = /^(?:负?[0-9一二三四五六七八九十两]+(?:楼|层)|\d{3,4})/;
 /** A lone room number is not a place ("302" alone could be anything). */
 const weakStart = /^\d{3,4}(?:室|房|号)?$/;
 /** A floor where something stopped or fell is not where the problem is: "停在19楼", "卡在两层中间", "流了一楼道". */
@@ -231,14 +235,18 @@ export function freePlace(text: string): string | undefined {
     const s = m[0];
     // Not from the middle of a number ("19楼" is not "9楼"), not a lone room number, not a floor where something stopped.
     if (/\d/.test(lower[i - 1] ?? '') && /^\d/.test(s)) continue;
-    if (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
+    const building = i >= 3 && floorOrRoom.test(s) && usedBuilding.test(lower.slice(i - 3, i));
+    if (
+      !building &&
+      (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
+    )
       continue;
     // A room by its ending alone: not a word that only ends like one, and not when a known room ends it (the words
     // before "办公室" are more often "老师" or "今天" than part of its name).
     known.lastIndex = i;
     const guessed = !known.test(lower);
     if (guessed && (notRooms.test(s) || knownRoomAtEnd.test(s))) continue;
-    const found = trimSides(text.slice(i, i + s.length).replace(/的/g, ''));
+    const found = trimSides(text.slice(building ? i - 3 : i, i + s.length).replace(/的/g, ''));
     // A building or unit code says where better than a room word; a bed number alone does not.
     if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;
     first ??= found;
