@@ -189,23 +189,31 @@ const parts = [
   `[一二三四五六][(（]\\d{1,2}[)）]班`, // 五(2)班
   `(?<![小中大托一二三四五六\\d])\\d{1,2}班`, // 3班 (not 中2班, a config alias)
   `${num}(?:病区|号病房|病房)`,
-  `\\d+(?:号)?床`, // 12床
+  `\\d+(?:号)?床(?![板垫单架])`, // 12床 (not 515床板: a room's bed board)
   `[一二三四五六]年级(?:${num}班)?`,
   `[东西南北][头侧边面]`,
   `b\\d{1,2}`, // 地库B1
   `(?:入口|出口|门口|楼下|楼上|旁边|对面)`,
   `(?:${roomPattern})`,
-  `\\d{3,4}(?:室|房|号)?`, // a room number after a building: 2号宿舍楼302
-  // Any other room by its ending: 美术室, 资料室, 配餐间, 茶水间 (freePlace drops it when a known room ends it).
-  `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆)`,
+  `\\d{3,4}(?:室|房间|房|号)?`, // a room number after a building: 2号宿舍楼302; 302房间 alone
+  // Any other room or area by its ending: 美术室, 资料室, 配餐间, 茶水间, 输液区, 家属等候区 (freePlace drops it when a
+  // known room ends it).
+  `[^\\s\\d${notInRoomName}]{2,5}(?:室|间|厅|馆|区)`,
 ];
 /** Who or what a room belongs to, kept with it: 男生宿舍, 教师休息室, 家属等候区, 急诊大厅, 地下车库, 心内科8床. */
 const qualifier = `(?:男生|女生|教师|教工|职工|学生|员工|家属|急诊|门诊|地下|[^\\s\\d${notInRoomName}]{1,2}科)`;
 /** The chain without the room-by-its-ending part: what a place must start with to be more than a guess. */
 const known = new RegExp(`${qualifier}?(?:${parts.slice(0, -1).join('|')})`, 'y');
 const chain = new RegExp(`${qualifier}?(?:${parts.join('|')})(?:的?(?:${parts.join('|')}))*`, 'y');
-/** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. */
-const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2})/;
+/** Words that only add to a place before them ("地库入口", "药房门口"); alone they say nothing. A basement level with
+ * more after it ("B2停车场", "B2-105") says where by itself. */
+const suffixOnly = /^(?:入口|出口|门口|楼下|楼上|旁边|对面|b\d{1,2}$)/;
+/**
+ * A building by its use before a floor or a room ("实训楼二楼", "外科楼5楼", "医技楼302"): 楼 alone ends too many other
+ * words to be a part of its own, so it is only looked for in front of a floor or a room number.
+ */
+const usedBuilding = new RegExp(`^[^\\s\\d${notInRoomName}]{2}楼$`);
+const floorOrRoom = /^(?:负?[0-9一二三四五六七八九十两]+(?:楼|层)|\d{3,4})/;
 /** A lone room number is not a place ("302" alone could be anything). */
 const weakStart = /^\d{3,4}(?:室|房|号)?$/;
 /** A floor where something stopped or fell is not where the problem is: "停在19楼", "卡在两层中间", "流了一楼道". */
@@ -227,14 +235,18 @@ export function freePlace(text: string): string | undefined {
     const s = m[0];
     // Not from the middle of a number ("19楼" is not "9楼"), not a lone room number, not a floor where something stopped.
     if (/\d/.test(lower[i - 1] ?? '') && /^\d/.test(s)) continue;
-    if (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
+    const building = i >= 3 && floorOrRoom.test(s) && usedBuilding.test(lower.slice(i - 3, i));
+    if (
+      !building &&
+      (weakStart.test(s) || suffixOnly.test(s) || (stateFloor.test(s) && stateBefore.test(lower.slice(0, i))))
+    )
       continue;
     // A room by its ending alone: not a word that only ends like one, and not when a known room ends it (the words
     // before "办公室" are more often "老师" or "今天" than part of its name).
     known.lastIndex = i;
     const guessed = !known.test(lower);
     if (guessed && (notRooms.test(s) || knownRoomAtEnd.test(s))) continue;
-    const found = trimSides(text.slice(i, i + s.length).replace(/的/g, ''));
+    const found = trimSides(text.slice(building ? i - 3 : i, i + s.length).replace(/的/g, ''));
     // A building or unit code says where better than a room word; a bed number alone does not.
     if (/\d/.test(s) && !/^\d+号?床$/.test(s)) return found;
     first ??= found;

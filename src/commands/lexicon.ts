@@ -470,6 +470,9 @@ export const chatterWords = [
   '辛苦',
   '辛苦啦',
   '麻烦了',
+  // Courtesy to someone who is coming or came: "谢谢师傅 麻烦啦", "辛苦跑一趟".
+  '麻烦',
+  '跑一趟',
   'ok',
   'okay',
   'thanks',

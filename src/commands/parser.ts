@@ -19,6 +19,7 @@ import { reportFromCommand, reportFromForm, reportFromSentence } from './report.
 import { createReconsider, type SecondOpinion } from './second-opinion.js';
 import { unreadable, unreadQuestion } from './suggest.js';
 import { isQuestion, taskCommand, type TaskWord } from './task.js';
+import { haste } from './vocabulary/faults.js';
 
 /** What else the parser may know about a message besides its text. */
 export interface ParseInput {
@@ -72,12 +73,12 @@ const isTaskStep = (i: Intent) => taskSteps.has(i.intent);
 const warning = /(?:别|不要|防止|以防|小心|注意|免得|当心)\S{0,4}/g;
 /** Asking logistics to come: "麻烦派人来看看", "你们安排人来看一下", "帮忙扫一下" — a report whatever else is said. */
 const askingLogistics =
-  /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看/;
+  /麻烦|派人|安排人|来人|帮忙|请.{0,4}(?:来|派|安排|处理|修|看|收拾|打扫)|来(?:修|看|收拾|处理|扫)|处理一下|收拾一下|看一下|看看|你们\S{0,2}来(?!了)/;
 // "昨天中三班跳闸 吴师傅五分钟就到了 必须点赞": a past fault told with thanks, already dealt with.
 const pastAndThanked =
-  /(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
-// "容易起火", "当心一氧化碳中毒": advice about what could happen, not a report of what did.
-const advice = /容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|碰|靠近|再)|不要(?:去)?碰|一定要/;
+  /^(?=.*(?:昨天|昨晚|前天|上周|上个?月|去年|前两天|那天|上次))(?=.*(?:点赞|感谢|辛苦|负责|给力|(?:早就|已经)修好|处理过|问题不大|就到了|赶过来))(?!.*又)/;
+// "容易起火", "当心一氧化碳中毒", "发现燃气味：不开灯…大家记住": advice about what could happen, not a report of what did.
+const advice = /记住|容易|可能会?|当心|谨防|千万别|别(?:挨着|推进|碰|靠近|再)|不要(?:去)?碰|一定要/;
 const happening = /现在|刚才|已经|快来|了$/;
 /** Nothing to do after all: "我去看了是好的", "是厨房炒辣椒 没事了", "不用管". */
 const resolved =
@@ -87,22 +88,34 @@ const resolved =
  * 已经换了新的". Talk, however dangerous the words; "又" or "还没" makes it a report again.
  */
 const retold =
-  /(?=.*(?:上回|上次|那次|那回|之前|前天|上周|那天|那事|的事))(?=.*(?:多亏|幸亏|还好|后来|已经处理|已经换|不然|吓得|差点))(?!.*(?:又|还是|还没|还不|再次|现在))/;
+  /^(?=.*(?:上回|上次|那次|那回|之前|前天|上周|那天|那事|的事))(?=.*(?:多亏|幸亏|还好|后来|已经处理|已经换|不然|吓得|差点))(?!.*(?:又|还是|还没|还不|再次|现在))/;
+/**
+ * A batch of past work said to be done, or one done long ago: "上周报的那些都修完了 大家辛苦", "这周报的都修好了",
+ * "上个月午睡室那个漏水早就修好了" — a summary told to people, no step on a task ("那几个都修好没" asks).
+ */
+const doneLongAgo =
+  /^(?=.*(?:上周|这周|本周|上个?月|这个月|本月|上学期|这学期|早就))(?=.*(?:那些|那几单|都|早就)\S{0,2}(?:修完|处理完|修好|弄好|处理好))(?!.*(?:吗|没(?:\s|$)|\?))/;
 /**
  * A fault explained away by the one who saw it: "原来是遥控器调成送风了", "是路由器插头被碰掉了 插回去就好了",
  * "我自己插好了". Nothing for logistics.
  */
+// Also the sender's own doing or a setting meant so ("窗帘是我拆下来洗的 不是掉了", "漏电保护是故意调得很灵敏的",
+// "空调是分时段开的 四点以后才开", "制热要等十分钟才出热风 正常的"), a thing that is someone else's to look after
+// ("广告屏是广告公司的 不归我们管"), and a message said not to be a report ("不是报修 问下装修报备的事", "群里发错了").
 const explained =
-  /原来\S{0,10}是|其实是|是因为|看了\S{0,6}好好的|推反了|不是真|没毛病|跟我们\S{0,6}没关系|不是漏气|按错了|是我没|不用找师傅|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报了|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是(?:坏了|断了|漏水|管子漏|故障)|密码改了|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
-/** "如果电梯困人 先按警铃": what to do if it happens, not that it did. */
-const hypothetical = /^(?:如果|万一|要是|假如|一旦)/;
+  /是我(?:自己)?\S{0,3}(?:拆|拿|取|摘|卸|收|挪|搬)|是故意|故意(?:调|设|关|开|拆)|(?:别|不要)以为|分时段|定时(?:开|关)|(?:以后|之后)才(?:开|供|有|通)|正常的(?:\s|$)|(?<!归)不归\S{0,4}管|不是(?:要)?报修|已经?沟通过?了|原来\S{0,10}是|其实是|是因为|看了\S{0,6}好好的|推反了|不是真|没毛病|跟我们\S{0,6}没关系|不是漏气|按错了|是我没|不用找师傅|是\S{0,8}(?:被人?|自己把?)\S{0,4}(?:拔|拧|抠|碰|关|按|接|拆|调)|(?<!是)不是\S{0,2}(?:机器|设备)的问题|(?<!是)不是着火|正常现象|不用报(?:了|$)|插上就好|按紧就|是在除霜|是有人在|是\S{0,6}在(?:保养|升级|调试?|检修|维护|测试|烧|施工|装)|是(?:有人|孩子|小朋友|学生)\S{0,3}(?:把|按|打翻|拧|碰|关)|(?<![没])没坏|(?:还|我)以为.{0,8}坏|我(?:已经)?(?:调回|打开了|拖干|插上了)|已经拖干|就正常了|是正常的|(?:先)?(?:别|不用)报修|(?<!是)不是(?:咱们|我们)(?:园|学校|这边)?的|后来(?:发现|查了?)是|(?:插|换|拧|按|调|装|充|重启)(?:了|好|回去|上)?.{0,6}就好了|我自己.{0,8}(?:好了|弄好)|我教(?:她|他|了)|我(?:关|插|拧|调|按|盖)(?:上|好|回去)了|(?<!是)不是\S{0,3}(?:坏了|断了|掉了|裂了|漏了|堵了|漏水|管子漏|故障)|密码改了|虚惊|不用麻烦(?:师傅|后勤|你们)|自己修/;
+/**
+ * "如果电梯困人 先按警铃": what to do if it happens, not that it did; also after an address and a short subject
+ * ("各位 电梯万一困人 …别扒门").
+ */
+const hypothetical = /^(?:(?:各位|大家|老师们|同事们)[\s,，]*)?(?:如果|万一|要是|假如|一旦|\S{1,4}(?:万一|假如|一旦))/;
 /** "监护仪报警的时候记得看一眼": what to do when it happens, told to people (a worker's may close a job: not his). */
 const whenItHappens = /的话\s*(?:先|就|别|记得)|的时候\s*(?:先|别|记得)/;
 /** A drill, a simulation or a quiz: "演练脚本：二楼走廊起火", "考考大家：电梯困人第一步干什么", "烟雾是假的". */
 const drill = /演练|模拟情景|模拟一下|考考大家|是假的/;
 /** A notice by its heading: "通知：本周六配电房换电缆 全园停电" tells people; it is no report however it sounds. */
-const headedNotice = /^(?:通知|公告|温馨提示|提醒)\s*[:：]/;
-const mealTalk = /是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
+const headedNotice = /^(?:紧急|重要|最新|临时)?(?:通知|公告|温馨提示|提醒)\s*[:：]/;
+const mealTalk = /聚餐|投票|是啥|是什么|什么时候|几点|谁|明天|下周|后天|当天|少做|多做|来领|配送|改成|换成|发一下|开饭/;
 const joking = /😂|🤣|😅|哈哈|笑死|开玩笑|hhh/;
 
 /** The first roster person @-mentioned anywhere in the raw text (normalize drops a leading mention). */
@@ -171,7 +184,12 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     if (command) return command;
     // A story of what happened and was dealt with, a fault explained away, a plan for what to do if: talk.
     const ifSo = hypothetical.test(line) || (who !== 'worker' && whenItHappens.test(line));
-    if (retold.test(line) || ((ifSo || drill.test(line)) && !happening.test(line)) || headedNotice.test(line))
+    if (
+      retold.test(line) ||
+      doneLongAgo.test(line) ||
+      ((ifSo || drill.test(line)) && !happening.test(line)) ||
+      headedNotice.test(line)
+    )
       return asTalk();
     // (A fault explained away may still hide a real one, "虚惊一场 不是着火 是配电箱在冒烟": the model may ask.)
     // (Only when no task is named: a building's 号 is no task. Tested last, as few lines are explained away.)
@@ -206,7 +224,10 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       talk !== 'plain'
     ) {
       // "…不冷 你们派个人来看看吧": a worker asking for someone is reporting, whatever plans the message mentions.
-      const note = /派个?人|你们.{0,4}来(?:看|修)/.test(line) ? undefined : readNote(line, who === 'manager');
+      // (Someone else sending a person, "燃气公司…他们马上派人来", is news of the work, not a request.)
+      const note = /(?<!(?:他们|厂家|公司)\S{0,4})派个?人|你们.{0,4}来(?:看|修)/.test(line)
+        ? undefined
+        : readNote(line, who === 'manager');
       // "修完了 单号187": a step with its number at the end, in a spelling the plain-task reading did not take.
       const task = note && note.intent !== 'note' ? (findTaskRef(line)?.task ?? quote?.task) : undefined;
       if (note) return task ? { ...note, task } : note;
@@ -217,12 +238,18 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
     // plainly broken as well ("谢谢 三楼灯又坏了").
     if (talk && (!report || report.unsure)) return { intent: 'none' };
     // "等会儿消防演练会放烟雾 大家别慌": a drill announced is no fire.
-    if (talk === 'notice' && /演练|别慌/.test(line)) return { intent: 'none' };
+    // "今天维保单位来测烟感 会有报警声 不用紧张": what people will hear is announced, not reported.
+    if (talk === 'notice' && /演练|别慌|(?:不用|别|不要)(?:紧张|慌|担心|害怕)/.test(line)) return { intent: 'none' };
     if ((talk === 'reminder' || talk === 'notice') && advice.test(line) && !happening.test(line))
       return { intent: 'none' };
     // "各班自己把教室收拾一下" asks the classes, not logistics.
     const asked = askingLogistics.test(line) && !(talk === 'notice' && /各班|大家|各位|老师们/.test(line));
-    if (talk && report && !report.urgent && !asked) {
+    // "急！谁有充电线 借我用十分钟": haste words make a report urgent, but in a question to people only danger keeps it
+    // one ("等会儿开放日 投影仪开不了机 急！" is a notice with a fault in it: its haste stands).
+    const toPeople = talk === 'plain' || talk === 'question';
+    const danger =
+      !!report?.urgent && (!toPeople || ctx.classifier.isUrgent(line.replace(haste, ' '), report.kind ?? 'repair'));
+    if (talk && report && !danger && !asked) {
       // A question after a plain report ("冰箱不冷了 药品要放哪里") does not undo it: a thing and a fault stand.
       const plain = talk === 'question' && report.kind === 'repair' && !!report.trade;
       if (talk === 'plain' || talk === 'notice' || (talk === 'question' && !plain)) return { intent: 'none' };

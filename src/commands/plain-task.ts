@@ -46,7 +46,7 @@ const rules: Rule[] = [
   {
     intent: 'nudge',
     // "一直没人接 我来吧" from a worker takes the job: the claim below decides.
-    re: /^(?!.*(?:我来|我接|我去))(?:.*?)(?:怎么还没|还没人|有没有人(?:接|管)|还没来|有没有人来|别忘了|还没修|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|急)/,
+    re: /^(?!.*(?:我来|我接|我去))(?:.*?)(?:怎么还没|还没人|有没有人(?:接|管)|还没来|有没有人来|别忘了|还没修|还(?:在)?等着|还挂着|一直挂着|拖.{0,4}(?:天|周|礼拜|星期|久)|还修不修|没人(?:管|来|接|理|修|处理)|一直没(?:人|动静|处理)|催|能不能快|快点|快一点|赶紧|抓紧|都.{1,5}(?:天|小时|周|星期|礼拜|上午|下午)了|等了.{0,6}(?:天|小时|上午|下午|周|半天)|超时|为什么还没|还不来|怎么没人|谁去一下|快来人|马上处理|尽快处理|(?<!不|不着|别|不用)急)/,
   },
   {
     intent: 'claim',
@@ -60,7 +60,7 @@ const rules: Rule[] = [
   },
   {
     intent: 'status',
-    re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有人接|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|[了过]没有?\s*$|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
+    re: /进度|怎么样|咋样|到哪|哪一步|什么时候|啥时候|几点|什么情况|啥情况|进展|状态|好了吗|好了没|好没|修了吗|修了没|有(?:人|师傅)接|接手|谁在(?:弄|修|做)|谁接|哪位师傅|来了吗|处理了吗|到了没|到了吗|[了过]没有?\s*$|能修好吗|多久|要等|(?:吗|(?<!什)么|\?)\s*$/,
   },
   { intent: 'accept', re: /验收|确认|通过|可以了|行了|没问题|结单|关单|可以结/, who: ['reporter', 'manager'] },
 ];
@@ -86,12 +86,17 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
   const text = rest.trim();
   // Unknown sender under a request to accept: the person asked to accept is the likeliest to answer it.
   if (who === 'anyone' && quote?.about === 'done') who = 'reporter';
+  // "@吴师傅 下次完工拍个照片发群里": how to do it next time, said to a person, is no step on this task.
+  if (/^(?:@\S+\s*)?(?:下次|以后|今后)/.test(text)) return undefined;
+  // "@赵静 你们班也有这个问题吗", "@孙艳 是你报的吗": a reporter asking a colleague about the quoted task asks them.
+  if (c.mentioned && who === 'reporter' && /你们班|是你报|你报的|你们也/.test(text)) return undefined;
   if (c.mentioned && who !== 'reporter' && /你|去|看|处理|弄|修|这个/.test(text))
     return { intent: 'transfer', task, target: c.mentioned, text: trimPunct(text) || undefined };
   const ordered = quote?.about === 'done' && who === 'reporter' ? rulesUnderDone : rules;
   // A question ("啥时候能弄完") asks about the step it names; it does not take it.
   const asking =
-    (/(?:吗|么|\?|没有?)\s*$/.test(text) && !/什么$/.test(text)) ||
+    // A question may come first and its reason after it: "修好了吗 孩子中午要睡".
+    (/(?:吗|么|\?|了[码马嘛])(?:\s|$)|没有?\s*$/.test(text) && !/什么$/.test(text)) ||
     /什么时候|啥时候|多久|能\S{0,3}吗|能不能|可以\S{0,3}吗/.test(text);
   for (const r of ordered) {
     if (r.who && who !== 'anyone' && !r.who.includes(who)) continue;
@@ -101,7 +106,8 @@ export function plainTask(rest: string, task: number | undefined, who: Who, c: C
     if (!r.re.test(text)) continue;
     return finish(r.intent, text, task);
   }
-  if ((quote?.about === 'done' || c.byRef || (c.numbered && who === 'reporter')) && acceptWeak.test(text))
+  // "28号修好了码" asks (a phone's 吗): no acceptance in a question.
+  if (!asking && (quote?.about === 'done' || c.byRef || (c.numbered && who === 'reporter')) && acceptWeak.test(text))
     return { intent: 'accept', task };
   if (quote?.about === 'rate') {
     const rating = takeRating(text).value;

@@ -82,8 +82,16 @@ export function splitPastedQuote(msg: string): { quote?: string; text: string } 
   return { quote: whole[1], text: [sameLine, ...lines.slice(1)].filter(Boolean).join('\n') };
 }
 
-/** Stands for "the task I reported last" in a reporter's message: 那个, 刚才那个, 我报的那个, 上午报的. */
-export const lastRef =
-  /(?:刚才|刚刚|刚|上午|下午|中午|晚上|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:那个|那单|的单子?)|我(?:刚|今天|上午|下午|中午|早上|昨天)?报的|刚报的|报修的那个|(?:刚|刚刚)?修好?的那个|(?:^|\s)那个(?!新|人|老师|谁|阿姨|师傅|小朋友|孩子|家长)/;
+/**
+ * What 那个 points at when it is no task: a visitor, the weather, an event or a file ("刚才那个家长又来了", "刚刚那个打雷",
+ * "我报的那个培训名额"). "刚才那个师傅修好了" is the task still: the worker is how it is told.
+ */
+const notTask = '家长|病人|家属|学生|打雷|雷|雨|风|培训|名额|活动|通知|视频|照片|链接|文件';
+/** A bare 那个 is also the filler before what one says ("那个我跟大家说一下"), or a person. */
+const bareNotTask = `新|人|老师|谁|阿姨|师傅|小朋友|孩子|我|你|大家|就是|${notTask}`;
+/** Stands for "the task I reported last" in a reporter's message: 那个, 刚才那个, 我报的那个, 我的那个, 刚才报的电梯. */
+export const lastRef = new RegExp(
+  `(?:刚才|刚刚|刚|上午|下午|中午|晚上|昨天|前天|之前|早上|我)(?:报的|报修的|说的|提的|发的)?(?:的?那个(?!${notTask})|那单|的单子?)|(?:刚才|刚刚|早上|上午|中午|下午|昨天)报的|我(?:刚|今天|上午|下午|中午|早上|昨天)?报的(?!那个(?:${notTask}))|刚报的|报修的那个|(?:刚|刚刚)?修好?的那个|(?:^|\\s)那个(?!${bareNotTask})`,
+);
 
 export { chineseToInt };

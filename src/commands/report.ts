@@ -8,6 +8,7 @@ import type { Intent } from './intent.js';
 import { say } from './messages.js';
 import { trimPunct } from './normalize.js';
 import { takeRating, takeTrailingRating, type Taken } from './numbers.js';
+import { haste } from './vocabulary/faults.js';
 
 interface Draft {
   kind: Kind;
@@ -47,8 +48,11 @@ export function reportFromSentence(line: string, ctx: ParseContext): Intent | un
   }
   if (!kind) return undefined;
   const anchored = c.read(heard).trades.length > 0 || !!ctx.places.match(line) || !!freePlace(line);
-  // "收到，马上处理": haste with nothing broken and nothing named is no report at all.
-  if (!anchored && kind === 'repair' && !c.isBroken(c.calm(heard))) return undefined;
+  // "收到，马上处理": haste with nothing broken and nothing named is no report at all; nor is haste at a place with no
+  // thing named ("快来看 操场上有只小猫"): a place says where, not what is wrong.
+  if (kind === 'repair' && !c.isBroken(c.calm(heard)) && (!anchored || !c.read(heard).trades.length)) {
+    if (!anchored || !c.isBroken(heard.replace(haste, ' '))) return undefined;
+  }
   const intent = finish({ kind, text: trimPunct(line), said: heard, heard }, ctx);
   return anchored || kind !== 'repair' || intent.invalid ? intent : { ...intent, unsure: true };
 }
@@ -131,6 +135,8 @@ function finish(d: Draft, ctx: ParseContext): Intent {
   return intent;
 }
 
+const leadingRoom = /^(\d{3,4})(?=\p{Script=Han})(?![号单楼层栋]|床(?![板垫单架]))/u;
+
 /** A hospital bed's number ("12床"); a kindergarten's bed is "3号床". */
 const bedNumber = /\d+床/g;
 
@@ -153,7 +159,9 @@ function tradeOf(text: string, place: string | undefined, ctx: ParseContext): st
  */
 function placeOf(text: string, ctx: ParseContext): string | undefined {
   const known = ctx.places.match(text);
-  const free = freePlace(text);
+  // "418窗户玻璃碎了": a report that starts with a room number and goes straight on to the thing names the room (a task
+  // number never gets here: it was read as a task step first).
+  const free = freePlace(text) ?? (known ? undefined : leadingRoom.exec(text)?.[1]);
   if (!known) return free;
   if (!free) return known.place;
   const word = text.slice(known.index, known.index + known.length);
@@ -161,6 +169,8 @@ function placeOf(text: string, ctx: ParseContext): string | undefined {
   const besides = free.includes(word) && free !== word ? freePlace(free.replace(word, ' ')) : undefined;
   // A written place that starts with the config's ("5病区3床" where 5病区 is configured) is that place: its name routes.
   if (free.startsWith(word)) return known.place;
+  // "输液室门口的灭火器": the config's 门口 is only the side of a written room (freePlace leaves the side off).
+  if (text.includes(free + word) && !/\d/.test(word)) return free;
   // "二楼楼梯口" where 楼梯 is configured: a floor says which part of the config's place, not another place.
   if (besides && /^[一二三四五六七八九十两负]+(?:楼|层)$/.test(besides)) return known.place;
   return /\d/.test(free) || besides ? free : known.place;

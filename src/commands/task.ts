@@ -15,6 +15,11 @@ export interface TaskWord {
 
 /** "修好了吗", "12号有人接了吗": a question about the task, not the act itself. */
 export const isQuestion = (s: string) => /(?:[吗么呢?]|没有?)\s*$/.test(s);
+/**
+ * What follows a done word makes it a question when it starts with one, whatever reason comes after ("修好了吗 孩子中午要睡");
+ * "码" and "马" right after 了 are a phone's 吗 ("28号修好了码").
+ */
+const asksAfter = (rest: string) => isQuestion(rest) || /^\s*(?:[吗么呢嘛码马?]|没有?)(?:\s|$)/.test(rest);
 
 /**
  * `rest` is what follows the command word; `task` is given when the number came first ("12号修好了").
@@ -31,7 +36,7 @@ export function taskCommand(
   inHand = false,
 ): Intent | undefined {
   const ex = ctx.examples;
-  const intent = w.intent === 'done' && isQuestion(rest) ? 'status' : w.intent;
+  const intent = w.intent === 'done' && asksAfter(rest) ? 'status' : w.intent;
   // "验收一下 12", "麻烦催下12号": the filler belongs to the verb.
   let body = rest.replace(/^\s*一?下/, '');
   if (task === undefined) {

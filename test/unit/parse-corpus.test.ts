@@ -1,5 +1,5 @@
 // The parser against the hand-labelled development corpus (test/fixtures/parse/LABELS.md): it must not fall below
-// what it reaches today (the floors fell with the sixth to seventeenth rounds, corpus-g to -r: their lines were chosen
+// what it reaches today (the floors fell with the sixth to seventeenth rounds, corpus-g to -r, and rose with the eighteenth: their lines were chosen
 // where the rules are weakest — chatter that names a fault, task steps in plain words, places, danger — and the rules
 // alone read fewer of them). The held-out files are scored by `npm run bench:parse` only, never tuned against here.
 // The floors hold the rules alone: the learned second opinion is trained on these very lines, so its figures here
@@ -25,12 +25,12 @@ describe('parse corpus', () => {
   });
 
   it.each([
-    ['intent', 88.5],
-    ['kind', 90.5],
-    ['place', 88.5],
-    ['trade', 87],
-    ['urgent', 88.5],
-    ['task', 89.5],
+    ['intent', 90],
+    ['kind', 91],
+    ['place', 89],
+    ['trade', 88],
+    ['urgent', 89],
+    ['task', 90.5],
   ] as const)('%s accuracy stays at or above %d %%', (field, floor) => {
     expect(pct(s.fields[field])).toBeGreaterThanOrEqual(floor);
   });
@@ -42,8 +42,8 @@ describe('parse corpus', () => {
     expect(both.chatterToTask.length).toBeLessThanOrEqual(s.chatterToTask.length);
   });
 
-  it('turns at most a hundred and eighty-one of its 2466 chatter lines into a task', () => {
-    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(181);
+  it('turns at most a hundred and fifty-seven of its 2824 chatter lines into a task', () => {
+    expect(s.chatterToTask.map((l) => l.text).length).toBeLessThanOrEqual(157);
   });
 
   it('gives schema-valid output for every line of every file', () => {
