@@ -160,6 +160,10 @@ describe('WeCom sender', () => {
     const calls = fake.requests.filter((r) => r.kind === 'response_url');
     expect(calls.map((r) => r.errcode === 0)).toEqual([true, false]);
     expect(calls[1].repeat).toBe(true);
+    // The message handled a second time (its worker died before acknowledging it) answers otherwise, under another
+    // job id: WeCom takes one reply per response_url, and the first job's had it. Not sent, and not a failure.
+    await c.deliver({ ...taken, message: { type: 'text', text: '#7 已经在你名下了。' } }, ctx());
+    expect(fake.requests.filter((r) => r.kind === 'response_url')).toHaveLength(2);
 
     // A URL WeCom never issued (or that expired) is refused on the first call: that is a failure, not "taken".
     const err = await c

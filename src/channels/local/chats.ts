@@ -26,6 +26,16 @@ export type LocalEvent =
 export const BOT_NAME = '后勤助手';
 const KEEP = 500; // messages kept per chat
 
+/**
+ * KEYS[1] the chat, KEYS[2] the mark of the post; ARGV the chat's length, the entry, the mark's ttl in seconds. The
+ * mark and the entry are written together or not at all. Returns the entry's id, or false when the mark was there.
+ */
+const POST_ONCE = `
+if not redis.call('SET', KEYS[2], '1', 'EX', ARGV[3], 'NX') then return false end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2])`;
+
+type Body = { type: LocalMessage['type']; text?: string; card?: Card; image?: string; photo?: string };
+
 export class LocalChats {
   constructor(
     private redis: Redis,
@@ -44,12 +54,25 @@ export class LocalChats {
     return `${this.prefix}:local:events`;
   }
 
-  async post(
+  async post(chat: string, from: Sender, body: Body, at = Date.now()): Promise<LocalMessage> {
+    return (await this.write(chat, from, body, at))!;
+  }
+
+  /**
+   * Posts unless `once.key` (under this site's prefix) is set, and sets it in the same step, so that an outbox job
+   * retried after a crash neither posts twice nor loses its message. Undefined when it had been posted.
+   */
+  postOnce(chat: string, from: Sender, body: Body, once: { key: string; ttlSeconds: number }) {
+    return this.write(chat, from, body, Date.now(), once);
+  }
+
+  private async write(
     chat: string,
     from: Sender,
-    body: { type: LocalMessage['type']; text?: string; card?: Card; image?: string; photo?: string },
-    at = Date.now(),
-  ): Promise<LocalMessage> {
+    body: Body,
+    at: number,
+    once?: { key: string; ttlSeconds: number },
+  ): Promise<LocalMessage | undefined> {
     const data = JSON.stringify({
       at,
       from,
@@ -61,7 +84,10 @@ export class LocalChats {
       // otherwise get a card message without a card. Its state, once set, wins (updateCard).
       ...(body.card ? { card: body.card } : {}),
     });
-    const id = (await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string;
+    const id = once
+      ? ((await this.redis.eval(POST_ONCE, 2, this.chatKey(chat), once.key, KEEP, data, once.ttlSeconds)) as string)
+      : ((await this.redis.xadd(this.chatKey(chat), 'MAXLEN', '~', String(KEEP), '*', 'm', data)) as string);
+    if (!id) return undefined;
     const message: LocalMessage = {
       id,
       chat,

@@ -35,16 +35,17 @@ export class LocalChannel implements Channel {
   }
 
   async deliver(out: Outgoing, ctx: DeliveryContext): Promise<void> {
-    // The outbox is at-least-once; a job retried after a crash must not post twice.
-    if ((await this.redis.set(`${this.prefix}:local:done:${ctx.jobId}`, '1', 'EX', 86_400, 'NX')) !== 'OK') return;
+    // The outbox is at-least-once; a job retried after a crash must not post twice, nor lose what it posts: the
+    // message and the job's mark go into Redis in one step (chats.ts). Card updates can simply be done again.
+    const once = { key: `${this.prefix}:local:done:${ctx.jobId}`, ttlSeconds: 86_400 };
     const to = out.to;
     switch (to.kind) {
       case 'user':
-        return this.post(dmChat(to.person), out.message, to.person);
+        return this.post(dmChat(to.person), out.message, once, to.person);
       case 'chat':
-        return this.post(to.chat, out.message);
+        return this.post(to.chat, out.message, once);
       case 'reply':
-        return this.post(to.handle.chatId, out.message);
+        return this.post(to.handle.chatId, out.message, once);
       case 'cards': {
         if (out.message.type !== 'card') return;
         const cards = await this.redis.hgetall(this.cards(to.ref));
@@ -65,26 +66,32 @@ export class LocalChannel implements Channel {
     return `${this.prefix}:local:cards:${ref}`;
   }
 
-  private async post(chat: string, m: Message, person?: string): Promise<void> {
+  private async post(
+    chat: string,
+    m: Message,
+    once: { key: string; ttlSeconds: number },
+    person?: string,
+  ): Promise<void> {
     if (m.type === 'card') {
-      const posted = await this.chats.post(chat, bot, { type: 'card', card: m.card });
-      if (person) {
+      const posted = await this.chats.postOnce(chat, bot, { type: 'card', card: m.card }, once);
+      if (posted && person) {
         await this.redis.hset(this.cards(m.card.ref), person, posted.id);
         await this.redis.expire(this.cards(m.card.ref), 30 * 86_400); // a card nobody updates in a month stays as it is
       }
       return;
     }
     if (m.type === 'image') {
-      await this.chats.post(chat, bot, { type: 'image', text: m.alt, image: `data:image/png;base64,${m.png}` });
+      const image = `data:image/png;base64,${m.png}`;
+      await this.chats.postOnce(chat, bot, { type: 'image', text: m.alt, image }, once);
       return;
     }
     if (m.type === 'photo') {
-      await this.chats.post(chat, bot, { type: 'image', text: m.alt, photo: m.photo });
+      await this.chats.postOnce(chat, bot, { type: 'image', text: m.alt, photo: m.photo }, once);
       return;
     }
     let text = m.text;
     if (m.type === 'text' && m.mention?.length)
       text = `${m.mention.map((p) => `@${this.roster.name(p)}`).join(' ')} ${text}`;
-    await this.chats.post(chat, bot, { type: m.type, text });
+    await this.chats.postOnce(chat, bot, { type: m.type, text }, once);
   }
 }

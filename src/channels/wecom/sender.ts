@@ -128,9 +128,18 @@ export class WecomChannel implements Channel {
    * outbox marked it sent, the job comes back and WeCom refuses the spent URL. Each call is remembered, so that a
    * refusal after an earlier call reads as "taken then" rather than as a failed message. A first call that is
    * refused is a real failure.
+   *
+   * The URL is remembered with the job that has it. A message handled again (its worker died before acknowledging
+   * it) can answer differently the second time ("已经在你名下了" after "✅ 你已接单"), under another job id: that reply
+   * is not sent, as WeCom would refuse it; the message's reply is the first job's.
    */
   private async replyOnce(url: string, m: Message, ctx: DeliveryContext): Promise<void> {
-    const first = (await this.redis.set(this.k.rate(`wecom:rurl:${ctx.jobId}`), '1', 'EX', 3600, 'NX')) === 'OK';
+    const mark = this.k.rate(`wecom:rurl:${createHash('sha1').update(url).digest('hex').slice(0, 20)}`);
+    const first = (await this.redis.set(mark, ctx.jobId, 'EX', 3600, 'NX')) === 'OK';
+    if (!first && (await this.redis.get(mark)) !== ctx.jobId) {
+      this.log.info({ job: ctx.jobId }, 'response_url already taken by another reply to this message; not sent');
+      return;
+    }
     try {
       await this.plain.postUrl(url, responseUrlMessage(m));
     } catch (e) {
