@@ -4,6 +4,9 @@
 //   node bin/run-ts.mjs bench/run.ts latency      part 2 only (report → claim card)
 //   node bin/run-ts.mjs bench/run.ts flood        part 3 only (100 000 messages from one sender not on the roster)
 //   node bin/run-ts.mjs bench/run.ts replicas     part 4 only (the hand-off waiting for a Sentinel replica)
+//   node bin/run-ts.mjs bench/run.ts district     part 5, not in the default set (~6 min): a district on a Redis Cluster,
+//                                                 1 and 3 instances, failover seen by a client, Redis memory per site and task
+//                                                 (--district=rows,failover,memory  --rows=standalone-1,cluster-1,cluster-3,…)
 // Options: --targets=bare,floor,real,real-one,real-noworkers,default,dingtalk (part 1). Environment knobs: see bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -12,6 +15,7 @@ import { benchCallbacks, defaultCallbackOptions, type CallbackRow, type TargetKe
 import { benchLatency, defaultLatencyOptions, type LatencyResult } from './latency.js';
 import { benchFlood, floodTable } from './flood.js';
 import { benchReplicas } from './replicas.js';
+import { benchDistrict, defaultDistrictOptions, districtTable } from './district.js';
 import { takeRetry } from './lib/cpu.js';
 import { REDIS_URL } from './lib/redis.js';
 import { priorityPrefix } from './lib/proc.js';
@@ -30,6 +34,8 @@ const doCallbacks = parts.length === 0 || parts.includes('callbacks');
 const doLatency = parts.length === 0 || parts.includes('latency');
 const doFlood = parts.length === 0 || parts.includes('flood');
 const doReplicas = parts.length === 0 || parts.includes('replicas');
+// Not in the default set: it runs ~6 min (bench/README.md, "A district").
+const doDistrict = parts.includes('district');
 const targetsArg = args.find((a) => a.startsWith('--targets='))?.slice('--targets='.length);
 const log = (l: string) => process.stderr.write(l + '\n');
 
@@ -326,6 +332,13 @@ if (doFlood) {
   lines.push(...floodTable(runs), '');
 }
 if (doReplicas) lines.push(...(await benchReplicas(log)), '');
+if (doDistrict) {
+  const o = defaultDistrictOptions(args);
+  o.serverCpu = SERVER_CPU;
+  o.loadCpu = LOAD_CPU;
+  o.log = log;
+  lines.push(...districtTable(await benchDistrict(o)));
+}
 lines.push(
   `stalls a busy loop saw after the runs (3 s): ${describeStalls(await measureStalls([SERVER_CPU, LOAD_CPU]))}`,
 );

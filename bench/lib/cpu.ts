@@ -7,7 +7,7 @@ import { sleep } from './proc.js';
 
 const TICK = 100; // USER_HZ
 
-function procTicks(pid: number | 'self', withChildren = false): number | undefined {
+export function procTicks(pid: number | 'self', withChildren = false): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -19,7 +19,7 @@ function procTicks(pid: number | 'self', withChildren = false): number | undefin
 }
 
 /** busy ticks of all CPUs together (everything but idle and iowait) */
-function machineTicks(): number {
+export function machineTicks(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]; // "cpu  user nice system idle iowait irq softirq steal …"
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
   return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
