@@ -11,6 +11,7 @@ import type { Roster } from './domain/roster.js';
 import type { TaskService } from './domain/tasks/service.js';
 import { createHttpApp } from './http/app.js';
 import { CallbackTable } from './http/callbacks.js';
+import { mountMetrics } from './http/admin.js';
 import { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import type { Queues } from './queues/runtime.js';
@@ -198,13 +199,16 @@ export function createHouqin(settings: Settings, log: Logger, opts: HouqinOption
       // A workers-only process answers health checks and nothing else.
       const receiving = role !== 'workers';
       if (receiving) for (const site of sites) mount(site);
+      // A district: the whole deployment's figures behind HOUQIN_ADMIN_TOKEN (each site's own token opens its data).
+      const districtMetrics = receiving && first.settings.named && !!settings.adminToken;
+      if (districtMetrics) mountMetrics(router, settings.adminToken!, metrics);
       const app = createHttpApp({
         settings,
         redis,
         router,
         callbacks,
         // Callbacks are timed where an operator can read the figures (an admin token opens /admin/metrics).
-        metrics: sites.some((s) => s.settings.adminToken) ? metrics : undefined,
+        metrics: districtMetrics || sites.some((s) => s.settings.adminToken) ? metrics : undefined,
         workersRunning: () => shared.workersRunning(),
         workersUp: opts.workersUp,
         log,

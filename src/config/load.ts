@@ -227,8 +227,8 @@ function districtSettings(env: Env, dir: string): Settings & { missingEnv: strin
     sites,
     district,
     layout: layoutOf(env, first.config.redis.keyPrefix, true),
-    // A district's tokens are each site's own (its file's access: block), never one for all.
-    adminToken: undefined,
+    // A district's site data opens with each site's own tokens (its file's access: block), never one for all.
+    // HOUQIN_ADMIN_TOKEN opens the deployment's /admin/metrics only: figures, no site's data (app.ts).
     consoleToken: undefined,
   };
 }

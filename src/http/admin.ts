@@ -41,6 +41,15 @@ export function mountAdmin(router: Router, queues: Queues, token: string, metric
   });
 }
 
+/** GET /admin/metrics alone: a district's deployment-wide figures (no site's data), behind HOUQIN_ADMIN_TOKEN. */
+export function mountMetrics(router: Router, token: string, metrics: Metrics): void {
+  router.get('/admin/metrics', async (ctx) => {
+    if (!authorized(ctx, token)) return;
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.text();
+  });
+}
+
 export type MonthExporter = (month: string, out: Writable) => Promise<unknown>;
 
 /**

@@ -20,6 +20,7 @@ const prefix = testPrefix('district');
 const lay = layout({ base: prefix, tagged: true, shards: 2 });
 const corpId = 'wwdistrict0001';
 const appSecret = randomBytes(8).toString('hex');
+const metricsToken = randomBytes(12).toString('hex');
 const southHooks = Object.fromEntries(
   Object.keys(webhookKeys).map((n) => [`SOUTH_${n}`, `s-${webhookKeys[n as keyof typeof webhookKeys]}`]),
 );
@@ -91,6 +92,7 @@ beforeAll(async () => {
     HOUQIN_KEY_PREFIX: prefix,
     HOUQIN_CONFIG: dir,
     HOUQIN_SHARDS: '2',
+    HOUQIN_ADMIN_TOKEN: metricsToken,
     HOUQIN_VOCABULARY: join(dir, 'data', 'vocabulary.yaml'),
     WECOM_API_BASE: fake.url,
     NORTH_AIBOT_TOKEN: sites.north.token,
@@ -186,6 +188,17 @@ describe('a district of two sites on one deployment', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toContain('spreadsheetml');
     await ok.arrayBuffer();
+  });
+
+  it("opens the deployment's metrics with HOUQIN_ADMIN_TOKEN, and no site's data with it", async () => {
+    const get = (path: string, token: string) =>
+      fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const m = await get('/admin/metrics', metricsToken);
+    expect(m.status).toBe(200);
+    expect(await m.text()).toContain('houqin_handoff_unreplicated_total');
+    expect((await get('/admin/metrics', access.north.adminToken)).status).toBe(401);
+    expect((await get('/admin/outbox/failed', metricsToken)).status).toBe(404);
+    expect((await get('/t/north/admin/export?month=2026-12', metricsToken)).status).toBe(401);
   });
 
   it("runs a site's scheduled job for that site only, through the shared queues", async () => {
