@@ -5,6 +5,7 @@ import { createParser } from '../src/commands/parser.js';
 import { loadSettings } from '../src/config/load.js';
 import { readdirSync } from 'node:fs';
 import { loadModel } from '../src/commands/learned.js';
+import type { SecondOpinion } from '../src/commands/second-opinion.js';
 import {
   devCorpus,
   FIXTURES,
@@ -48,21 +49,40 @@ if (missesOf) printMisses(heldScores.find((h) => h.file === missesIn)?.score ?? 
 
 // Speed: every line of all corpora, over and over for about two seconds of this thread's CPU time (CPU time, not
 // wall time: on a shared machine other processes then cost this figure much less), with and without the second opinion.
-// --cv: the second opinion cross-validated on the development corpus (trained on four fifths, scored on the fifth).
+// --cv: the second opinion cross-validated on the development corpus (trained on four fifths, scored on the fifth):
+// the shipped mix (at the parser's thresholds, or --sure= and --sure-talk= for the group), and the same training's
+// two models alone: the logistic regression at the same thresholds, naive Bayes (the second opinion before it) at
+// its own (0.95, 0.995).
 if (args.includes('--cv')) {
   const folds = 5;
-  const total = score(parser, []);
+  const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const sure = option('sure') === undefined ? undefined : Number(option('sure'));
+  const talk = option('sure-talk') === undefined ? undefined : Number(option('sure-talk'));
+  const thresholds = {
+    ...(sure === undefined ? {} : { sure }),
+    ...(talk === undefined ? {} : { sureTalk: { group: talk } }),
+  };
+  const totals = { mix: score(parser, []), logistic: score(parser, []), bayes: score(parser, []) };
   for (let k = 0; k < folds; k++) {
     const test = dev.filter((_, i) => i % folds === k);
-    const model = loadModel(trainOn(dev.filter((_, i) => i % folds !== k)));
-    const s = score(createParser(config, { secondOpinion: { model } }), test);
-    for (const f of Object.keys(s.fields) as (keyof Score['fields'])[]) {
-      total.fields[f].right += s.fields[f].right;
-      total.fields[f].total += s.fields[f].total;
-    }
-    total.chatterToTask.push(...s.chatterToTask);
+    const data = trainOn(dev.filter((_, i) => i % folds !== k));
+    const read = (mix: number, opinion: Partial<SecondOpinion>) =>
+      score(createParser(config, { secondOpinion: { ...opinion, model: loadModel({ ...data, mix }) } }), test);
+    add(totals.mix, read(data.mix, thresholds));
+    add(totals.logistic, read(0, thresholds));
+    add(totals.bayes, read(1, { sure: 0.95, sureTalk: { group: 0.995 } }));
   }
-  console.log(`development, ${folds}-fold cross-validated second opinion: ${brief(total)}`);
+  console.log(`development, ${folds}-fold cross-validated second opinion: ${brief(totals.mix)}`);
+  console.log(`  the logistic regression alone:                   ${brief(totals.logistic)}`);
+  console.log(`  naive Bayes alone (the model before), 0.95/0.995: ${brief(totals.bayes)}`);
+}
+
+function add(total: Score, s: Score): void {
+  for (const f of Object.keys(s.fields) as (keyof Score['fields'])[]) {
+    total.fields[f].right += s.fields[f].right;
+    total.fields[f].total += s.fields[f].total;
+  }
+  total.chatterToTask.push(...s.chatterToTask);
 }
 
 const all = [...dev, ...heldouts.flatMap((h) => h.lines)];

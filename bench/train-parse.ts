@@ -5,10 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { MODEL_FILE, trainFromCorpus } from './lib/parse-score.js';
 
 {
+  const start = Date.now();
   const model = trainFromCorpus();
   const json = `${JSON.stringify(model)}\n`;
   writeFileSync(MODEL_FILE, json);
   console.log(
-    `wrote ${MODEL_FILE}: ${model.lines.reduce((a, b) => a + b, 0)} lines, ${Object.keys(model.counts).length} features, ${Math.round(json.length / 1024)} KB`,
+    `wrote ${MODEL_FILE}: ${model.logistic.lines} lines, ${Object.keys(model.bayes.counts).length} features, ${Math.round(json.length / 1024)} KB, trained in ${((Date.now() - start) / 1000).toFixed(0)} s`,
   );
 }

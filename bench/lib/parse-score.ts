@@ -145,16 +145,17 @@ export const MODEL_FILE = resolve(import.meta.dirname, '..', '..', 'src', 'comma
 /** The learned second opinion trained on the development corpus (never the held-out files). */
 export const trainFromCorpus = () => trainOn(devCorpus());
 
-export function trainOn(lines: Labelled[]) {
-  return train(
-    lines.map((l) => ({
-      example: {
-        text: normalize(l.text),
-        who: l.from,
-        chat: l.chat,
-        quote: l.quote === undefined ? undefined : normalize(l.quote),
-      },
-      intent: classOf(l.intent, l.kind),
-    })),
-  );
+export const trainOn = (lines: Labelled[]) => train(examplesOf(lines));
+
+/** Labelled lines as the model learns them: the normalized text, who sent it, where, the quote, and the class. */
+export function examplesOf(lines: Labelled[]) {
+  return lines.map((l) => ({
+    example: {
+      text: normalize(l.text),
+      who: l.from,
+      chat: l.chat,
+      quote: l.quote === undefined ? undefined : normalize(l.quote),
+    },
+    intent: classOf(l.intent, l.kind),
+  }));
 }

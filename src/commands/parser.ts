@@ -157,8 +157,8 @@ export function createParser(config: Config, options: ParserOptions = {}): Parse
       ? undefined
       : createReconsider(ctx, {
           ...options.secondOpinion,
-          sure: options.secondOpinion?.sure ?? 0.95,
-          sureTalk: options.secondOpinion?.sureTalk ?? { group: 0.995 },
+          sure: options.secondOpinion?.sure ?? 0.5,
+          sureTalk: options.secondOpinion?.sureTalk ?? { group: 0.95 },
           model: options.secondOpinion?.model ?? siteModel(config),
         });
   const chatter = createChatter(ctx.personNames);

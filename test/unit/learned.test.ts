@@ -2,8 +2,17 @@
 // corpora train, and how the parser may use it — never to open a task unasked.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MODEL_FILE, trainFromCorpus } from '../../bench/lib/parse-score.js';
-import { builtInData, builtInModel, features, loadModel, train, withExamples } from '../../src/commands/learned.js';
+import { devCorpus, examplesOf, MODEL_FILE } from '../../bench/lib/parse-score.js';
+import {
+  builtInData,
+  builtInModel,
+  features,
+  loadModel,
+  train,
+  trainedOn,
+  trainingDefaults,
+  withExamples,
+} from '../../src/commands/learned.js';
 import { createParser } from '../../src/commands/parser.js';
 import { loadSettings } from '../../src/config/load.js';
 
@@ -13,14 +22,14 @@ const lines = (intent: string, texts: string[], who = 'teacher') =>
   texts.map((text) => ({ example: { text, who }, intent }));
 
 describe('learned intent model', () => {
-  const model = loadModel(
-    train([
-      ...lines('report:repair', ['三楼热水器不出热水了', '二楼热水器坏了', '热水器不热了 麻烦看看', '四楼热水器漏了']),
-      ...lines('report:cleaning', ['三楼走廊好多灰']),
-      ...lines('none', ['明天开会 大家别迟到', '谁有会议室钥匙', '今天开会改到三点', '开会的材料谁拿了']),
-      ...lines('note', ['师傅在路上了', '在路上了 十分钟到', '配件在路上了'], 'worker'),
-    ]),
-  );
+  const tiny = [
+    ...lines('report:repair', ['三楼热水器不出热水了', '二楼热水器坏了', '热水器不热了 麻烦看看', '四楼热水器漏了']),
+    ...lines('report:cleaning', ['三楼走廊好多灰', '走廊好多灰 扫一下']),
+    ...lines('none', ['明天开会 大家别迟到', '谁有会议室钥匙', '今天开会改到三点', '开会的材料谁拿了']),
+    ...lines('note', ['师傅在路上了', '在路上了 十分钟到', '配件在路上了'], 'worker'),
+  ];
+  const data = train(tiny);
+  const model = loadModel(data);
 
   it('reads characters, the sender and the chat as features', () => {
     const f = features({ text: '热水器', who: 'worker', chat: 'dm' });
@@ -39,9 +48,35 @@ describe('learned intent model', () => {
     expect(model.judge({ text: '已经在路上了', who: 'worker' })[0].intent).toBe('note');
   });
 
+  it('learns the classes of the lines it was trained on', () => {
+    for (const { example, intent } of tiny) {
+      const [top] = model.judge(example);
+      expect(top.kind ? `${top.intent}:${top.kind}` : top.intent, example.text).toBe(intent);
+    }
+  });
+
+  it('mixes a logistic regression with naive Bayes, each a model on its own', () => {
+    const text = { text: '五楼热水器不出水', who: 'teacher' };
+    for (const mix of [0, 1]) {
+      const alone = loadModel({ ...data, mix }).judge(text);
+      expect(alone[0]).toMatchObject({ intent: 'report', kind: 'repair' });
+      expect(alone.reduce((s, x) => s + x.p, 0)).toBeCloseTo(1, 9);
+    }
+    const p = (mix: number) => loadModel({ ...data, mix }).judge(text)[0].p;
+    expect(model.judge(text)[0].p).toBeCloseTo((1 - data.mix) * p(0) + data.mix * p(1), 9);
+  });
+
+  it('is trained deterministically: the same lines give the same model', () => {
+    expect(train(tiny)).toEqual(data);
+    expect(JSON.stringify(train([...tiny]))).toBe(JSON.stringify(data));
+  });
+
   it('is shipped as trained from the development corpora (run `npm run train:parse` after changing them)', () => {
+    // Training on the whole corpus takes a minute; the hash of what it reads, a second.
     const shipped = JSON.parse(readFileSync(MODEL_FILE, 'utf8'));
-    expect(shipped).toEqual(trainFromCorpus());
+    expect(shipped.trainedOn).toBe(trainedOn(examplesOf(devCorpus()), trainingDefaults));
+    expect(shipped.logistic.lines).toBe(devCorpus().length);
+    expect(shipped.bayes.lines.reduce((a: number, b: number) => a + b, 0)).toBe(devCorpus().length);
   });
 });
 
@@ -89,6 +124,23 @@ describe("a site's own examples", () => {
     });
     // What it knew stays: a plain repair is still a repair.
     expect(site.judge({ text: '三楼热水器不出热水了', who: 'teacher' })[0]).toMatchObject({ kind: 'repair' });
+  });
+
+  it('shift the judgement of lines like them, and hardly that of others', () => {
+    const cleaning = (m: ReturnType<typeof loadModel>, text: string) =>
+      m.judge({ text, who: 'teacher' }).find((o) => o.intent === 'report' && o.kind === 'cleaning')?.p ?? 0;
+    const site = loadModel(
+      withExamples(builtInData(), [
+        { example: { text: '中班的植物角该浇水了', who: 'teacher' }, intent: 'report:cleaning' },
+      ]),
+    );
+    const before = cleaning(builtInModel(), '大班的植物角该浇水了');
+    expect(cleaning(site, '大班的植物角该浇水了')).toBeGreaterThan(Math.max(0.5, before + 0.3));
+    // The shipped lines, judged again: one example changes the top class of almost none.
+    const sample = examplesOf(devCorpus().filter((_, i) => i % 20 === 0)).map((e) => e.example);
+    const top = (m: ReturnType<typeof loadModel>, e: (typeof sample)[number]) => m.judge(e)[0];
+    const moved = sample.filter((e) => top(site, e).intent !== top(builtInModel(), e).intent);
+    expect(moved.length).toBeLessThanOrEqual(sample.length / 100);
   });
 
   it('come from the config and the overlay (vocabulary.examples) into the parser', () => {
