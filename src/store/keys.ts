@@ -12,6 +12,9 @@ export function keys(prefix: string) {
     closed: `${p}tasks:closed`,
     byPerson: (person: string) => `${p}tasks:by:${person}`,
     createdBy: (sourceId: string) => `${p}msgtask:${sourceId}`,
+    /** A task as a message first read it, and the steps that message made on it (store/tasks.ts: asSeenBy). */
+    seenBy: (id: number, msg: string) => `${p}task:${id}:seen:${msg}`,
+    stepBy: (id: number, msg: string, to: string) => `${p}task:${id}:step:${msg}:${to}`,
     pending: (chat: string, person: string) => `${p}pending:${chat}:${person}`,
     cards: (ref: string) => `${p}cards:${ref}`, // response_codes of the cards sent with this ref, by person
     rate: (bucket: string) => `${p}rate:${bucket}`,

@@ -22,6 +22,8 @@ export interface NewTask {
 }
 
 export interface TransitionRequest {
+  /** The message making the step: made again for the same message, the step changes nothing and says ok. */
+  msg?: string;
   from: readonly State[];
   /** A field whose value must equal `actor` (assignee / reporter), checked inside the script. */
   mustBe?: 'assignee' | 'reporter';
@@ -58,15 +60,19 @@ for i = 1, #stats, 3 do redis.call('HINCRBY', KEYS[stats[i]], stats[i + 1], stat
 return {1, tostring(id)}
 `;
 
-// KEYS: task, log, active, closed, index…, stats… ARGV: from (comma list), mustBe field or '', actor, set (flat JSON
-// array), incr (flat JSON array), event, now, final ('1' when the new state ends the task), del (JSON array of fields),
-// number of index keys, stats (flat JSON array of KEYS index, field, amount), version the stats were computed
-// from ('' = any), trim (flat JSON array of field, chunks kept).
+// KEYS: task, log, active, closed, index…, stats…, the step's mark. ARGV: from (comma list), mustBe field or '', actor,
+// set (flat JSON array), incr (flat JSON array), event, now, final ('1' when the new state ends the task), del (JSON
+// array of fields), number of index keys, stats (flat JSON array of KEYS index, field, amount), version the stats were
+// computed from ('' = any), trim (flat JSON array of field, chunks kept), the KEYS index of the step's mark ('' = none)
+// and its ttl in seconds.
 // The stats were computed from the task as read before the script: if it changed meanwhile, nothing is written
 // and the caller reads again ('retry'). The state and actor checks come first, so a lost race is still 'state'.
+// A step its message has made already (the message is handled again: its worker died) is 'ok' and writes nothing.
 const TRANSITION = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing'} end
+local mark = ARGV[14] ~= '' and KEYS[tonumber(ARGV[14])]
+if mark and redis.call('EXISTS', mark) == 1 then return {'ok', redis.call('HGETALL', KEYS[1])} end
 local allowed = false
 for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
 if not allowed then return {'state', redis.call('HGETALL', KEYS[1])} end
@@ -97,8 +103,24 @@ local nIndex = tonumber(ARGV[10])
 for i = 5, 4 + nIndex do redis.call('ZADD', KEYS[i], ARGV[7], id) end
 local stats = cjson.decode(ARGV[11])
 for i = 1, #stats, 3 do redis.call('HINCRBY', KEYS[stats[i]], stats[i + 1], stats[i + 2]) end
+if mark then redis.call('SET', mark, '1', 'EX', ARGV[15]) end
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `;
+
+// KEYS: the task, its copy as a message first read it. ARGV: the copy's ttl in seconds.
+const SEEN_BY = `
+local seen = redis.call('GET', KEYS[2])
+if seen then return cjson.decode(seen) end
+local h = redis.call('HGETALL', KEYS[1])
+if #h > 0 then redis.call('SET', KEYS[2], cjson.encode(h), 'EX', ARGV[1]) end
+return h
+`;
+
+/**
+ * How long a message's first view of a task and its steps are kept: a message handled again after its worker died is
+ * taken over within seconds, retried within a minute; an hour on, its reply's response_url has expired anyway.
+ */
+const HANDLED_AGAIN_SECONDS = 3600;
 
 // Redis keeps a hash compact (a listpack, about a third of the memory) only while every value is at most
 // hash-max-listpack-value bytes (64 by default). A report's text, its source and some notes are longer, so a long
@@ -283,6 +305,19 @@ export class TaskStore {
     return decodeTask(await this.redis.hgetall(this.k.task(id)));
   }
 
+  /**
+   * The task as message `msg` first read it. A message is handled again when its worker died before acknowledging it;
+   * if the first handling changed the task ("已接单"), the second must not find that change and answer otherwise
+   * ("已经在你名下了"): it decides on what the first saw, its step (transition with `msg`) is found made, and the outcome
+   * is the first one's again, under the same job ids: whatever the first handling had not queued yet goes out.
+   */
+  async asSeenBy(id: number, msg: string): Promise<Task | null> {
+    const flat = (await this.redis.eval(SEEN_BY, 2, this.k.task(id), this.k.seenBy(id, msg), HANDLED_AGAIN_SECONDS)) as
+      | string[]
+      | undefined;
+    return decodeTask(hashOf(flat));
+  }
+
   async getMany(ids: number[]): Promise<Task[]> {
     if (!ids.length) return [];
     const p = this.redis.pipeline();
@@ -305,6 +340,7 @@ export class TaskStore {
         transitionDeltas(this.k.prefix, before, { event: r.event, set: r.set }, this.stats),
         keys,
       );
+      const mark = r.msg ? keys.push(this.k.stepBy(id, r.msg, to)) : '';
       const [status, flat] = (await this.redis.eval(
         TRANSITION,
         keys.length,
@@ -322,6 +358,8 @@ export class TaskStore {
         JSON.stringify(stats),
         attempt < 20 ? String(before.version) : '',
         JSON.stringify(trim),
+        String(mark),
+        HANDLED_AGAIN_SECONDS,
       )) as [string, string[] | undefined];
       if (status === 'retry') continue;
       if (status === 'missing') return { ok: false, reason: 'missing' };

@@ -99,6 +99,23 @@ describe('task service', () => {
     expect((await store.get(id))!.state).toBe('claimed');
   });
 
+  it('a message handled again (its worker died after the step, before queuing what it says) says it all again', async () => {
+    const id = await report();
+    const claim = env('li_sf', `${id}号我来修`);
+    const first = await service.handle(claim); // …and the worker dies: none of this was queued
+    const again = await service.handle(claim); // taken over from the stream
+    expect(replyText(again)).toContain('你已接单');
+    expect(again.messages).toEqual(first.messages);
+    expect(dmsTo(again, 'wang_li')).toHaveLength(1);
+    const finish = env('li_sf', `完工 ${id} 换了阀芯`);
+    const done = await service.handle(finish);
+    expect(await service.handle(finish)).toEqual(done);
+    expect((await store.get(id))!).toMatchObject({ state: 'done', doneCount: 1 });
+    expect((await store.history(id)).filter((e) => e.type === 'done')).toHaveLength(1);
+    // Another message with the same words is another step, refused as ever.
+    expect(replyText(await say('li_sf', `完工 ${id} 换了阀芯`))).toContain('不能完工');
+  });
+
   it('only the assignee or the manager finishes; only the reporter or the manager accepts', async () => {
     const id = await report();
     await say('li_sf', `接单 ${id}`);

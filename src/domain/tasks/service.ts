@@ -213,7 +213,8 @@ export class TaskService {
     }
     let task: Task | null;
     if (intent.task) {
-      task = await this.tasks.get(intent.task);
+      // As this message first found it: handled again after a crash, it answers as it did (store/tasks.ts).
+      task = await this.tasks.asSeenBy(intent.task, ctx.env.id);
       if (!task) return out.reply(`没有找到 #${intent.task}，请核对任务号（发"我的"可查看你的任务）。`);
     } else {
       const found = await resolveTask(this.kit, ctx, intent);

@@ -55,7 +55,7 @@ export async function step(
   const t = transitions[step];
   const res = await k.tasks.transition(
     task.id,
-    { ...r, from: t.from, actor: me.id, event: { at: now, by: me.id, ...r.event } },
+    { ...r, msg: ctx.env.id, from: t.from, actor: me.id, event: { at: now, by: me.id, ...r.event } },
     t.to,
   );
   if (res.ok) return res;
