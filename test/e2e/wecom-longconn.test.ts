@@ -313,6 +313,8 @@ describe('WeCom end to end (long-connection mode)', () => {
     expect(w.fake.live()).toHaveLength(1);
     expect(w.fake.subscribes).toHaveLength(2);
     expect(w.fake.connections.some((c) => c.kicked)).toBe(false); // nobody was kicked: no fight
+    // The new holder's log line comes through its supervisor's pipe, possibly after the fake saw its connection.
+    await w.fake.until('the new holder says so', () => all.some((s) => s !== holder && holds(s)), 5_000);
     expect(all.filter((s) => s !== holder && holds(s))).toHaveLength(1);
 
     // The flow goes on through the new holder, whichever instance's workers take the jobs.
